@@ -1,0 +1,117 @@
+import type { Holder, LockBackend } from './backend.js';
+import { call } from './call.js';
+import { driftFor, jitter, now, sleep } from './clock.js';
+import { WaitAbortedError } from './errors.js';
+import { emit, hasListeners } from './events.js';
+
+export interface Grant {
+  readonly granted: true;
+  readonly fence: number | undefined;
+  /** Monotonic time the request was sent: validity is counted from here, not from the reply. */
+  readonly startedAt: number;
+  /** Monotonic time until which the grant is trusted locally. */
+  readonly validUntil: number;
+}
+
+export interface Refusal {
+  readonly granted: false;
+  readonly holder: Holder | undefined;
+}
+
+export interface AcquireParams {
+  readonly key: string;
+  readonly owner: string;
+  readonly ttl: number;
+  /** Milliseconds to keep trying; 0 tries once. */
+  readonly wait: number;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** How long before local validity ends a lease stops trusting itself and fires its signal. */
+export function safetyMargin(ttl: number): number {
+  return Math.min(Math.ceil(ttl * 0.05), 250);
+}
+
+/** One acquire round trip. A grant that arrives too late to be trusted counts as refused. */
+export async function acquireOnce(backend: LockBackend, key: string, owner: string, ttl: number): Promise<Grant | Refusal> {
+  const startedAt = now();
+  const result = await call(backend, 'acquire', () => backend.acquire({ key, owner, ttl }));
+  if (!result.granted) {
+    if (hasListeners()) emit({ type: 'refused', backend: backend.name, key, holder: result.holder, tookMs: now() - startedAt });
+    return { granted: false, holder: result.holder };
+  }
+  const validUntil = startedAt + ttl - driftFor(ttl);
+  if (now() >= validUntil - safetyMargin(ttl)) {
+    // Stale: the store may already consider it expired. Give it back, and never throw for it.
+    backend.release({ key, owner }).catch(() => {});
+    return { granted: false, holder: undefined };
+  }
+  return { granted: true, fence: result.fence, startedAt, validUntil };
+}
+
+/**
+ * Tries until granted, `wait` runs out, or `signal` aborts (rejects with `WaitAbortedError`).
+ * Waiters sleep on the backend's release notification when it has one, with a jittered
+ * fallback poll in case a notification is lost; otherwise they poll with jittered backoff.
+ * A known holder TTL caps each sleep, so an expiring lock is retaken promptly.
+ */
+export async function acquireWithWait(backend: LockBackend, p: AcquireParams): Promise<Grant | Refusal> {
+  const begin = now();
+  const deadline = begin + p.wait;
+  let woken = false;
+  let sleeper: ReturnType<typeof sleep> | undefined;
+  let unsubscribe: (() => void) | undefined;
+  let subscribed = false;
+  const outcome = (o: 'acquired' | 'timeout' | 'aborted') => {
+    if (p.wait > 0 && hasListeners()) emit({ type: 'waited', backend: backend.name, key: p.key, outcome: o, waitedMs: now() - begin });
+  };
+  try {
+    for (let attempt = 0; ; attempt++) {
+      if (p.signal?.aborted) throw aborted(backend, p);
+      woken = false;
+      const result = await acquireOnce(backend, p.key, p.owner, p.ttl);
+      if (result.granted && p.signal?.aborted) {
+        backend.release({ key: p.key, owner: p.owner }).catch(() => {});
+        throw aborted(backend, p);
+      }
+      if (result.granted) {
+        outcome('acquired');
+        if (hasListeners()) {
+          emit({ type: 'acquired', backend: backend.name, key: p.key, fence: result.fence, waitedMs: now() - begin, tookMs: now() - result.startedAt });
+        }
+        return result;
+      }
+      if (now() >= deadline) {
+        outcome('timeout');
+        return result;
+      }
+      if (!subscribed && backend.subscribe) {
+        subscribed = true;
+        try {
+          unsubscribe = await backend.subscribe(p.key, () => {
+            woken = true;
+            sleeper?.wake();
+          });
+        } catch {
+          // Notifications are an optimisation; polling still finds the lock free.
+        }
+        continue; // The lock may have come free before the subscription was live.
+      }
+      if (woken) continue;
+      const poll = unsubscribe ? jitter(1000, 0.3) : jitter(Math.min(20 * 2 ** attempt, 500));
+      const untilExpiry = result.holder?.ttlRemaining !== undefined ? result.holder.ttlRemaining + 2 : Number.POSITIVE_INFINITY;
+      sleeper = sleep(Math.min(poll, untilExpiry, deadline - now()), p.signal);
+      await sleeper.done;
+      sleeper = undefined;
+    }
+  } catch (error) {
+    if (error instanceof WaitAbortedError) outcome('aborted');
+    throw error;
+  } finally {
+    unsubscribe?.();
+  }
+}
+
+function aborted(backend: LockBackend, p: AcquireParams): WaitAbortedError {
+  return new WaitAbortedError(p.key, { backend: backend.name, pkg: backend.pkg, cause: p.signal?.reason });
+}

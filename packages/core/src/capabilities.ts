@@ -1,0 +1,40 @@
+import type { Exclusion, LockBackend } from './backend.js';
+import { CapabilityUnsupportedError } from './errors.js';
+import { checkBoolean, checkObject, checkOneOf } from './validate.js';
+
+/** What a caller needs from a backend; core refuses a backend that cannot honour it. */
+export interface Requirements {
+  /** The weakest mutual exclusion the caller accepts. Default: `'best-effort'` (any backend). */
+  exclusion?: Exclusion;
+  /** The caller will use fences, so the backend must make strictly increasing ones. Default: `false`. */
+  fencing?: boolean;
+}
+
+const strength: Record<Exclusion, number> = { 'best-effort': 0, quorum: 1, strict: 2 };
+const exclusions = Object.keys(strength) as Exclusion[];
+
+const forStrict = 'redisBackend (@oncelock/redis), postgresBackend (@oncelock/postgres) or memoryBackend (one process)';
+
+/** Throws `CapabilityUnsupportedError`, naming backends that would serve, if `backend` falls short. */
+export function checkRequirements(backend: LockBackend, required: unknown): void {
+  const req = checkObject(required, 'require');
+  const exclusion = checkOneOf(req.exclusion, 'require.exclusion', exclusions, 'best-effort');
+  const fencing = checkBoolean(req.fencing, 'require.fencing', false);
+  const has = backend.guarantees;
+  if (strength[has.exclusion] < strength[exclusion]) {
+    throw new CapabilityUnsupportedError(
+      `this backend gives ${has.exclusion} mutual exclusion but ${exclusion} was required; use ${
+        exclusion === 'quorum' ? `redlockBackend (@oncelock/redis) or ${forStrict}` : forStrict
+      }`,
+      { backend: backend.name, pkg: backend.pkg },
+    );
+  }
+  if (fencing && !has.fencing) throw fencingUnsupported(backend);
+}
+
+export function fencingUnsupported(backend: LockBackend): CapabilityUnsupportedError {
+  return new CapabilityUnsupportedError(`this backend makes no fencing tokens; for fencing use ${forStrict}`, {
+    backend: backend.name,
+    pkg: backend.pkg,
+  });
+}

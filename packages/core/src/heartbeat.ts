@@ -1,0 +1,142 @@
+import type { ExtendRequest, LockBackend } from './backend.js';
+import { now } from './clock.js';
+
+/** What the heartbeat needs from a lease; implemented by the lease handle. */
+export interface Beating {
+  readonly key: string;
+  readonly token: string;
+  /** The TTL each extension asks for. */
+  readonly ttl: number;
+  /** Monotonic time the last successful grant or extension was requested. */
+  readonly renewedAt: number;
+  /** Monotonic time after which the lease no longer trusts itself. */
+  readonly expiresLocallyAt: number;
+  /** Called with the monotonic time the successful extension was requested. */
+  onExtended(requestedAt: number): void;
+  /** The store said it is no longer ours, or local validity ran out first. */
+  onLost(why: string): void;
+}
+
+/** Largest batch sent in one `extendMany` call: 10,000 leases take two round trips. */
+const BATCH = 5000;
+
+/**
+ * One loop per backend object extends every live auto-extended lease of that backend: one
+ * timer, batched round trips. A lease is extended once a sixth of its TTL has passed if the
+ * loop is awake anyway, and at a third at the latest, so leases of one TTL fall into step and
+ * share a batch. A failed extension retries; the lease gives up (fires its signal) at the end
+ * of its local validity. No callback of this loop can throw.
+ */
+export class Heartbeat {
+  readonly #backend: LockBackend;
+  readonly #leases = new Set<Beating>();
+  readonly #inFlight = new Set<Beating>();
+  readonly #retryAt = new Map<Beating, number>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+
+  constructor(backend: LockBackend) {
+    this.#backend = backend;
+  }
+
+  get size(): number {
+    return this.#leases.size;
+  }
+
+  add(lease: Beating): void {
+    this.#leases.add(lease);
+    this.#schedule();
+  }
+
+  delete(lease: Beating): void {
+    this.#leases.delete(lease);
+    this.#inFlight.delete(lease);
+    this.#retryAt.delete(lease);
+    if (this.#leases.size === 0) this.#clear();
+  }
+
+  #dueAt(lease: Beating): number {
+    return this.#retryAt.get(lease) ?? lease.renewedAt + lease.ttl / 3;
+  }
+
+  #schedule(): void {
+    let next = Number.POSITIVE_INFINITY;
+    for (const lease of this.#leases) {
+      next = Math.min(next, lease.expiresLocallyAt, this.#inFlight.has(lease) ? next : this.#dueAt(lease));
+    }
+    if (next >= this.#timerAt - 1 && this.#timer) return;
+    this.#clear();
+    if (next === Number.POSITIVE_INFINITY) return;
+    this.#timerAt = next;
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, next - now()));
+    // A held lease alone does not keep the process alive; the work it protects does.
+    this.#timer.unref?.();
+  }
+
+  #clear(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    try {
+      const t = now();
+      const due: Beating[] = [];
+      for (const lease of [...this.#leases]) {
+        if (t >= lease.expiresLocallyAt) {
+          this.delete(lease);
+          lease.onLost('no extension succeeded before its local validity ran out');
+        } else if (!this.#inFlight.has(lease) && (this.#retryAt.get(lease) ?? lease.renewedAt + lease.ttl / 6) <= t) {
+          due.push(lease);
+        }
+      }
+      for (let i = 0; i < due.length; i += BATCH) this.#send(due.slice(i, i + BATCH), t);
+    } finally {
+      this.#schedule();
+    }
+  }
+
+  #send(batch: Beating[], requestedAt: number): void {
+    for (const lease of batch) this.#inFlight.add(lease);
+    const requests: ExtendRequest[] = batch.map((l) => ({ key: l.key, owner: l.token, ttl: l.ttl }));
+    const backend = this.#backend;
+    const sent = backend.extendMany ? backend.extendMany(requests) : Promise.all(requests.map((r) => backend.extend(r)));
+    sent
+      .then(
+        (results) => {
+          batch.forEach((lease, i) => {
+            if (!this.#leases.has(lease)) return;
+            this.#inFlight.delete(lease);
+            this.#retryAt.delete(lease);
+            if (results[i] === true) lease.onExtended(requestedAt);
+            else {
+              this.delete(lease);
+              lease.onLost('the store no longer holds it for this owner (expired or taken over)');
+            }
+          });
+        },
+        () => {
+          // The store did not answer: try again soon; the lease's local validity bounds the retries.
+          for (const lease of batch) {
+            if (!this.#leases.has(lease)) continue;
+            this.#inFlight.delete(lease);
+            this.#retryAt.set(lease, now() + Math.max(10, Math.min(lease.ttl / 10, 1000)));
+          }
+        },
+      )
+      .catch(() => {})
+      .finally(() => this.#schedule());
+  }
+}
+
+const loops = new WeakMap<LockBackend, Heartbeat>();
+
+/** The heartbeat loop of `backend`, made on first use. */
+export function heartbeatOf(backend: LockBackend): Heartbeat {
+  let loop = loops.get(backend);
+  if (!loop) loops.set(backend, (loop = new Heartbeat(backend)));
+  return loop;
+}

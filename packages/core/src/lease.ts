@@ -1,0 +1,257 @@
+import { type AcquireParams, acquireWithWait, type Grant, safetyMargin } from './acquire.js';
+import type { Holder, LockBackend } from './backend.js';
+import { call } from './call.js';
+import { type Requirements, checkRequirements, fencingUnsupported } from './capabilities.js';
+import { driftFor, now } from './clock.js';
+import { LockLostError, LockNotAcquiredError, WaitTimeoutError } from './errors.js';
+import { emit, hasListeners } from './events.js';
+import { type Beating, heartbeatOf } from './heartbeat.js';
+import { newToken } from './token.js';
+import { checkBackend, checkBoolean, checkKey, checkObject, checkOwner, checkSignal, checkTtl, checkWait } from './validate.js';
+
+export interface LeaseOptions {
+  /** Milliseconds the store keeps the lock without an extension. Required. */
+  ttl: number;
+  /** `false` (default) tries once; a number of milliseconds keeps trying that long. */
+  wait?: false | number;
+  /** Extend the lease in the background until it is released. Default `true`. */
+  autoExtend?: boolean;
+  /** Cancels a wait. It does not end a lease once granted: call `release()` for that. */
+  signal?: AbortSignal;
+  /** Refuse, before any round trip, a backend that gives less than this. */
+  require?: Requirements;
+  /**
+   * The owner token. Default: a fresh 128-bit random token. Pass a job id to take over a claim
+   * made for that job elsewhere (see `once`); anyone who knows the token can extend and release.
+   */
+  owner?: string;
+}
+
+/** A held lock. Dispose of it with `await using`, or call `release()`. */
+export interface Lease extends AsyncDisposable {
+  readonly key: string;
+  /** The owner token this lease holds the key with. */
+  readonly token: string;
+  /**
+   * Strictly increasing per key: pass it with every write the lock protects, so the store can
+   * reject a write from a holder whose lease has already ended. Throws
+   * `CapabilityUnsupportedError` on backends that make no fences (Redlock, Keyv).
+   */
+  readonly fence: number;
+  /** Aborts when the lease is lost (the reason is a `LockLostError`) or released. */
+  readonly signal: AbortSignal;
+  /** The TTL each extension asks for. */
+  readonly ttl: number;
+  /** True while the lease is held and locally valid. */
+  readonly held: boolean;
+  /** Milliseconds of local validity left; 0 once lost or released. */
+  remaining(): number;
+  /** Throws the `LockLostError` if the lease is no longer held: call it just before a protected write. */
+  assertHeld(): void;
+  /** Compare-and-extend now, by `ttl` (default: the lease's TTL, which it also becomes). Throws `LockLostError` if no longer ours. */
+  extend(ttl?: number): Promise<void>;
+  /** Compare-and-delete. Resolves `true` if the lease was still ours. Idempotent. */
+  release(): Promise<boolean>;
+}
+
+interface Parsed {
+  ttl: number;
+  wait: number;
+  autoExtend: boolean;
+  signal: AbortSignal | undefined;
+  owner: string;
+}
+
+function parse(backend: LockBackend, key: string, options: LeaseOptions): Parsed {
+  checkBackend(backend);
+  checkKey(key);
+  const o = checkObject(options, 'options');
+  checkRequirements(backend, o.require);
+  return {
+    ttl: checkTtl(o.ttl),
+    wait: checkWait(o.wait),
+    autoExtend: checkBoolean(o.autoExtend, 'autoExtend', true),
+    signal: checkSignal(o.signal),
+    owner: o.owner === undefined ? newToken() : checkOwner(o.owner),
+  };
+}
+
+/**
+ * Takes the lock `key` on `backend`. With `wait: false` (the default) it tries once and throws
+ * `LockNotAcquiredError` if the key is held; with a number it waits that many milliseconds and
+ * then throws `WaitTimeoutError`. Bad input throws `InvalidArgumentError` before any round trip.
+ *
+ * @example
+ * await using l = await lease(backend, 'audit-backfill', { ttl: 10_000, wait: 5_000 });
+ * await write(rows, l.fence);
+ */
+export async function lease(backend: LockBackend, key: string, options: LeaseOptions): Promise<Lease> {
+  const p = parse(backend, key, options);
+  const result = await acquireWithWait(backend, { key, ...p });
+  if (result.granted) return new LeaseHandle(backend, key, p, result);
+  const where = { backend: backend.name, pkg: backend.pkg };
+  if (p.wait > 0) throw new WaitTimeoutError(key, p.wait, where);
+  throw new LockNotAcquiredError(key, result.holder, where);
+}
+
+/** Like {@link lease}, but resolves `null` instead of throwing when the key stays held. */
+export async function tryLease(backend: LockBackend, key: string, options: LeaseOptions): Promise<Lease | null> {
+  const p = parse(backend, key, options);
+  const result = await acquireWithWait(backend, { key, ...p });
+  return result.granted ? new LeaseHandle(backend, key, p, result) : null;
+}
+
+/**
+ * Runs `fn` under a lease on `key` and always releases it, whether `fn` resolves or throws.
+ * `fn` receives the lease: watch `lease.signal` and send `lease.fence` with protected writes.
+ */
+export async function withLease<T>(
+  backend: LockBackend,
+  key: string,
+  fn: (lease: Lease) => Promise<T> | T,
+  options: LeaseOptions,
+): Promise<T> {
+  const l = await lease(backend, key, options);
+  try {
+    return await fn(l);
+  } finally {
+    await l.release().catch(() => false);
+  }
+}
+
+/** @internal Used by `once` to acquire with already-validated parameters. */
+export async function acquireLease(
+  backend: LockBackend,
+  params: AcquireParams & { autoExtend: boolean },
+): Promise<{ lease: Lease } | { lease: null; holder: Holder | undefined }> {
+  const result = await acquireWithWait(backend, params);
+  if (!result.granted) return { lease: null, holder: result.holder };
+  return { lease: new LeaseHandle(backend, params.key, params, result) };
+}
+
+type State = 'held' | 'lost' | 'released';
+
+class LeaseHandle implements Lease, Beating {
+  readonly key: string;
+  readonly token: string;
+  readonly #backend: LockBackend;
+  readonly #fence: number | undefined;
+  readonly #controller = new AbortController();
+  readonly #autoExtend: boolean;
+  readonly #acquiredAt: number;
+  #ttl: number;
+  #renewedAt: number;
+  #validUntil: number;
+  #state: State = 'held';
+  #released: Promise<boolean> | undefined;
+
+  constructor(backend: LockBackend, key: string, p: { ttl: number; owner: string; autoExtend: boolean }, grant: Grant) {
+    this.#backend = backend;
+    this.key = key;
+    this.token = p.owner;
+    this.#ttl = p.ttl;
+    this.#fence = grant.fence;
+    this.#autoExtend = p.autoExtend;
+    this.#acquiredAt = grant.startedAt;
+    this.#renewedAt = grant.startedAt;
+    this.#validUntil = grant.validUntil;
+    if (this.#autoExtend) heartbeatOf(backend).add(this);
+  }
+
+  get fence(): number {
+    if (this.#fence === undefined || !this.#backend.guarantees.fencing) throw fencingUnsupported(this.#backend);
+    return this.#fence;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get ttl(): number {
+    return this.#ttl;
+  }
+
+  get renewedAt(): number {
+    return this.#renewedAt;
+  }
+
+  get expiresLocallyAt(): number {
+    return this.#validUntil - safetyMargin(this.#ttl);
+  }
+
+  get held(): boolean {
+    return this.remaining() > 0;
+  }
+
+  remaining(): number {
+    if (this.#state !== 'held') return 0;
+    const left = this.expiresLocallyAt - now();
+    if (left <= 0) {
+      // A frozen process wakes here before its timers run: it must not act on a dead lease.
+      this.onLost('its local validity ran out');
+      return 0;
+    }
+    return left;
+  }
+
+  assertHeld(): void {
+    if (this.remaining() > 0) return;
+    throw this.#controller.signal.reason instanceof LockLostError
+      ? this.#controller.signal.reason
+      : new LockLostError(this.key, 'it was released', this.#where());
+  }
+
+  async extend(ttl: number = this.#ttl): Promise<void> {
+    checkTtl(ttl);
+    this.assertHeld();
+    const requestedAt = now();
+    const ok = await call(this.#backend, 'extend', () => this.#backend.extend({ key: this.key, owner: this.token, ttl }));
+    if (!ok) {
+      this.onLost('the store no longer holds it for this owner (expired or taken over)');
+      this.assertHeld();
+    }
+    this.#ttl = ttl;
+    this.onExtended(requestedAt);
+    this.assertHeld();
+  }
+
+  onExtended(requestedAt: number): void {
+    if (this.#state !== 'held' || requestedAt < this.#renewedAt) return;
+    this.#renewedAt = requestedAt;
+    this.#validUntil = Math.max(this.#validUntil, requestedAt + this.#ttl - driftFor(this.#ttl));
+    if (hasListeners()) emit({ type: 'extended', backend: this.#backend.name, key: this.key, tookMs: now() - requestedAt });
+  }
+
+  onLost(why: string): void {
+    if (this.#state !== 'held') return;
+    this.#state = 'lost';
+    heartbeatOf(this.#backend).delete(this);
+    if (hasListeners()) emit({ type: 'lost', backend: this.#backend.name, key: this.key, reason: why, heldMs: now() - this.#acquiredAt });
+    this.#controller.abort(new LockLostError(this.key, why, this.#where()));
+  }
+
+  release(): Promise<boolean> {
+    this.#released ??= this.#release();
+    return this.#released;
+  }
+
+  async #release(): Promise<boolean> {
+    this.#state = 'released';
+    heartbeatOf(this.#backend).delete(this);
+    try {
+      const ok = await call(this.#backend, 'release', () => this.#backend.release({ key: this.key, owner: this.token }));
+      if (hasListeners()) emit({ type: 'released', backend: this.#backend.name, key: this.key, heldMs: now() - this.#acquiredAt, wasHeld: ok });
+      return ok;
+    } finally {
+      if (!this.#controller.signal.aborted) this.#controller.abort(new LockLostError(this.key, 'it was released', this.#where()));
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+
+  #where() {
+    return { backend: this.#backend.name, pkg: this.#backend.pkg };
+  }
+}

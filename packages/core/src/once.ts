@@ -1,0 +1,191 @@
+import { acquireWithWait } from './acquire.js';
+import type { Holder, LockBackend } from './backend.js';
+import { call } from './call.js';
+import { type Requirements, checkRequirements } from './capabilities.js';
+import { LockNotAcquiredError, WaitTimeoutError } from './errors.js';
+import { emit, hasListeners } from './events.js';
+import { acquireLease, type Lease } from './lease.js';
+import { newToken } from './token.js';
+import { checkBackend, checkKey, checkObject, checkOneOf, checkOwner, checkSignal, checkTtl, checkWait } from './validate.js';
+
+/**
+ * When a once-claim is held:
+ * - `whileRunning`: from start to finish. Duplicates may queue, never run together.
+ * - `untilRunning`: from enqueue to start. Dedupes the queue; a running job can enqueue its successor.
+ * - `untilDone`: from enqueue to finish. At most one queued-or-running: a periodic scan.
+ * - `queuedAndRunning`: a queued-slot claim plus a running claim. At most one waiting and one running:
+ *   the self-requeueing backlog drainer.
+ */
+export type OnceMode = 'whileRunning' | 'untilRunning' | 'untilDone' | 'queuedAndRunning';
+export const onceModes: readonly OnceMode[] = ['whileRunning', 'untilRunning', 'untilDone', 'queuedAndRunning'];
+
+/** What to do when the claim is held by someone else. Contention is never a failure by default. */
+export type OnConflict = 'cancel' | 'throw' | 'wait';
+const conflicts: readonly OnConflict[] = ['cancel', 'throw', 'wait'];
+
+export interface OnceOptions {
+  /** The work's key: its name plus the arguments that make it distinct (see `argsKey`). */
+  key: string;
+  /** Default `untilDone`. */
+  mode?: OnceMode;
+  /** TTL of the running claim, extended by the heartbeat while the work runs. Default 30 s. */
+  ttl?: number;
+  /**
+   * TTL of a claim made at enqueue time, which nobody extends while the job waits in a queue:
+   * the longest a job may sit queued before its claim lapses. Default 1 hour.
+   */
+  queuedTtl?: number;
+  /** Default `cancel`: a typed "skipped" result. `throw` throws `LockNotAcquiredError`; `wait` waits. */
+  onConflict?: OnConflict;
+  /** With `onConflict: 'wait'`, how long to wait before `WaitTimeoutError`. Default: `ttl`. */
+  wait?: number;
+  require?: Requirements;
+}
+
+export type Cancelled = { readonly status: 'cancelled'; readonly reason: 'locked'; readonly holder?: Holder };
+export type RunResult<T> = { readonly status: 'ran'; readonly value: T } | Cancelled;
+export type EnqueueResult = { readonly status: 'claimed' } | Cancelled;
+/** `busy`: a `queuedAndRunning` job whose predecessor still runs; it keeps its queued slot and should retry later. */
+export type StartResult =
+  | { readonly status: 'started'; readonly run: RunClaim }
+  | Cancelled
+  | { readonly status: 'busy'; readonly holder?: Holder };
+
+/** The running half of a once-claim, handed to the work. */
+export interface RunClaim {
+  /** The running claim's lease; absent in `untilRunning`, which holds nothing while running. */
+  readonly lease: Lease | undefined;
+  /** Aborts if the running claim is lost. Never aborts in `untilRunning`. */
+  readonly signal: AbortSignal;
+  /** Releases the running claim. Idempotent. */
+  finish(): Promise<void>;
+}
+
+export interface OnceGuard {
+  readonly key: string;
+  readonly mode: OnceMode;
+  /** Enqueue time: claim for `owner` (the job id) in modes that hold a claim while queued. */
+  enqueue(owner: string, options?: { signal?: AbortSignal }): Promise<EnqueueResult>;
+  /** Run time: take the running claim for `owner`, handing over the claim made at enqueue. */
+  start(owner: string, options?: { signal?: AbortSignal }): Promise<StartResult>;
+  /** Give up every claim `owner` holds: its job was removed or finally failed. */
+  abandon(owner: string): Promise<void>;
+  /** The whole life of one call of a plain async function under this guard. */
+  run<T>(fn: (run: RunClaim) => Promise<T> | T, options?: { signal?: AbortSignal }): Promise<RunResult<T>>;
+}
+
+/** The key of the slot a job holds while queued, in modes that have a separate one. */
+export const queuedSlot = (key: string): string => `${key}:queued`;
+
+/**
+ * At most one pending and/or running instance of the work named by `options.key`.
+ * The returned guard has the claim primitives that queue adapters use (`enqueue`, `start`,
+ * `abandon`) and `run` for plain functions.
+ */
+export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
+  checkBackend(backend);
+  const o = checkObject(options, 'options');
+  const key = checkKey(o.key);
+  const mode = checkOneOf(o.mode, 'mode', onceModes, 'untilDone');
+  const ttl = o.ttl === undefined ? 30_000 : checkTtl(o.ttl);
+  const queuedTtl = o.queuedTtl === undefined ? 3_600_000 : checkTtl(o.queuedTtl, 'queuedTtl');
+  const onConflict = checkOneOf(o.onConflict, 'onConflict', conflicts, 'cancel');
+  const wait = onConflict === 'wait' ? (o.wait === undefined ? ttl : checkWait(o.wait)) : 0;
+  checkRequirements(backend, o.require);
+  const where = { backend: backend.name, pkg: backend.pkg };
+
+  const conflict = (slot: string, holder: Holder | undefined): Cancelled => {
+    if (onConflict === 'throw') throw new LockNotAcquiredError(slot, holder, where);
+    if (onConflict === 'wait') throw new WaitTimeoutError(slot, wait, where);
+    if (hasListeners()) emit({ type: 'skipped', backend: backend.name, key, mode, holder });
+    return holder ? { status: 'cancelled', reason: 'locked', holder } : { status: 'cancelled', reason: 'locked' };
+  };
+
+  const release = (slot: string, owner: string) => call(backend, 'release', () => backend.release({ key: slot, owner }));
+
+  async function runningClaim(owner: string, waitMs: number, signal?: AbortSignal) {
+    return acquireLease(backend, { key, owner, ttl, wait: waitMs, signal, autoExtend: true });
+  }
+
+  const guard: OnceGuard = {
+    key,
+    mode,
+
+    async enqueue(owner, opts = {}) {
+      checkOwner(owner);
+      const signal = checkSignal(opts.signal);
+      if (mode === 'whileRunning') return { status: 'claimed' };
+      const slot = mode === 'untilDone' ? key : queuedSlot(key);
+      const r = await acquireWithWait(backend, { key: slot, owner, ttl: queuedTtl, wait, signal });
+      return r.granted ? { status: 'claimed' } : conflict(slot, r.holder);
+    },
+
+    async start(owner, opts = {}) {
+      checkOwner(owner);
+      const signal = checkSignal(opts.signal);
+      if (mode === 'untilRunning') {
+        await release(queuedSlot(key), owner);
+        return { status: 'started', run: unguarded() };
+      }
+      // In queuedAndRunning a busy running slot means "run later", so it never waits here.
+      const r = await runningClaim(owner, mode === 'queuedAndRunning' ? 0 : wait, signal);
+      if (!r.lease) {
+        if (mode === 'queuedAndRunning') return r.holder ? { status: 'busy', holder: r.holder } : { status: 'busy' };
+        return conflict(key, r.holder);
+      }
+      // The queued slot is free for a successor as soon as this job runs.
+      if (mode === 'queuedAndRunning') await release(queuedSlot(key), owner).catch(() => false);
+      return { status: 'started', run: guarded(r.lease) };
+    },
+
+    async abandon(owner) {
+      checkOwner(owner);
+      await Promise.all([release(key, owner), release(queuedSlot(key), owner)]);
+    },
+
+    async run(fn, opts = {}) {
+      const signal = checkSignal(opts.signal);
+      const owner = newToken();
+      let started: StartResult;
+      if (mode === 'queuedAndRunning') {
+        // Hold the queued slot with a live lease (this process is the queue), then wait our turn.
+        const queued = await acquireLease(backend, { key: queuedSlot(key), owner, ttl, wait, signal, autoExtend: true });
+        if (!queued.lease) return conflict(queuedSlot(key), queued.holder);
+        try {
+          const r = await runningClaim(owner, Math.max(queuedTtl, wait), signal);
+          started = r.lease ? { status: 'started', run: guarded(r.lease) } : conflict(key, r.holder);
+        } finally {
+          await queued.lease.release().catch(() => false);
+        }
+      } else if (mode === 'untilRunning') {
+        const e = await guard.enqueue(owner, { signal });
+        if (e.status !== 'claimed') return e;
+        started = await guard.start(owner, { signal });
+      } else {
+        const r = await runningClaim(owner, wait, signal);
+        started = r.lease ? { status: 'started', run: guarded(r.lease) } : conflict(key, r.holder);
+      }
+      if (started.status !== 'started') return started.status === 'busy' ? conflict(key, started.holder) : started;
+      try {
+        return { status: 'ran', value: await fn(started.run) };
+      } finally {
+        await started.run.finish();
+      }
+    },
+  };
+  return guard;
+}
+
+function guarded(lease: Lease): RunClaim {
+  return {
+    lease,
+    signal: lease.signal,
+    async finish() {
+      await lease.release().catch(() => false);
+    },
+  };
+}
+
+function unguarded(): RunClaim {
+  return { lease: undefined, signal: new AbortController().signal, finish: async () => {} };
+}

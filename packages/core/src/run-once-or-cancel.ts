@@ -1,0 +1,103 @@
+import type { LockBackend } from './backend.js';
+import type { Requirements } from './capabilities.js';
+import { InvalidArgumentError } from './errors.js';
+import { once, type RunResult } from './once.js';
+import { checkBackend, checkKey, checkObject, checkTtl, describe } from './validate.js';
+
+export interface RunOnceOrCancelOptions<A extends unknown[]> {
+  backend: LockBackend;
+  /** A fixed key, or a function of the call's arguments (see `argsKey` for a stable hash of them). */
+  key: string | ((...args: A) => string);
+  /** TTL of the lock while `fn` runs; it is extended in the background. Default 30 s. */
+  ttl?: number;
+  require?: Requirements;
+}
+
+/**
+ * Wraps `fn` so that at most one call per key runs at a time, across every process that shares
+ * the backend. A call that finds its key held resolves at once with
+ * `{ status: 'cancelled', reason: 'locked' }` instead of running; otherwise it resolves
+ * `{ status: 'ran', value }`. An error thrown by `fn` propagates, and the lock is released.
+ *
+ * Called with options alone, it is a method decorator instead (see {@link OnceMethodOptions}).
+ *
+ * @example
+ * const scan = runOnceOrCancel(async (shard: number) => work(shard), {
+ *   backend, key: (shard) => `scan:${shard}`, ttl: 30_000,
+ * });
+ * const r = await scan(3);
+ */
+export function runOnceOrCancel<A extends unknown[], T>(
+  fn: (...args: A) => Promise<T> | T,
+  options: RunOnceOrCancelOptions<A>,
+): (...args: A) => Promise<RunResult<T>>;
+export function runOnceOrCancel<This, A extends unknown[], R>(
+  options: OnceMethodOptions<This, A>,
+): MethodDecorator<This, A, R>;
+export function runOnceOrCancel<This, A extends unknown[], T>(
+  fnOrOptions: ((...args: A) => Promise<T> | T) | OnceMethodOptions<This, A>,
+  options?: RunOnceOrCancelOptions<A>,
+) {
+  if (typeof fnOrOptions !== 'function') return onceOrCancelMethod<This, A, T>(fnOrOptions);
+  const fn = fnOrOptions;
+  const o = checkOptions(options as RunOnceOrCancelOptions<A>);
+  return function (this: unknown, ...args: A) {
+    return guardCall(o, this, args, () => fn.apply(this, args));
+  };
+}
+
+/** A standard (TypeScript 5+) method decorator for an async method. */
+export type MethodDecorator<This, A extends unknown[], R> = (
+  method: (this: This, ...args: A) => Promise<R>,
+  context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => Promise<R>>,
+) => (this: This, ...args: A) => Promise<R>;
+
+/**
+ * Options of the method-decorator form, `@runOnceOrCancel({ backend, key })` (TypeScript 5+
+ * standard decorators). A call that finds its key held resolves `undefined` without running,
+ * so the method's return type must admit `undefined` (`Promise<void>` or
+ * `Promise<T | undefined>`). Listen for `skipped` events to observe it.
+ *
+ * @example
+ * class Scanner {
+ *   \@runOnceOrCancel({ backend, key: (shard: number) => `scan:${shard}` })
+ *   async scan(shard: number): Promise<void> { ... }
+ * }
+ */
+export interface OnceMethodOptions<This, A extends unknown[]> {
+  /** The backend, or a function that finds it on the instance (`function () { return this.backend }`). */
+  backend: LockBackend | ((this: This) => LockBackend);
+  key: string | ((this: This, ...args: A) => string);
+  ttl?: number;
+  require?: Requirements;
+}
+
+function onceOrCancelMethod<This, A extends unknown[], R>(options: OnceMethodOptions<This, A>): MethodDecorator<This, A, R> {
+  checkObject(options, 'options');
+  return (method) =>
+    async function (this: This, ...args: A): Promise<R> {
+      const backend = typeof options.backend === 'function' ? options.backend.call(this) : options.backend;
+      const o = checkOptions({ ...options, backend } as RunOnceOrCancelOptions<A>);
+      const r = await guardCall(o, this, args, () => method.apply(this, args));
+      return (r.status === 'ran' ? r.value : undefined) as R;
+    };
+}
+
+function checkOptions<A extends unknown[]>(options: RunOnceOrCancelOptions<A>) {
+  const o = checkObject(options, 'options') as unknown as RunOnceOrCancelOptions<A>;
+  checkBackend(o.backend);
+  if (typeof o.key === 'string') checkKey(o.key);
+  else if (typeof o.key !== 'function') throw new InvalidArgumentError(`key must be a string or a function, got ${describe(o.key)}`);
+  if (o.ttl !== undefined) checkTtl(o.ttl);
+  return o;
+}
+
+async function guardCall<A extends unknown[], T>(
+  o: RunOnceOrCancelOptions<A>,
+  self: unknown,
+  args: A,
+  body: () => Promise<T> | T,
+): Promise<RunResult<T>> {
+  const key = typeof o.key === 'string' ? o.key : checkKey((o.key as (...a: A) => string).apply(self, args));
+  return once(o.backend, { key, mode: 'whileRunning', onConflict: 'cancel', ttl: o.ttl, require: o.require }).run(body);
+}

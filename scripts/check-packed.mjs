@@ -1,0 +1,33 @@
+// Packs every publishable package and checks what users would install: publint for the
+// package.json and exports map, are-the-types-wrong for the types under each resolution mode.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const bin = (name) => join(process.cwd(), 'node_modules/.bin', name);
+const out = mkdtempSync(join(tmpdir(), 'oncelock-pack-'));
+let failed = 0;
+try {
+  for (const dir of readdirSync('packages')) {
+    const pkg = JSON.parse(readFileSync(join('packages', dir, 'package.json'), 'utf8'));
+    if (pkg.private) continue;
+    execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: join('packages', dir), stdio: 'ignore' });
+    const tarball = join(out, readdirSync(out).find((f) => f.startsWith(`oncelock-${dir}-`)));
+    for (const [tool, args] of [
+      ['publint', ['run', tarball, '--strict']],
+      ['attw', [tarball, '--profile', 'esm-only', '--format', 'table-flipped']],
+    ]) {
+      try {
+        execFileSync(bin(tool), args, { stdio: 'pipe' });
+      } catch (error) {
+        failed++;
+        console.error(`${pkg.name}: ${tool} found problems\n${error.stdout}${error.stderr}`);
+      }
+    }
+  }
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
+if (failed) process.exit(1);
+console.log('packed tarballs: publint and attw clean');

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// The two commands of the README, runnable on a fresh machine with only Node.js and npm:
+//   npm run demo   installs, builds, runs the demo on the embedded (in-memory) backend
+//   npm test       installs, starts Redis/PostgreSQL if down, builds, lints, type-checks,
+//                  checks the packed tarballs, runs every test, prints "N passed, N failed"
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureServices } from './services.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PNPM = 'pnpm@12.21.0';
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  return r.status ?? 1;
+}
+
+function must(cmd, args, what) {
+  const code = run(cmd, args);
+  if (code !== 0) {
+    console.error(`\n${what} failed (exit ${code})`);
+    console.log('0 passed, 1 failed');
+    process.exit(code);
+  }
+}
+
+function pnpm(args, what) {
+  const onPath = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0;
+  must(onPath ? 'pnpm' : 'npx', onPath ? args : ['--yes', PNPM, ...args], what);
+}
+
+function install() {
+  if (!existsSync(join(root, 'node_modules/.modules.yaml'))) pnpm(['install', '--frozen-lockfile'], 'install');
+}
+
+const command = process.argv[2];
+install();
+if (command === 'demo') {
+  pnpm(['turbo', 'run', 'build', '--filter=@oncelock/app-audit-log-backfill...', '--output-logs=errors-only'], 'build');
+  process.exit(run('node', ['apps/audit-log-backfill/dist/main.js', ...process.argv.slice(3)]));
+} else if (command === 'test') {
+  await ensureServices();
+  pnpm(['turbo', 'run', 'build', '--output-logs=errors-only'], 'build');
+  pnpm(['lint'], 'lint');
+  pnpm(['turbo', 'run', 'typecheck', '--output-logs=errors-only'], 'type-check');
+  pnpm(['check:packed'], 'packed-tarball check');
+  const out = join(root, '.test-results/vitest.json');
+  rmSync(out, { force: true });
+  mkdirSync(dirname(out), { recursive: true });
+  const code = run(join(root, 'node_modules/.bin/vitest'), ['run', ...process.argv.slice(3)], {
+    env: { ...process.env, CI: process.env.CI ?? 'true' },
+  });
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  if (existsSync(out)) {
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    passed = r.numPassedTests;
+    failed = r.numFailedTests;
+    skipped = r.numPendingTests + r.numTodoTests;
+    // A suite that failed to load, or an unhandled rejection, fails the run without failing a test.
+    failed += r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.every((a) => a.status !== 'failed')).length;
+  }
+  if (code !== 0 && failed === 0) failed = 1;
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  process.exit(code);
+} else {
+  console.error('usage: oncelock-dev.mjs demo|test');
+  process.exit(2);
+}
