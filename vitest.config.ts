@@ -4,7 +4,12 @@ import { defineConfig } from 'vitest/config';
 // (what users install), so `npm test` builds first.
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'docs/test/**/*.test.ts'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'apps/*/test/**/*.test.ts',
+      'bench/test/**/*.test.ts',
+      'docs/test/**/*.test.ts',
+    ],
     pool: 'forks',
     // Two cores: more parallel files only make timing-sensitive lock tests noisy.
     maxWorkers: 2,

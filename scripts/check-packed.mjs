@@ -12,8 +12,14 @@ try {
   for (const dir of readdirSync('packages')) {
     const pkg = JSON.parse(readFileSync(join('packages', dir, 'package.json'), 'utf8'));
     if (pkg.private) continue;
-    execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: join('packages', dir), stdio: 'ignore' });
-    const tarball = join(out, readdirSync(out).find((f) => f.startsWith(`oncelock-${dir}-`)));
+    execFileSync('pnpm', ['pack', '--pack-destination', out], {
+      cwd: join('packages', dir),
+      stdio: 'ignore',
+    });
+    const tarball = join(
+      out,
+      readdirSync(out).find((f) => f.startsWith(`oncelock-${dir}-`)),
+    );
     for (const [tool, args] of [
       ['publint', ['run', tarball, '--strict']],
       ['attw', [tarball, '--profile', 'esm-only', '--format', 'table-flipped']],

@@ -1,5 +1,6 @@
 // One-off scaffolder kept for future packages: writes package.json and tsconfig.json.
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+
 const [name, description, refs = ''] = process.argv.slice(2);
 const dir = `packages/${name}`;
 mkdirSync(`${dir}/src`, { recursive: true });
@@ -11,14 +12,18 @@ const pkg = {
   type: 'module',
   engines: { node: '>=20.19' },
   sideEffects: false,
-  exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
+  exports: {
+    '.': { types: './dist/index.d.ts', default: './dist/index.js' },
+    './package.json': './package.json',
+  },
   main: './dist/index.js',
   types: './dist/index.d.ts',
   files: ['dist', 'src', 'README.md'],
   scripts: { build: 'tsc -b', typecheck: 'tsc -p tsconfig.test.json --noEmit' },
   keywords: ['lock', 'lease', 'mutex', 'once', 'background-jobs', 'fencing'],
 };
-if (!existsSync(`${dir}/package.json`)) writeFileSync(`${dir}/package.json`, `${JSON.stringify(pkg, null, 2)}\n`);
+if (!existsSync(`${dir}/package.json`))
+  writeFileSync(`${dir}/package.json`, `${JSON.stringify(pkg, null, 2)}\n`);
 const references = refs ? refs.split(',').map((r) => ({ path: `../${r}` })) : [];
 writeFileSync(
   `${dir}/tsconfig.json`,

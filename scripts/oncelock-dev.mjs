@@ -32,13 +32,17 @@ function pnpm(args, what) {
 }
 
 function install() {
-  if (!existsSync(join(root, 'node_modules/.modules.yaml'))) pnpm(['install', '--frozen-lockfile'], 'install');
+  if (!existsSync(join(root, 'node_modules/.modules.yaml')))
+    pnpm(['install', '--frozen-lockfile'], 'install');
 }
 
 const command = process.argv[2];
 install();
 if (command === 'demo') {
-  pnpm(['turbo', 'run', 'build', '--filter=@oncelock/app-audit-log-backfill...', '--output-logs=errors-only'], 'build');
+  pnpm(
+    ['turbo', 'run', 'build', '--filter=@oncelock/app-audit-log-backfill...', '--output-logs=errors-only'],
+    'build',
+  );
   process.exit(run('node', ['apps/audit-log-backfill/dist/main.js', ...process.argv.slice(3)]));
 } else if (command === 'test') {
   await ensureServices();
@@ -61,7 +65,9 @@ if (command === 'demo') {
     failed = r.numFailedTests;
     skipped = r.numPendingTests + r.numTodoTests;
     // A suite that failed to load, or an unhandled rejection, fails the run without failing a test.
-    failed += r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.every((a) => a.status !== 'failed')).length;
+    failed += r.testResults.filter(
+      (f) => f.status === 'failed' && f.assertionResults.every((a) => a.status !== 'failed'),
+    ).length;
   }
   if (code !== 0 && failed === 0) failed = 1;
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -33,11 +33,17 @@ export function safetyMargin(ttl: number): number {
 }
 
 /** One acquire round trip. A grant that arrives too late to be trusted counts as refused. */
-export async function acquireOnce(backend: LockBackend, key: string, owner: string, ttl: number): Promise<Grant | Refusal> {
+export async function acquireOnce(
+  backend: LockBackend,
+  key: string,
+  owner: string,
+  ttl: number,
+): Promise<Grant | Refusal> {
   const startedAt = now();
   const result = await call(backend, 'acquire', () => backend.acquire({ key, owner, ttl }));
   if (!result.granted) {
-    if (hasListeners()) emit({ type: 'refused', backend: backend.name, key, holder: result.holder, tookMs: now() - startedAt });
+    if (hasListeners())
+      emit({ type: 'refused', backend: backend.name, key, holder: result.holder, tookMs: now() - startedAt });
     return { granted: false, holder: result.holder };
   }
   const validUntil = startedAt + ttl - driftFor(ttl);
@@ -63,7 +69,8 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
   let unsubscribe: (() => void) | undefined;
   let subscribed = false;
   const outcome = (o: 'acquired' | 'timeout' | 'aborted') => {
-    if (p.wait > 0 && hasListeners()) emit({ type: 'waited', backend: backend.name, key: p.key, outcome: o, waitedMs: now() - begin });
+    if (p.wait > 0 && hasListeners())
+      emit({ type: 'waited', backend: backend.name, key: p.key, outcome: o, waitedMs: now() - begin });
   };
   try {
     for (let attempt = 0; ; attempt++) {
@@ -77,7 +84,14 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
       if (result.granted) {
         outcome('acquired');
         if (hasListeners()) {
-          emit({ type: 'acquired', backend: backend.name, key: p.key, fence: result.fence, waitedMs: now() - begin, tookMs: now() - result.startedAt });
+          emit({
+            type: 'acquired',
+            backend: backend.name,
+            key: p.key,
+            fence: result.fence,
+            waitedMs: now() - begin,
+            tookMs: now() - result.startedAt,
+          });
         }
         return result;
       }
@@ -99,7 +113,8 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
       }
       if (woken) continue;
       const poll = unsubscribe ? jitter(1000, 0.3) : jitter(Math.min(20 * 2 ** attempt, 500));
-      const untilExpiry = result.holder?.ttlRemaining !== undefined ? result.holder.ttlRemaining + 2 : Number.POSITIVE_INFINITY;
+      const untilExpiry =
+        result.holder?.ttlRemaining !== undefined ? result.holder.ttlRemaining + 2 : Number.POSITIVE_INFINITY;
       sleeper = sleep(Math.min(poll, untilExpiry, deadline - now()), p.signal);
       await sleeper.done;
       sleeper = undefined;

@@ -7,10 +7,13 @@ export async function call<T>(backend: LockBackend, what: string, op: () => Prom
     return await op();
   } catch (error) {
     if (error instanceof OncelockError) throw error;
-    throw new BackendUnavailableError(`${what} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      backend: backend.name,
-      pkg: backend.pkg,
-      cause: error,
-    });
+    throw new BackendUnavailableError(
+      `${what} failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        backend: backend.name,
+        pkg: backend.pkg,
+        cause: error,
+      },
+    );
   }
 }

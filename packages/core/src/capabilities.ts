@@ -13,7 +13,8 @@ export interface Requirements {
 const strength: Record<Exclusion, number> = { 'best-effort': 0, quorum: 1, strict: 2 };
 const exclusions = Object.keys(strength) as Exclusion[];
 
-const forStrict = 'redisBackend (@oncelock/redis), postgresBackend (@oncelock/postgres) or memoryBackend (one process)';
+const forStrict =
+  'redisBackend (@oncelock/redis), postgresBackend (@oncelock/postgres) or memoryBackend (one process)';
 
 /** Throws `CapabilityUnsupportedError`, naming backends that would serve, if `backend` falls short. */
 export function checkRequirements(backend: LockBackend, required: unknown): void {
@@ -33,8 +34,11 @@ export function checkRequirements(backend: LockBackend, required: unknown): void
 }
 
 export function fencingUnsupported(backend: LockBackend): CapabilityUnsupportedError {
-  return new CapabilityUnsupportedError(`this backend makes no fencing tokens; for fencing use ${forStrict}`, {
-    backend: backend.name,
-    pkg: backend.pkg,
-  });
+  return new CapabilityUnsupportedError(
+    `this backend makes no fencing tokens; for fencing use ${forStrict}`,
+    {
+      backend: backend.name,
+      pkg: backend.pkg,
+    },
+  );
 }

@@ -29,7 +29,9 @@ export class OncelockError extends Error {
   readonly backend: string | undefined;
 
   constructor(code: OncelockErrorCode, message: string, options: OncelockErrorOptions = {}) {
-    const where = options.backend ? `${options.pkg ?? '@oncelock/core'} ${options.backend}` : (options.pkg ?? '@oncelock/core');
+    const where = options.backend
+      ? `${options.pkg ?? '@oncelock/core'} ${options.backend}`
+      : (options.pkg ?? '@oncelock/core');
     super(`[${where}] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

@@ -8,9 +8,18 @@ interface Base {
 
 /** Everything core reports. Durations are monotonic milliseconds. */
 export type OncelockEvent =
-  | (Base & { readonly type: 'acquired'; readonly fence: number | undefined; readonly waitedMs: number; readonly tookMs: number })
+  | (Base & {
+      readonly type: 'acquired';
+      readonly fence: number | undefined;
+      readonly waitedMs: number;
+      readonly tookMs: number;
+    })
   | (Base & { readonly type: 'refused'; readonly holder: Holder | undefined; readonly tookMs: number })
-  | (Base & { readonly type: 'waited'; readonly outcome: 'acquired' | 'timeout' | 'aborted'; readonly waitedMs: number })
+  | (Base & {
+      readonly type: 'waited';
+      readonly outcome: 'acquired' | 'timeout' | 'aborted';
+      readonly waitedMs: number;
+    })
   | (Base & { readonly type: 'extended'; readonly tookMs: number })
   | (Base & { readonly type: 'lost'; readonly reason: string; readonly heldMs: number })
   | (Base & { readonly type: 'released'; readonly heldMs: number; readonly wasHeld: boolean })

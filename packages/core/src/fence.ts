@@ -1,5 +1,4 @@
-import { StaleFenceError } from './errors.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, StaleFenceError } from './errors.js';
 
 /**
  * The last fence a protected resource has accepted, kept by the resource's own store. Use it
@@ -26,8 +25,10 @@ export class FencedResource<T> {
 
   /** Applies `value` if `fence` is not older than any fence seen; throws `StaleFenceError` otherwise. */
   write(fence: number, value: T): void {
-    if (!Number.isSafeInteger(fence) || fence < 0) throw new InvalidArgumentError(`fence must be a non-negative safe integer, got ${fence}`);
-    if (this.#latest !== undefined && fence < this.#latest) throw new StaleFenceError(this.name, fence, this.#latest);
+    if (!Number.isSafeInteger(fence) || fence < 0)
+      throw new InvalidArgumentError(`fence must be a non-negative safe integer, got ${fence}`);
+    if (this.#latest !== undefined && fence < this.#latest)
+      throw new StaleFenceError(this.name, fence, this.#latest);
     this.#latest = fence;
     this.#value = value;
   }

@@ -7,6 +7,8 @@ export interface Beating {
   readonly token: string;
   /** The TTL each extension asks for. */
   readonly ttl: number;
+  /** False: the loop only watches the lease's local validity and never extends it. */
+  readonly autoExtend: boolean;
   /** Monotonic time the last successful grant or extension was requested. */
   readonly renewedAt: number;
   /** Monotonic time after which the lease no longer trusts itself. */
@@ -21,8 +23,8 @@ export interface Beating {
 const BATCH = 5000;
 
 /**
- * One loop per backend object extends every live auto-extended lease of that backend: one
- * timer, batched round trips. A lease is extended once a sixth of its TTL has passed if the
+ * One loop per backend object watches every live lease of that backend and extends those
+ * with auto-extension: one timer, batched round trips. A lease is extended once a sixth of its TTL has passed if the
  * loop is awake anyway, and at a third at the latest, so leases of one TTL fall into step and
  * share a batch. A failed extension retries; the lease gives up (fires its signal) at the end
  * of its local validity. No callback of this loop can throw.
@@ -56,7 +58,13 @@ export class Heartbeat {
   }
 
   #dueAt(lease: Beating): number {
+    if (!lease.autoExtend) return Number.POSITIVE_INFINITY;
     return this.#retryAt.get(lease) ?? lease.renewedAt + lease.ttl / 3;
+  }
+
+  #isDue(lease: Beating, t: number): boolean {
+    if (!lease.autoExtend || this.#inFlight.has(lease)) return false;
+    return (this.#retryAt.get(lease) ?? lease.renewedAt + lease.ttl / 6) <= t;
   }
 
   #schedule(): void {
@@ -89,7 +97,7 @@ export class Heartbeat {
         if (t >= lease.expiresLocallyAt) {
           this.delete(lease);
           lease.onLost('no extension succeeded before its local validity ran out');
-        } else if (!this.#inFlight.has(lease) && (this.#retryAt.get(lease) ?? lease.renewedAt + lease.ttl / 6) <= t) {
+        } else if (this.#isDue(lease, t)) {
           due.push(lease);
         }
       }
@@ -103,7 +111,9 @@ export class Heartbeat {
     for (const lease of batch) this.#inFlight.add(lease);
     const requests: ExtendRequest[] = batch.map((l) => ({ key: l.key, owner: l.token, ttl: l.ttl }));
     const backend = this.#backend;
-    const sent = backend.extendMany ? backend.extendMany(requests) : Promise.all(requests.map((r) => backend.extend(r)));
+    const sent = backend.extendMany
+      ? backend.extendMany(requests)
+      : Promise.all(requests.map((r) => backend.extend(r)));
     sent
       .then(
         (results) => {
@@ -137,6 +147,9 @@ const loops = new WeakMap<LockBackend, Heartbeat>();
 /** The heartbeat loop of `backend`, made on first use. */
 export function heartbeatOf(backend: LockBackend): Heartbeat {
   let loop = loops.get(backend);
-  if (!loop) loops.set(backend, (loop = new Heartbeat(backend)));
+  if (!loop) {
+    loop = new Heartbeat(backend);
+    loops.set(backend, loop);
+  }
   return loop;
 }

@@ -10,7 +10,7 @@ export type {
   Unsubscribe,
 } from './backend.js';
 export { MAX_KEY_LENGTH, MAX_OWNER_LENGTH, MAX_TTL, MIN_TTL } from './backend.js';
-export { type Requirements, checkRequirements } from './capabilities.js';
+export { checkRequirements, type Requirements } from './capabilities.js';
 export {
   BackendClosedError,
   BackendUnavailableError,
@@ -37,16 +37,16 @@ export {
   type OnceGuard,
   type OnceMode,
   type OnceOptions,
-  type RunClaim,
-  type RunResult,
-  type StartResult,
   once,
   onceModes,
   queuedSlot,
+  type RunClaim,
+  type RunResult,
+  type StartResult,
 } from './once.js';
 export {
-  type OnceMethodOptions,
   type MethodDecorator,
+  type OnceMethodOptions,
   type RunOnceOrCancelOptions,
   runOnceOrCancel,
 } from './run-once-or-cancel.js';

@@ -37,7 +37,8 @@ function canonical(value: unknown, seen: Set<object>): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw new InvalidArgumentError(`argument ${value} has no stable key encoding`);
+      if (!Number.isFinite(value))
+        throw new InvalidArgumentError(`argument ${value} has no stable key encoding`);
       // -0 and 0 are the same argument for every practical purpose.
       return Object.is(value, -0) ? '0' : String(value);
     case 'bigint':
@@ -54,7 +55,8 @@ function canonical(value: unknown, seen: Set<object>): string {
 function canonicalObject(value: object | null, seen: Set<object>): string {
   if (value === null) return 'null';
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new InvalidArgumentError('an invalid Date cannot be turned into a key');
+    if (Number.isNaN(value.getTime()))
+      throw new InvalidArgumentError('an invalid Date cannot be turned into a key');
     return `D${value.toISOString()}`;
   }
   if (seen.has(value)) throw new InvalidArgumentError('arguments with a cycle cannot be turned into a key');

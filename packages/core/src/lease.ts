@@ -1,13 +1,22 @@
 import { type AcquireParams, acquireWithWait, type Grant, safetyMargin } from './acquire.js';
 import type { Holder, LockBackend } from './backend.js';
 import { call } from './call.js';
-import { type Requirements, checkRequirements, fencingUnsupported } from './capabilities.js';
+import { checkRequirements, fencingUnsupported, type Requirements } from './capabilities.js';
 import { driftFor, now } from './clock.js';
 import { LockLostError, LockNotAcquiredError, WaitTimeoutError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 import { type Beating, heartbeatOf } from './heartbeat.js';
 import { newToken } from './token.js';
-import { checkBackend, checkBoolean, checkKey, checkObject, checkOwner, checkSignal, checkTtl, checkWait } from './validate.js';
+import {
+  checkBackend,
+  checkBoolean,
+  checkKey,
+  checkObject,
+  checkOwner,
+  checkSignal,
+  checkTtl,
+  checkWait,
+} from './validate.js';
 
 export interface LeaseOptions {
   /** Milliseconds the store keeps the lock without an extension. Required. */
@@ -95,7 +104,11 @@ export async function lease(backend: LockBackend, key: string, options: LeaseOpt
 }
 
 /** Like {@link lease}, but resolves `null` instead of throwing when the key stays held. */
-export async function tryLease(backend: LockBackend, key: string, options: LeaseOptions): Promise<Lease | null> {
+export async function tryLease(
+  backend: LockBackend,
+  key: string,
+  options: LeaseOptions,
+): Promise<Lease | null> {
   const p = parse(backend, key, options);
   const result = await acquireWithWait(backend, { key, ...p });
   return result.granted ? new LeaseHandle(backend, key, p, result) : null;
@@ -137,7 +150,7 @@ class LeaseHandle implements Lease, Beating {
   readonly #backend: LockBackend;
   readonly #fence: number | undefined;
   readonly #controller = new AbortController();
-  readonly #autoExtend: boolean;
+  readonly autoExtend: boolean;
   readonly #acquiredAt: number;
   #ttl: number;
   #renewedAt: number;
@@ -145,21 +158,28 @@ class LeaseHandle implements Lease, Beating {
   #state: State = 'held';
   #released: Promise<boolean> | undefined;
 
-  constructor(backend: LockBackend, key: string, p: { ttl: number; owner: string; autoExtend: boolean }, grant: Grant) {
+  constructor(
+    backend: LockBackend,
+    key: string,
+    p: { ttl: number; owner: string; autoExtend: boolean },
+    grant: Grant,
+  ) {
     this.#backend = backend;
     this.key = key;
     this.token = p.owner;
     this.#ttl = p.ttl;
     this.#fence = grant.fence;
-    this.#autoExtend = p.autoExtend;
+    this.autoExtend = p.autoExtend;
     this.#acquiredAt = grant.startedAt;
     this.#renewedAt = grant.startedAt;
     this.#validUntil = grant.validUntil;
-    if (this.#autoExtend) heartbeatOf(backend).add(this);
+    // Every lease is watched, so its signal fires when local validity ends even without auto-extension.
+    heartbeatOf(backend).add(this);
   }
 
   get fence(): number {
-    if (this.#fence === undefined || !this.#backend.guarantees.fencing) throw fencingUnsupported(this.#backend);
+    if (this.#fence === undefined || !this.#backend.guarantees.fencing)
+      throw fencingUnsupported(this.#backend);
     return this.#fence;
   }
 
@@ -205,7 +225,9 @@ class LeaseHandle implements Lease, Beating {
     checkTtl(ttl);
     this.assertHeld();
     const requestedAt = now();
-    const ok = await call(this.#backend, 'extend', () => this.#backend.extend({ key: this.key, owner: this.token, ttl }));
+    const ok = await call(this.#backend, 'extend', () =>
+      this.#backend.extend({ key: this.key, owner: this.token, ttl }),
+    );
     if (!ok) {
       this.onLost('the store no longer holds it for this owner (expired or taken over)');
       this.assertHeld();
@@ -219,14 +241,22 @@ class LeaseHandle implements Lease, Beating {
     if (this.#state !== 'held' || requestedAt < this.#renewedAt) return;
     this.#renewedAt = requestedAt;
     this.#validUntil = Math.max(this.#validUntil, requestedAt + this.#ttl - driftFor(this.#ttl));
-    if (hasListeners()) emit({ type: 'extended', backend: this.#backend.name, key: this.key, tookMs: now() - requestedAt });
+    if (hasListeners())
+      emit({ type: 'extended', backend: this.#backend.name, key: this.key, tookMs: now() - requestedAt });
   }
 
   onLost(why: string): void {
     if (this.#state !== 'held') return;
     this.#state = 'lost';
     heartbeatOf(this.#backend).delete(this);
-    if (hasListeners()) emit({ type: 'lost', backend: this.#backend.name, key: this.key, reason: why, heldMs: now() - this.#acquiredAt });
+    if (hasListeners())
+      emit({
+        type: 'lost',
+        backend: this.#backend.name,
+        key: this.key,
+        reason: why,
+        heldMs: now() - this.#acquiredAt,
+      });
     this.#controller.abort(new LockLostError(this.key, why, this.#where()));
   }
 
@@ -239,11 +269,21 @@ class LeaseHandle implements Lease, Beating {
     this.#state = 'released';
     heartbeatOf(this.#backend).delete(this);
     try {
-      const ok = await call(this.#backend, 'release', () => this.#backend.release({ key: this.key, owner: this.token }));
-      if (hasListeners()) emit({ type: 'released', backend: this.#backend.name, key: this.key, heldMs: now() - this.#acquiredAt, wasHeld: ok });
+      const ok = await call(this.#backend, 'release', () =>
+        this.#backend.release({ key: this.key, owner: this.token }),
+      );
+      if (hasListeners())
+        emit({
+          type: 'released',
+          backend: this.#backend.name,
+          key: this.key,
+          heldMs: now() - this.#acquiredAt,
+          wasHeld: ok,
+        });
       return ok;
     } finally {
-      if (!this.#controller.signal.aborted) this.#controller.abort(new LockLostError(this.key, 'it was released', this.#where()));
+      if (!this.#controller.signal.aborted)
+        this.#controller.abort(new LockLostError(this.key, 'it was released', this.#where()));
     }
   }
 

@@ -1,4 +1,12 @@
-import type { AcquireRequest, AcquireResult, ExtendRequest, Holder, LockBackend, ReleaseRequest, Unsubscribe } from './backend.js';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  ExtendRequest,
+  Holder,
+  LockBackend,
+  ReleaseRequest,
+  Unsubscribe,
+} from './backend.js';
 import { BackendClosedError } from './errors.js';
 
 export interface MemoryBackendOptions {
@@ -52,7 +60,12 @@ export function memoryBackend(options: MemoryBackendOptions = {}): LockBackend {
   }
 
   function holderOf(entry: Entry): Holder {
-    return { owner: entry.owner, fence: entry.fence, ttlRemaining: Math.max(0, entry.expiresAt - clock()), since: entry.since };
+    return {
+      owner: entry.owner,
+      fence: entry.fence,
+      ttlRemaining: Math.max(0, entry.expiresAt - clock()),
+      since: entry.since,
+    };
   }
 
   function extendOne({ key, owner, ttl }: ExtendRequest): boolean {
@@ -122,8 +135,8 @@ export function memoryBackend(options: MemoryBackendOptions = {}): LockBackend {
 
     async subscribe(key: string, listener: () => void): Promise<Unsubscribe> {
       ensureOpen();
-      let set = watchers.get(key);
-      if (!set) watchers.set(key, (set = new Set()));
+      const set = watchers.get(key) ?? new Set<() => void>();
+      watchers.set(key, set);
       set.add(listener);
       return () => {
         set.delete(listener);

@@ -1,12 +1,21 @@
 import { acquireWithWait } from './acquire.js';
 import type { Holder, LockBackend } from './backend.js';
 import { call } from './call.js';
-import { type Requirements, checkRequirements } from './capabilities.js';
+import { checkRequirements, type Requirements } from './capabilities.js';
 import { LockNotAcquiredError, WaitTimeoutError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 import { acquireLease, type Lease } from './lease.js';
 import { newToken } from './token.js';
-import { checkBackend, checkKey, checkObject, checkOneOf, checkOwner, checkSignal, checkTtl, checkWait } from './validate.js';
+import {
+  checkBackend,
+  checkKey,
+  checkObject,
+  checkOneOf,
+  checkOwner,
+  checkSignal,
+  checkTtl,
+  checkWait,
+} from './validate.js';
 
 /**
  * When a once-claim is held:
@@ -17,7 +26,12 @@ import { checkBackend, checkKey, checkObject, checkOneOf, checkOwner, checkSigna
  *   the self-requeueing backlog drainer.
  */
 export type OnceMode = 'whileRunning' | 'untilRunning' | 'untilDone' | 'queuedAndRunning';
-export const onceModes: readonly OnceMode[] = ['whileRunning', 'untilRunning', 'untilDone', 'queuedAndRunning'];
+export const onceModes: readonly OnceMode[] = [
+  'whileRunning',
+  'untilRunning',
+  'untilDone',
+  'queuedAndRunning',
+];
 
 /** What to do when the claim is held by someone else. Contention is never a failure by default. */
 export type OnConflict = 'cancel' | 'throw' | 'wait';
@@ -98,10 +112,13 @@ export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
     if (onConflict === 'throw') throw new LockNotAcquiredError(slot, holder, where);
     if (onConflict === 'wait') throw new WaitTimeoutError(slot, wait, where);
     if (hasListeners()) emit({ type: 'skipped', backend: backend.name, key, mode, holder });
-    return holder ? { status: 'cancelled', reason: 'locked', holder } : { status: 'cancelled', reason: 'locked' };
+    return holder
+      ? { status: 'cancelled', reason: 'locked', holder }
+      : { status: 'cancelled', reason: 'locked' };
   };
 
-  const release = (slot: string, owner: string) => call(backend, 'release', () => backend.release({ key: slot, owner }));
+  const release = (slot: string, owner: string) =>
+    call(backend, 'release', () => backend.release({ key: slot, owner }));
 
   async function runningClaim(owner: string, waitMs: number, signal?: AbortSignal) {
     return acquireLease(backend, { key, owner, ttl, wait: waitMs, signal, autoExtend: true });
@@ -130,7 +147,8 @@ export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
       // In queuedAndRunning a busy running slot means "run later", so it never waits here.
       const r = await runningClaim(owner, mode === 'queuedAndRunning' ? 0 : wait, signal);
       if (!r.lease) {
-        if (mode === 'queuedAndRunning') return r.holder ? { status: 'busy', holder: r.holder } : { status: 'busy' };
+        if (mode === 'queuedAndRunning')
+          return r.holder ? { status: 'busy', holder: r.holder } : { status: 'busy' };
         return conflict(key, r.holder);
       }
       // The queued slot is free for a successor as soon as this job runs.
@@ -149,7 +167,14 @@ export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
       let started: StartResult;
       if (mode === 'queuedAndRunning') {
         // Hold the queued slot with a live lease (this process is the queue), then wait our turn.
-        const queued = await acquireLease(backend, { key: queuedSlot(key), owner, ttl, wait, signal, autoExtend: true });
+        const queued = await acquireLease(backend, {
+          key: queuedSlot(key),
+          owner,
+          ttl,
+          wait,
+          signal,
+          autoExtend: true,
+        });
         if (!queued.lease) return conflict(queuedSlot(key), queued.holder);
         try {
           const r = await runningClaim(owner, Math.max(queuedTtl, wait), signal);
@@ -165,7 +190,8 @@ export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
         const r = await runningClaim(owner, wait, signal);
         started = r.lease ? { status: 'started', run: guarded(r.lease) } : conflict(key, r.holder);
       }
-      if (started.status !== 'started') return started.status === 'busy' ? conflict(key, started.holder) : started;
+      if (started.status !== 'started')
+        return started.status === 'busy' ? conflict(key, started.holder) : started;
       try {
         return { status: 'ran', value: await fn(started.run) };
       } finally {

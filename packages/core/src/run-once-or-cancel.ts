@@ -72,7 +72,9 @@ export interface OnceMethodOptions<This, A extends unknown[]> {
   require?: Requirements;
 }
 
-function onceOrCancelMethod<This, A extends unknown[], R>(options: OnceMethodOptions<This, A>): MethodDecorator<This, A, R> {
+function onceOrCancelMethod<This, A extends unknown[], R>(
+  options: OnceMethodOptions<This, A>,
+): MethodDecorator<This, A, R> {
   checkObject(options, 'options');
   return (method) =>
     async function (this: This, ...args: A): Promise<R> {
@@ -87,7 +89,8 @@ function checkOptions<A extends unknown[]>(options: RunOnceOrCancelOptions<A>) {
   const o = checkObject(options, 'options') as unknown as RunOnceOrCancelOptions<A>;
   checkBackend(o.backend);
   if (typeof o.key === 'string') checkKey(o.key);
-  else if (typeof o.key !== 'function') throw new InvalidArgumentError(`key must be a string or a function, got ${describe(o.key)}`);
+  else if (typeof o.key !== 'function')
+    throw new InvalidArgumentError(`key must be a string or a function, got ${describe(o.key)}`);
   if (o.ttl !== undefined) checkTtl(o.ttl);
   return o;
 }
@@ -99,5 +102,11 @@ async function guardCall<A extends unknown[], T>(
   body: () => Promise<T> | T,
 ): Promise<RunResult<T>> {
   const key = typeof o.key === 'string' ? o.key : checkKey((o.key as (...a: A) => string).apply(self, args));
-  return once(o.backend, { key, mode: 'whileRunning', onConflict: 'cancel', ttl: o.ttl, require: o.require }).run(body);
+  return once(o.backend, {
+    key,
+    mode: 'whileRunning',
+    onConflict: 'cancel',
+    ttl: o.ttl,
+    require: o.require,
+  }).run(body);
 }

@@ -4,18 +4,24 @@ import { InvalidArgumentError } from './errors.js';
 // Every public entry point runs these before any round trip, so bad input never reaches a store.
 
 export function checkKey(key: unknown, what = 'key'): string {
-  if (typeof key !== 'string') throw new InvalidArgumentError(`${what} must be a string, got ${describe(key)}`);
+  if (typeof key !== 'string')
+    throw new InvalidArgumentError(`${what} must be a string, got ${describe(key)}`);
   if (key.length === 0) throw new InvalidArgumentError(`${what} must not be empty`);
   if (key.length > MAX_KEY_LENGTH) {
-    throw new InvalidArgumentError(`${what} is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`);
+    throw new InvalidArgumentError(
+      `${what} is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`,
+    );
   }
-  if (!key.isWellFormed()) throw new InvalidArgumentError(`${what} contains a lone surrogate and cannot be encoded`);
+  if (!key.isWellFormed())
+    throw new InvalidArgumentError(`${what} contains a lone surrogate and cannot be encoded`);
   return key;
 }
 
 export function checkOwner(owner: unknown): string {
   if (typeof owner !== 'string' || owner.length === 0 || owner.length > MAX_OWNER_LENGTH) {
-    throw new InvalidArgumentError(`owner must be a non-empty string of at most ${MAX_OWNER_LENGTH} characters`);
+    throw new InvalidArgumentError(
+      `owner must be a non-empty string of at most ${MAX_OWNER_LENGTH} characters`,
+    );
   }
   if (!owner.isWellFormed()) throw new InvalidArgumentError('owner contains a lone surrogate');
   return owner;
@@ -34,27 +40,38 @@ export function checkTtl(ttl: unknown, what = 'ttl'): number {
 export function checkWait(wait: unknown): number {
   if (wait === undefined || wait === false) return 0;
   if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0 || wait > MAX_TTL) {
-    throw new InvalidArgumentError(`wait must be false or a whole number of milliseconds up to ${MAX_TTL}, got ${describe(wait)}`);
+    throw new InvalidArgumentError(
+      `wait must be false or a whole number of milliseconds up to ${MAX_TTL}, got ${describe(wait)}`,
+    );
   }
   return wait;
 }
 
 export function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
-  if (!(signal instanceof AbortSignal)) throw new InvalidArgumentError(`signal must be an AbortSignal, got ${describe(signal)}`);
+  if (!(signal instanceof AbortSignal))
+    throw new InvalidArgumentError(`signal must be an AbortSignal, got ${describe(signal)}`);
   return signal;
 }
 
 export function checkBoolean(value: unknown, what: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new InvalidArgumentError(`${what} must be a boolean, got ${describe(value)}`);
+  if (typeof value !== 'boolean')
+    throw new InvalidArgumentError(`${what} must be a boolean, got ${describe(value)}`);
   return value;
 }
 
-export function checkOneOf<T extends string>(value: unknown, what: string, allowed: readonly T[], fallback: T): T {
+export function checkOneOf<T extends string>(
+  value: unknown,
+  what: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    throw new InvalidArgumentError(`${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+    throw new InvalidArgumentError(
+      `${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`,
+    );
   }
   return value as T;
 }
@@ -77,14 +94,18 @@ export function checkBackend(backend: unknown): void {
     typeof b.release !== 'function' ||
     typeof b.guarantees !== 'object'
   ) {
-    throw new InvalidArgumentError(`backend must be an oncelock backend (memoryBackend(), redisBackend(), ...), got ${describe(backend)}`);
+    throw new InvalidArgumentError(
+      `backend must be an oncelock backend (memoryBackend(), redisBackend(), ...), got ${describe(backend)}`,
+    );
   }
 }
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'string')
+    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : typeof value;
