@@ -38,7 +38,12 @@ export function runOnceOrCancel<This, A extends unknown[], T>(
   fnOrOptions: ((...args: A) => Promise<T> | T) | OnceMethodOptions<This, A>,
   options?: RunOnceOrCancelOptions<A>,
 ) {
-  if (typeof fnOrOptions !== 'function') return onceOrCancelMethod<This, A, T>(fnOrOptions);
+  if (options === undefined && typeof fnOrOptions === 'object' && fnOrOptions !== null) {
+    return onceOrCancelMethod<This, A, T>(fnOrOptions);
+  }
+  if (typeof fnOrOptions !== 'function') {
+    throw new InvalidArgumentError(`runOnceOrCancel needs a function, got ${describe(fnOrOptions)}`);
+  }
   const fn = fnOrOptions;
   const o = checkOptions(options as RunOnceOrCancelOptions<A>);
   return function (this: unknown, ...args: A) {

@@ -1,0 +1,120 @@
+import {
+  BackendUnavailableError,
+  type Lease,
+  LockLostError,
+  lease,
+  memoryBackend,
+  onEvent,
+  tryLease,
+  withLease,
+} from '@oncelock/core';
+import { describe, expect, it } from 'vitest';
+import { faulty } from './faulty.js';
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+describe('lease', () => {
+  it('has a 128-bit random hex token, different for every lease', async () => {
+    const b = memoryBackend();
+    const tokens = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const l = await lease(b, `k${i}`, { ttl: 1000 });
+      expect(l.token).toMatch(/^[0-9a-f]{32}$/);
+      tokens.add(l.token);
+      await l.release();
+    }
+    expect(tokens.size).toBe(50);
+  });
+
+  it('a grant that arrives after its TTL counts as refused, and is given back', async () => {
+    const { backend, state } = faulty(memoryBackend());
+    state.acquireDelay = 150;
+    expect(await tryLease(backend, 'slow', { ttl: 100 })).toBeNull();
+    expect(await backend.inspect('slow')).toBeNull();
+  });
+
+  it('one heartbeat loop extends many leases in batches, not a round trip per lease', async () => {
+    const { backend, state } = faulty(memoryBackend());
+    const leases: Lease[] = [];
+    for (let i = 0; i < 1000; i++) leases.push(await lease(backend, `many:${i}`, { ttl: 300 }));
+    await delay(1000);
+    expect(leases.every((l) => l.held)).toBe(true);
+    expect(state.extendCalls).toBe(0);
+    // ~1000 ms at one tick per ttl/3 = 100 ms: about ten batches for a thousand leases.
+    expect(state.extendManyCalls).toBeGreaterThanOrEqual(5);
+    expect(state.extendManyCalls).toBeLessThanOrEqual(20);
+    expect(state.extendedLeases / state.extendManyCalls).toBeGreaterThan(500);
+    await Promise.all(leases.map((l) => l.release()));
+  });
+
+  it('failed extensions fire the signal before local validity ends, and nothing throws from a timer', async () => {
+    const { backend, state } = faulty(memoryBackend());
+    const l = await lease(backend, 'flaky', { ttl: 400 });
+    const acquiredAt = performance.now();
+    state.extendFails = true;
+    const reason = await new Promise((r) => l.signal.addEventListener('abort', () => r(l.signal.reason)));
+    const lostAfter = performance.now() - acquiredAt;
+    expect(reason).toBeInstanceOf(LockLostError);
+    // The store keeps it for 400 ms from the request; the lease must give up before that.
+    expect(lostAfter).toBeLessThan(400);
+    expect(state.extendManyCalls).toBeGreaterThan(1); // it retried before giving up
+  });
+
+  it('a manual extend against an unreachable store throws a typed error', async () => {
+    const { backend, state } = faulty(memoryBackend());
+    const l = await lease(backend, 'manual', { ttl: 1000, autoExtend: false });
+    state.extendFails = true;
+    await expect(l.extend()).rejects.toBeInstanceOf(BackendUnavailableError);
+    state.extendFails = false;
+    await l.extend(2000);
+    expect(l.ttl).toBe(2000);
+    await l.release();
+  });
+
+  it('a process that was blocked past its TTL sees the lease lost at once, before any timer runs', async () => {
+    const b = memoryBackend();
+    const l = await lease(b, 'frozen', { ttl: 200 });
+    const until = performance.now() + 300;
+    while (performance.now() < until) {
+      // Block the event loop, as a long GC pause or SIGSTOP would: no timer can run here.
+    }
+    expect(l.held).toBe(false);
+    expect(() => l.assertHeld()).toThrow(LockLostError);
+    expect(l.signal.aborted).toBe(true);
+  });
+
+  it('await using releases at the end of the block', async () => {
+    const b = memoryBackend();
+    {
+      await using l = await lease(b, 'scoped', { ttl: 1000 });
+      expect((await b.inspect('scoped'))?.owner).toBe(l.token);
+    }
+    expect(await b.inspect('scoped')).toBeNull();
+  });
+
+  it('withLease releases whether fn resolves or throws', async () => {
+    const b = memoryBackend();
+    expect(await withLease(b, 'w', async (l) => l.key, { ttl: 1000 })).toBe('w');
+    await expect(
+      withLease(b, 'w', async () => Promise.reject(new Error('no')), { ttl: 1000 }),
+    ).rejects.toThrow('no');
+    expect(await b.inspect('w')).toBeNull();
+  });
+
+  it('emits acquired, refused, waited, extended and released events with timings', async () => {
+    const b = memoryBackend();
+    const seen: string[] = [];
+    const stop = onEvent('*', (e) => {
+      if (e.key === 'ev') seen.push(e.type);
+    });
+    const l = await lease(b, 'ev', { ttl: 150 });
+    await tryLease(b, 'ev', { ttl: 150 });
+    await delay(120);
+    const waiting = lease(b, 'ev', { ttl: 150, wait: 2000 });
+    await delay(10);
+    await l.release();
+    await (await waiting).release();
+    stop();
+    expect(seen).toEqual(expect.arrayContaining(['acquired', 'refused', 'extended', 'released', 'waited']));
+  });
+});
