@@ -123,7 +123,11 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
     if (error instanceof WaitAbortedError) outcome('aborted');
     throw error;
   } finally {
-    unsubscribe?.();
+    try {
+      unsubscribe?.();
+    } catch {
+      // A failed unsubscribe only leaves a listener that finds nothing to wake.
+    }
   }
 }
 

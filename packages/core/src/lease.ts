@@ -261,7 +261,13 @@ class LeaseHandle implements Lease, Beating {
   }
 
   release(): Promise<boolean> {
-    this.#released ??= this.#release();
+    if (!this.#released) {
+      // A release the store did not answer may be tried again; one that was answered is final.
+      this.#released = this.#release().catch((error: unknown) => {
+        this.#released = undefined;
+        throw error;
+      });
+    }
     return this.#released;
   }
 
