@@ -35,10 +35,16 @@ describe('runOnceOrCancel', () => {
     const gate = new Promise<void>((r) => {
       open = r;
     });
-    const work = runOnceOrCancel(async (shard: number) => (await gate, shard), {
-      backend,
-      key: (s) => `s:${s}`,
-    });
+    const work = runOnceOrCancel(
+      async (shard: number) => {
+        await gate;
+        return shard;
+      },
+      {
+        backend,
+        key: (s) => `s:${s}`,
+      },
+    );
     const a = work(1);
     const b = work(2);
     const dup = await work(1);
