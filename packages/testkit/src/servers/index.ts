@@ -1,1 +1,3 @@
 export {};
+export * from './redis.js';
+export * from './redis-cluster.js';

@@ -1,0 +1,42 @@
+/**
+ * Where a lock lives in Redis. A key `scan:3` under the prefix `oncelock:` becomes
+ *
+ *   oncelock:{scan:3}          the lock (a hash: owner, fence, since; PTTL = the lease's TTL)
+ *   oncelock:{scan:3}:fence    the fence record, which outlives the lock for a while
+ *   oncelock:{scan:3}:released the pub/sub channel a release is announced on
+ *
+ * The braces are a Redis Cluster hash tag: both keys of a lock hash to one slot, so every script
+ * touches one slot. Inside the tag, `%`, `{` and `}` are percent-encoded: a user key such as
+ * `}x` would otherwise end the tag early (an empty tag hashes the whole name, splitting the pair).
+ */
+export interface KeySpace {
+  readonly prefix: string;
+  lock(key: string): string;
+  record(key: string): string;
+  channel(key: string): string;
+  /** SCAN MATCH pattern for every lock whose user key starts with `keyPrefix`. */
+  pattern(keyPrefix: string): string;
+  /** The user key of a lock key, or `undefined` if `lockKey` is not one of ours. */
+  keyOf(lockKey: string): string | undefined;
+}
+
+const encode = (key: string) =>
+  key.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const decode = (tag: string) =>
+  tag.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+const glob = (text: string) => text.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
+
+export function keySpace(prefix: string): KeySpace {
+  const lock = (key: string) => `${prefix}{${encode(key)}}`;
+  return {
+    prefix,
+    lock,
+    record: (key) => `${lock(key)}:fence`,
+    channel: (key) => `${lock(key)}:released`,
+    pattern: (keyPrefix) => `${glob(`${prefix}{${encode(keyPrefix)}`)}*`,
+    keyOf(lockKey) {
+      if (!lockKey.startsWith(`${prefix}{`) || !lockKey.endsWith('}')) return undefined;
+      return decode(lockKey.slice(prefix.length + 1, -1));
+    },
+  };
+}

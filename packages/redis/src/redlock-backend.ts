@@ -1,0 +1,206 @@
+import {
+  type AcquireRequest,
+  type AcquireResult,
+  BackendUnavailableError,
+  type ExtendRequest,
+  type Holder,
+  InvalidArgumentError,
+  type LockBackend,
+} from '@oncelock/core';
+import type { Redis, RedisOptions } from 'ioredis';
+import { type Client, connection } from './connection.js';
+import { guard } from './guard.js';
+import { keySpace } from './keys.js';
+import {
+  type CommonOptions,
+  checkClient,
+  checkOptions,
+  checkUrl,
+  commonOptions,
+  newRedis,
+} from './options.js';
+import { firstVerdict, majorityHolder, type Outcome, outcome, quorumOf } from './quorum.js';
+import type { NodeAcquire } from './replies.js';
+import { createStore } from './store.js';
+import { PKG } from './where.js';
+
+export type RedlockBackendOptions = CommonOptions & {
+  /**
+   * How much of a TTL to give up for clock drift between the nodes and us: a grant counts only
+   * if it arrived within `ttl - ttl * driftFactor - 2` ms of the request. Default 0.01.
+   */
+  driftFactor?: number;
+} & (
+    | {
+        /** One URL per independent primary (not replicas of each other, not a Cluster). At least 3. */
+        urls: string[];
+        /** Passed straight to each `new Redis(url, options)`: TLS, auth, timeouts... */
+        redis?: RedisOptions;
+      }
+    | {
+        /** One ioredis client per independent primary. `close()` leaves them open. */
+        clients: Redis[];
+      }
+  );
+
+/**
+ * The Redlock algorithm over several independent Redis primaries: a lock is held while a
+ * majority of them hold it. It survives the loss of a minority of nodes, but it gives no
+ * fences and its safety rests on bounded clock drift and process pauses (see the README).
+ */
+export function redlockBackend(options: RedlockBackendOptions): LockBackend {
+  const o = checkOptions(options, 'redlockBackend');
+  const common = commonOptions(o);
+  const driftFactor = o.driftFactor ?? 0.01;
+  if (typeof driftFactor !== 'number' || !(driftFactor >= 0 && driftFactor < 0.5)) {
+    throw new InvalidArgumentError(
+      `driftFactor must be a number from 0 to below 0.5, got ${String(driftFactor)}`,
+      {
+        pkg: PKG,
+      },
+    );
+  }
+  const driftOf = (ttl: number) => Math.floor(ttl * driftFactor) + 2;
+  const clients = nodesOf(o, common.timeout);
+  const owned = o.clients === undefined;
+  const conns = clients.map((c) => connection(c, owned, common.timeout));
+  const keys = keySpace(common.prefix);
+  const stores = conns.map((c) => createStore(c, keys, { retention: common.fenceRetention, publish: false }));
+  const n = stores.length;
+  const quorum = quorumOf(n);
+  let closing: Promise<void> | undefined;
+  const run = guard('redlock', () => closing !== undefined);
+
+  /** Every node's answer, each bounded by the timeout. */
+  const everyNode = <T>(op: (store: (typeof stores)[number]) => Promise<T>) =>
+    Promise.all(stores.map((s) => outcome(op(s))));
+
+  function unavailable(answers: ReadonlyArray<Outcome<unknown>>, what: string): BackendUnavailableError {
+    const errors = answers.flatMap((a) => (a.ok ? [] : [a.error]));
+    return new BackendUnavailableError(
+      `${what}: ${n - errors.length} of ${n} nodes answered, a quorum is ${quorum}`,
+      { backend: 'redlock', pkg: PKG, cause: new AggregateError(errors, 'node errors') },
+    );
+  }
+
+  /** Throws unless a quorum of nodes answered: without one, neither yes nor no can be trusted. */
+  function answered<T>(answers: ReadonlyArray<Outcome<T>>, what: string): T[] {
+    const values = answers.flatMap((a) => (a.ok ? [a.value] : []));
+    if (values.length < quorum) throw unavailable(answers, what);
+    return values;
+  }
+
+  async function acquire(request: AcquireRequest): Promise<AcquireResult> {
+    const { key, owner, ttl } = request;
+    const started = performance.now();
+    const calls = stores.map((s) => outcome(s.acquire(request)));
+    let seen: ReadonlyArray<Outcome<NodeAcquire>> = [];
+    const verdict = await firstVerdict<NodeAcquire, 'granted' | 'refused' | 'unavailable'>(
+      calls,
+      (settled, pending) => {
+        seen = settled;
+        const grants = settled.filter((a) => a.ok && a.value.granted).length;
+        if (grants >= quorum) return 'granted';
+        if (grants + pending >= quorum) return undefined;
+        const errors = settled.filter((a) => !a.ok).length;
+        return errors > n - quorum ? 'unavailable' : 'refused';
+      },
+    );
+    // A grant that took most of its TTL to gather may be about to expire on some nodes.
+    if (verdict === 'granted' && performance.now() - started < ttl - driftOf(ttl)) return { granted: true };
+    // Not ours: undo every grant this call made, on each node as soon as it answers, so that a
+    // minority of stray locks does not block the next contender until their TTL. A node that
+    // failed may have applied the command before failing, so it is undone too.
+    stores.forEach((store, i) => {
+      void calls[i]!.then((a) => {
+        if (a.ok && (!a.value.granted || a.value.renewed)) return;
+        store.release({ key, owner }).catch(() => {});
+      });
+    });
+    if (verdict === 'unavailable') throw unavailable(seen, 'acquire');
+    const refusals = seen.flatMap((a) => (a.ok && !a.value.granted ? [a.value.holder] : []));
+    const holder = majorityHolder(refusals, 1);
+    return holder ? { granted: false, holder } : { granted: false };
+  }
+
+  async function extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
+    if (requests.length === 0) return [];
+    const results = answered(await everyNode((s) => s.extendMany(requests)), 'extend');
+    return requests.map((_, i) => results.filter((r) => r[i] === true).length >= quorum);
+  }
+
+  return {
+    name: 'redlock',
+    pkg: PKG,
+    guarantees: {
+      exclusion: 'quorum',
+      fencing: false,
+      deadHolder: 'at-ttl',
+      frozenHolder: 'at-ttl',
+      releaseNotifications: false,
+    },
+    acquire: (request) => run('acquire', () => acquire(request)),
+    extend: (request) => run('extend', async () => (await extendMany([request]))[0] === true),
+    extendMany: (requests) => run('extendMany', () => extendMany(requests)),
+    release: (request) =>
+      run('release', async () => {
+        const results = answered(await everyNode((s) => s.release(request)), 'release');
+        return results.filter(Boolean).length >= quorum;
+      }),
+    inspect: (key) =>
+      run('inspect', async () => {
+        const views = answered(await everyNode((s) => s.inspect(key)), 'inspect');
+        return (
+          majorityHolder(
+            views.filter((h): h is Holder => h !== null),
+            quorum,
+          ) ?? null
+        );
+      }),
+    list: (prefix = '') =>
+      run('list', async () => {
+        const lists = answered(await everyNode((s) => s.list(prefix)), 'list');
+        const byKey = new Map<string, Holder[]>();
+        for (const entry of lists.flat()) byKey.set(entry.key, [...(byKey.get(entry.key) ?? []), entry]);
+        return [...byKey].flatMap(([key, views]) => {
+          const h = majorityHolder(views, quorum);
+          return h ? [{ key, ...h }] : [];
+        });
+      }),
+    close() {
+      closing ??= Promise.all(conns.map((c) => c.close())).then(() => {});
+      return closing;
+    },
+  };
+}
+
+function nodesOf(o: Record<string, unknown>, timeout: number): Client[] {
+  const { urls, clients } = o;
+  if ((urls === undefined) === (clients === undefined)) {
+    throw new InvalidArgumentError('redlockBackend() takes exactly one of urls or clients', { pkg: PKG });
+  }
+  const list = urls ?? clients;
+  if (!Array.isArray(list) || list.length < 3) {
+    throw new InvalidArgumentError(
+      `redlockBackend() needs at least 3 independent primaries, got ${Array.isArray(list) ? list.length : typeof list}; for one primary use redisBackend(), which also gives fences`,
+      { pkg: PKG },
+    );
+  }
+  if (new Set(list).size !== list.length) {
+    throw new InvalidArgumentError('redlockBackend() was given the same node twice', { pkg: PKG });
+  }
+  if (urls !== undefined) {
+    // Check every URL before connecting to any.
+    const checked = list.map((u, i) => checkUrl(u, `urls[${i}]`));
+    return checked.map((u) => newRedis(u, o.redis, timeout));
+  }
+  return list.map((c, i) => {
+    const client = checkClient(c, `clients[${i}]`);
+    if ((client as { isCluster?: boolean }).isCluster) {
+      throw new InvalidArgumentError(`clients[${i}] is a Cluster; Redlock needs independent primaries`, {
+        pkg: PKG,
+      });
+    }
+    return client;
+  });
+}

@@ -1,0 +1,99 @@
+import type { AcquireRequest, ExtendRequest, Holder, ReleaseRequest } from '@oncelock/core';
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster } from 'ioredis';
+import type { Connection } from './connection.js';
+import type { KeySpace } from './keys.js';
+import { acquireReply, holderOf, listReply, type NodeAcquire } from './replies.js';
+import { runScript } from './run-script.js';
+import { scripts } from './scripts.js';
+
+/** The lock operations on one Redis deployment (a primary or a Cluster), one script call each. */
+export interface Store {
+  acquire(request: AcquireRequest): Promise<NodeAcquire>;
+  extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;
+  release(request: ReleaseRequest): Promise<boolean>;
+  inspect(key: string): Promise<Holder | null>;
+  list(keyPrefix: string): Promise<Array<Holder & { key: string }>>;
+}
+
+export interface StoreOptions {
+  /** How long a fence record outlives its lock, ms. */
+  retention: number;
+  /** Publish each release on the key's channel (Redlock has no subscribers). */
+  publish: boolean;
+}
+
+const SCAN_COUNT = 1000;
+
+export function createStore(conn: Connection, keys: KeySpace, options: StoreOptions): Store {
+  const lua = scripts();
+  const { retention } = options;
+
+  /** One extend-2n call for a group of requests whose keys all live in one slot (or one server). */
+  async function extendGroup(requests: readonly ExtendRequest[]): Promise<boolean[]> {
+    const k: string[] = [];
+    const a: Array<string | number> = [retention];
+    for (const r of requests) {
+      k.push(keys.lock(r.key), keys.record(r.key));
+      a.push(r.owner, r.ttl);
+    }
+    const reply = (await conn.run((c) => runScript(c, lua.extend, k, a))) as unknown[];
+    return reply.map((x) => x === 1);
+  }
+
+  return {
+    async acquire({ key, owner, ttl }) {
+      const reply = await conn.run((c) =>
+        runScript(c, lua.acquire, [keys.lock(key), keys.record(key)], [owner, ttl, retention]),
+      );
+      return acquireReply(reply);
+    },
+
+    async extendMany(requests) {
+      if (requests.length === 0) return [];
+      if (!conn.isCluster) return extendGroup(requests);
+      // A script may only touch one slot: one call per slot, all sent at once, so the batch
+      // still costs one round trip to each node.
+      const bySlot = new Map<number, number[]>();
+      requests.forEach((r, i) => {
+        const slot = calculateSlot(keys.lock(r.key));
+        const group = bySlot.get(slot);
+        if (group) group.push(i);
+        else bySlot.set(slot, [i]);
+      });
+      const out = new Array<boolean>(requests.length);
+      await Promise.all(
+        [...bySlot.values()].map(async (indexes) => {
+          const results = await extendGroup(indexes.map((i) => requests[i]!));
+          indexes.forEach((i, j) => {
+            out[i] = results[j] === true;
+          });
+        }),
+      );
+      return out;
+    },
+
+    async release({ key, owner }) {
+      const channel = options.publish ? keys.channel(key) : '';
+      const reply = await conn.run((c) =>
+        runScript(c, lua.release, [keys.lock(key), keys.record(key)], [owner, retention, channel]),
+      );
+      return reply === 1;
+    },
+
+    async inspect(key) {
+      const reply = (await conn.run((c) => runScript(c, lua.inspect, [keys.lock(key)], []))) as
+        | unknown[]
+        | null;
+      return reply ? holderOf(reply[0], reply[1], reply[2], reply[3]) : null;
+    },
+
+    async list(keyPrefix) {
+      const args = [keys.pattern(keyPrefix), SCAN_COUNT];
+      // A Cluster's keys are spread over its primaries: one call to each, at once.
+      const targets = conn.isCluster ? (conn.client as Cluster).nodes('master') : [conn.client];
+      const replies = await conn.run(() => Promise.all(targets.map((t) => runScript(t, lua.list, [], args))));
+      return replies.flatMap((r) => listReply(r, keys.keyOf));
+    },
+  };
+}

@@ -1,0 +1,2 @@
+/** The package name every error of this package carries. */
+export const PKG = '@oncelock/redis';
