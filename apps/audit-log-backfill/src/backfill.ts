@@ -1,0 +1,45 @@
+import { embeddedRuntime } from './embedded.js';
+import { type ArmResult, Metrics } from './metrics.js';
+import type { ArmName, BackfillOptions } from './options.js';
+import { runArm } from './run-arm.js';
+import { memoryTable } from './table/memory-table.js';
+import { createSchema, dropSchema, postgresTable, runSchema } from './table/postgres-table.js';
+import type { AuditTable } from './table/table.js';
+import { generateWorkload, type Workload } from './workload.js';
+
+export interface BackfillRun {
+  workload: Workload;
+  results: Partial<Record<ArmName, ArmResult>>;
+}
+
+/** Runs each arm in turn on the same workload and the same kind of table and queue. */
+export async function runBackfill(o: BackfillOptions): Promise<BackfillRun> {
+  const workload = generateWorkload(o);
+  const results: BackfillRun['results'] = {};
+  const schema = o.store === 'postgres' ? runSchema() : undefined;
+  if (schema) await createSchema(o.postgresUrl, schema);
+  // Workers, the sampler and the arrivals each need a connection at once.
+  const table: AuditTable = schema ? postgresTable(o.postgresUrl, schema, o.workers + 3) : memoryTable();
+  try {
+    for (const arm of o.arms) {
+      const metrics = new Metrics();
+      const start =
+        o.queue === 'bullmq'
+          ? () => {
+              throw new Error('--queue bullmq is not built yet');
+            }
+          : () => embeddedRuntime(arm, o, table, metrics);
+      results[arm] = await runArm(
+        { triggerMs: o.triggerMs, maxMs: o.maxMs, sampleMs: o.store === 'postgres' ? 50 : 20 },
+        table,
+        workload,
+        metrics,
+        start,
+      );
+    }
+  } finally {
+    await table.close();
+    if (schema) await dropSchema(o.postgresUrl, schema);
+  }
+  return { workload, results };
+}
