@@ -1,1 +1,12 @@
+// A user installs one package and gets the whole oncelock API from it.
 export * from '@oncelock/core';
+export {
+  type BacklogDrainer,
+  type DrainBacklogOptions,
+  type DrainOutcome,
+  drainBacklog,
+} from './drain-backlog.js';
+export { type JobClaim, type OnceProcessorFunction, onceProcessor } from './once-processor.js';
+export { type OnceQueue, onceQueue } from './once-queue.js';
+export type { JobKey, OnceJobOptions, QueueConflict } from './options.js';
+export type { AddResult, OnceCancelled } from './results.js';

@@ -1,0 +1,82 @@
+import { InvalidArgumentError, queuedSlot } from '@oncelock/core';
+import type { Job, JobsOptions, Processor, Queue } from 'bullmq';
+import { type JobClaim, onceProcessor } from './once-processor.js';
+import { type DataOf, type JobOf, type NameOf, onceQueue } from './once-queue.js';
+import { type JobKey, type OnceJobOptions, PKG, policyOf } from './options.js';
+import type { AddResult, OnceCancelled } from './results.js';
+import { unclaim } from './store.js';
+
+export interface DrainBacklogOptions<DataType, NameType extends string>
+  extends Omit<OnceJobOptions<DataType, NameType>, 'mode' | 'onConflict' | 'key'> {
+  /** The drain's key. Default: the job name (one drain per queue and job name). */
+  key?: JobKey<DataType, NameType>;
+  /** The most items one job takes. A full batch means more may wait: the next job is added at once. */
+  batchSize: number;
+  /**
+   * Processes at most `size` items and resolves how many it processed. Stop when `claim.signal`
+   * fires; send `claim.fence` with the writes the drain makes.
+   */
+  batch: (job: Job<DataType, unknown, NameType>, size: number, claim: JobClaim) => Promise<number>;
+}
+
+/** A drain job's return value. */
+export interface DrainOutcome {
+  readonly processed: number;
+  /** The job that carries on after a full batch: the one this job added, or the one already waiting. */
+  readonly next: string | undefined;
+}
+
+export interface BacklogDrainer<Q extends Queue> {
+  /** The processor of drain jobs: give it to a Worker, or call it from yours for the drain's job name. */
+  readonly processor: Processor<DataOf<Q>, DrainOutcome | OnceCancelled, NameOf<Q>>;
+  /** Starts a drain (a periodic trigger calls this): adds a job unless one is already waiting. */
+  trigger(name: NameOf<Q>, data: DataOf<Q>, opts?: JobsOptions): Promise<AddResult<JobOf<Q>>>;
+}
+
+/**
+ * The self-requeueing backlog drainer, under `queuedAndRunning`: at most one drain job runs and at
+ * most one waits. A running job gives up its queued slot when it starts, so after a full batch it
+ * can always add its successor; a trigger that fires while a job already waits adds nothing.
+ *
+ * @example
+ * const drain = drainBacklog(queue, { backend, batchSize: 500, batch: (job, size, claim) => copyRows(size, claim.fence) });
+ * new Worker(queue.name, drain.processor, { connection });
+ * setInterval(() => drain.trigger('backfill', {}), 60_000);
+ */
+export function drainBacklog<Q extends Queue>(
+  queue: Q,
+  options: DrainBacklogOptions<DataOf<Q>, NameOf<Q>>,
+): BacklogDrainer<Q> {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('options must be an object', { pkg: PKG });
+  const { batchSize, batch } = options;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new InvalidArgumentError('batchSize must be a whole number above 0', { pkg: PKG });
+  }
+  if (typeof batch !== 'function') throw new InvalidArgumentError('batch must be a function', { pkg: PKG });
+  const policyOptions: OnceJobOptions<DataOf<Q>, NameOf<Q>> = {
+    ...options,
+    key: options.key ?? ((name) => name),
+    mode: 'queuedAndRunning',
+    onConflict: 'cancel',
+  };
+  const policy = policyOf(policyOptions);
+  const jobs = onceQueue(queue, policyOptions);
+
+  const processor = onceProcessor<DataOf<Q>, DrainOutcome, NameOf<Q>>(async (job, _token, _signal, claim) => {
+    const processed = await batch(job as Job<DataOf<Q>, unknown, NameOf<Q>>, batchSize, claim);
+    if (!Number.isInteger(processed) || processed < 0 || processed > batchSize) {
+      throw new InvalidArgumentError(`batch must resolve how many items it processed (0 to ${batchSize})`, {
+        pkg: PKG,
+      });
+    }
+    if (processed < batchSize) return { processed, next: undefined };
+    // Core gives the slot up when the job starts; if that round trip failed, this job still holds
+    // it, and would refuse its own successor.
+    if (claim.key !== null && job.id !== undefined) await unclaim(policy, queuedSlot(claim.key), job.id);
+    const added = await jobs.add(job.name, job.data);
+    return { processed, next: added.status === 'cancelled' ? added.existingJobId : added.job.id };
+  }, policyOptions);
+
+  return { processor, trigger: (name, data, opts) => jobs.add(name, data, opts) };
+}

@@ -1,0 +1,198 @@
+import {
+  CapabilityUnsupportedError,
+  InvalidArgumentError,
+  type Lease,
+  type OnceMode,
+  queuedSlot,
+  type RunClaim,
+} from '@oncelock/core';
+import { DelayedError, Job, type Processor } from 'bullmq';
+import { failsForGood } from './attempts.js';
+import { retryIfStale, type StateOf } from './holder.js';
+import { type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
+import { cancelled, type OnceCancelled } from './results.js';
+import { claim } from './store.js';
+
+/** What a guarded processor receives beside the job: its claim while it runs. */
+export interface JobClaim {
+  /** The lock key (queue prefix, queue name, your key), or `null` if this job is not guarded. */
+  readonly key: string | null;
+  readonly mode: OnceMode;
+  /** The running claim; absent in `untilRunning` (nothing is held while running) and for unguarded jobs. */
+  readonly lease: Lease | undefined;
+  /** The same signal as the processor's third argument. */
+  readonly signal: AbortSignal;
+  /**
+   * The running claim's fence: send it with every write the claim protects. Throws
+   * `CapabilityUnsupportedError` when there is no running claim or the backend makes no fences.
+   */
+  readonly fence: number;
+}
+
+/** A processor that also receives its claim. `signal` fires when the claim is lost or BullMQ cancels the job. */
+export type OnceProcessorFunction<DataType, ResultType, NameType extends string> = (
+  job: Job<DataType, ResultType, NameType>,
+  token: string | undefined,
+  signal: AbortSignal,
+  claim: JobClaim,
+) => Promise<ResultType>;
+
+/**
+ * Wraps a BullMQ processor with the run-time half of the policy: the job takes its running claim
+ * (handing over the claim `add()` made for it, since both are held by the job id), runs, and
+ * gives it up when it completes or fails for good. Between retries the claim is kept.
+ *
+ * A job that finds its key held does not fail and spends no attempt: it completes with
+ * `{ status: 'cancelled', reason: 'locked', existingJobId }`, or, in `queuedAndRunning` (and in
+ * `whileRunning` with `onConflict: 'delay'`), is put back as delayed and tried again after
+ * `retryDelay`.
+ *
+ * @example
+ * new Worker('scans', onceProcessor(async (job, token, signal, claim) => scan(job.data, claim.fence, signal), policy), { connection });
+ */
+export function onceProcessor<DataType, ResultType, NameType extends string = string>(
+  processor: OnceProcessorFunction<DataType, ResultType, NameType>,
+  options: OnceJobOptions<DataType, NameType>,
+): Processor<DataType, ResultType | OnceCancelled, NameType> {
+  if (typeof processor !== 'function')
+    throw new InvalidArgumentError('processor must be a function', { pkg: PKG });
+  const policy = policyOf(options);
+  // Three declared parameters: BullMQ makes a cancellation signal only for processors that declare one.
+  return async function onceGuarded(job, token, signal) {
+    // The job's declared result type includes the cancelled outcome; the processor never sees it.
+    return runGuarded(
+      policy,
+      processor,
+      job as unknown as Job<DataType, ResultType, NameType>,
+      token,
+      signal,
+    );
+  };
+}
+
+async function runGuarded<DataType, ResultType, NameType extends string>(
+  policy: Policy<DataType, NameType>,
+  processor: OnceProcessorFunction<DataType, ResultType, NameType>,
+  job: Job<DataType, ResultType, NameType>,
+  token: string | undefined,
+  bullSignal: AbortSignal | undefined,
+): Promise<ResultType | OnceCancelled> {
+  const key = policy.keyOf(job.queueQualifiedName, job.name, job.data);
+  const id = job.id;
+  if (key === null || id === undefined) {
+    const signal = bullSignal ?? new AbortController().signal;
+    return processor(job, token, signal, claimOf(null, policy.mode, undefined, signal));
+  }
+  const guard = policy.guard(key);
+  const stateOf = statesBeside(job);
+  const start = () => guard.start(id);
+  const refusedBy = (r: Awaited<ReturnType<typeof start>>) => (r.status === 'started' ? undefined : r.holder);
+  const started = await retryIfStale(start, refusedBy, guard.abandon, stateOf, policy);
+
+  if (started.status === 'busy') return awaitTurn(policy, job, token, key, stateOf, guard.abandon);
+  if (started.status === 'cancelled') {
+    if (policy.mode === 'whileRunning' && policy.onConflict === 'delay')
+      return putBack(job, token, policy.retryDelay);
+    return cancelled(started.holder);
+  }
+
+  const run = started.run;
+  const signal = bullSignal ? AbortSignal.any([run.signal, bullSignal]) : run.signal;
+  let result: ResultType;
+  try {
+    result = await processor(job, token, signal, claimOf(key, policy.mode, run.lease, signal));
+  } catch (error) {
+    await settle(policy, key, job, run, failsForGood(job as Job, error));
+    throw error;
+  }
+  await run.finish();
+  return result;
+}
+
+/**
+ * A failed attempt. For good: the claim ends now. Coming back (a retry, or the processor moved
+ * the job): the claim is kept for the job id with `queuedTtl`, so no other job of the key takes
+ * its place meanwhile. The running lease must be released to stop its heartbeat, so there is one
+ * round trip between its release and the re-claim in which another job could take the key; that
+ * job then goes first, and this one is cancelled or put back when it comes back.
+ */
+async function settle<D, N extends string>(
+  policy: Policy<D, N>,
+  key: string,
+  job: Job,
+  run: RunClaim,
+  forGood: boolean,
+): Promise<void> {
+  await run.finish();
+  if (forGood || !run.lease || job.id === undefined) return;
+  await claim(policy, key, job.id, policy.queuedTtl).catch(() => {});
+}
+
+/**
+ * `queuedAndRunning`, and the key is running: this job keeps (or takes) the queued slot and is
+ * put back to try again later. If another job already holds the slot, this one is a duplicate of
+ * it and completes as cancelled: at most one job waits.
+ */
+async function awaitTurn<D, N extends string>(
+  policy: Policy<D, N>,
+  job: Job,
+  token: string | undefined,
+  key: string,
+  stateOf: StateOf,
+  abandon: (owner: string) => Promise<void>,
+): Promise<OnceCancelled> {
+  const id = job.id as string;
+  const take = () => claim(policy, queuedSlot(key), id, policy.queuedTtl);
+  const slot = await retryIfStale(take, (r) => (r.granted ? undefined : r.holder), abandon, stateOf, policy);
+  if (!slot.granted) return cancelled(slot.holder);
+  return putBack(job, token, policy.retryDelay);
+}
+
+/**
+ * Moves the running job back to delayed without spending an attempt, and tells BullMQ so
+ * (a `DelayedError` is not a failure).
+ */
+async function putBack(job: Job, token: string | undefined, retryDelay: number): Promise<never> {
+  if (token === undefined) {
+    throw new InvalidArgumentError('a once-guarded processor needs the worker token to put a job back', {
+      pkg: PKG,
+    });
+  }
+  // Jitter keeps jobs put back together from coming back together.
+  await job.moveToDelayed(Date.now() + Math.round(retryDelay * (0.8 + Math.random() * 0.4)), token);
+  throw new DelayedError();
+}
+
+function claimOf(
+  key: string | null,
+  mode: OnceMode,
+  lease: Lease | undefined,
+  signal: AbortSignal,
+): JobClaim {
+  return {
+    key,
+    mode,
+    lease,
+    signal,
+    get fence() {
+      if (!lease) {
+        throw new CapabilityUnsupportedError(
+          key === null
+            ? 'this job is not guarded (its key is null)'
+            : "'untilRunning' holds no claim while the job runs",
+          { pkg: PKG },
+        );
+      }
+      return lease.fence;
+    },
+  };
+}
+
+/** Reads other jobs' states through the job's own queue handle (the worker that runs it). */
+function statesBeside(job: Job): StateOf {
+  const queue = (job as unknown as { queue: Parameters<typeof Job.fromId>[0] }).queue;
+  return async (id) => {
+    const other = await Job.fromId(queue, id);
+    return other ? other.getState() : 'unknown';
+  };
+}

@@ -1,0 +1,158 @@
+import { type EnqueueResult, InvalidArgumentError, newToken, queuedSlot } from '@oncelock/core';
+import type { Job, JobsOptions, Queue } from 'bullmq';
+import { resolveConflict } from './conflict.js';
+import { retryIfStale, type StateOf } from './holder.js';
+import { type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
+import { type AddResult, cancelled } from './results.js';
+
+// BullMQ's Queue has six type parameters; these read the three that matter off its add().
+export type DataOf<Q extends Queue> = Parameters<Q['add']>[1];
+export type NameOf<Q extends Queue> = Parameters<Q['add']>[0];
+export type JobOf<Q extends Queue> = Awaited<ReturnType<Q['add']>>;
+
+/** A queue whose `add()` keeps at most one job per key queued (and, by mode, running). */
+export interface OnceQueue<Q extends Queue> {
+  readonly queue: Q;
+  /**
+   * Claims the job's key for a new job id, then adds the job under that id. `opts` are BullMQ's
+   * job options, except `jobId`, `deduplication` and `repeat`, which this package replaces.
+   * A refused claim adds nothing (see `onConflict`); contention never throws unless
+   * `onConflict` is `throw`.
+   */
+  add(name: NameOf<Q>, data: DataOf<Q>, opts?: JobsOptions): Promise<AddResult<JobOf<Q>>>;
+  /**
+   * Removes a job that is not running and gives up its claims. Resolves `false` if the job does
+   * not exist or is running (a running job keeps its claim until it ends).
+   */
+  remove(jobId: string): Promise<boolean>;
+}
+
+// Options that would make BullMQ pick or reuse a job id, or add jobs behind this package's back.
+const owned = ['jobId', 'deduplication', 'debounce', 'repeat'] as const;
+
+/**
+ * Wraps `queue` so that `add()` claims each job's key before adding it.
+ *
+ * @example
+ * const policy = { backend, mode: 'untilDone', key: (name, data) => `scan:${data.shard}` } as const;
+ * const scans = onceQueue(queue, policy);
+ * const r = await scans.add('scan', { shard: 3 });
+ * if (r.status === 'cancelled') console.log('already queued or running:', r.existingJobId);
+ */
+export function onceQueue<Q extends Queue>(
+  queue: Q,
+  options: OnceJobOptions<DataOf<Q>, NameOf<Q>>,
+): OnceQueue<Q> {
+  if (
+    !queue ||
+    typeof queue !== 'object' ||
+    typeof queue.add !== 'function' ||
+    typeof queue.qualifiedName !== 'string'
+  ) {
+    throw new InvalidArgumentError('queue must be a BullMQ Queue', { pkg: PKG });
+  }
+  const policy = policyOf(options);
+  // Internally a job is a plain Job; the result is typed as the queue's own jobs at the boundary.
+  const q = queue as unknown as Queue;
+  const find = (id: string): Promise<Job | undefined> => q.getJob(id);
+  const stateOf: StateOf = (id) => q.getJobState(id);
+
+  async function add(name: NameOf<Q>, data: DataOf<Q>, opts?: JobsOptions): Promise<AddResult<Job>> {
+    const key = policy.keyOf(q.qualifiedName, name, data);
+    // whileRunning claims nothing at add time: its claim is made when a job starts.
+    if (key === null || policy.mode === 'whileRunning')
+      return { status: 'added', job: await q.add(name, data, opts) };
+    const o = checkAddOptions(opts, policy);
+    const guard = policy.guard(key);
+    const slot = policy.mode === 'untilDone' ? key : queuedSlot(key);
+    const id = `once-${newToken()}`;
+    const enqueue = () => guard.enqueue(id);
+    const refusedBy = (r: EnqueueResult) => (r.status === 'cancelled' ? r.holder : undefined);
+    const claimed = await retryIfStale(enqueue, refusedBy, guard.abandon, stateOf, policy);
+    if (claimed.status === 'cancelled')
+      return resolveConflict(policy, slot, claimed.holder, data, o.delay ?? 0, { find });
+
+    // Claimed first, added second: a refused claim adds nothing, and a failed add gives the
+    // claim back. A producer that dies between the two leaves a claim without a job, which
+    // the next add() takes over once it is older than addTimeout (see isStale).
+    const began = performance.now();
+    let job: Job;
+    try {
+      job = await q.add(name, data, { ...o, jobId: id });
+    } catch (error) {
+      await guard.abandon(id).catch(() => {});
+      throw error;
+    }
+    if (performance.now() - began < policy.addTimeout / 2) return { status: 'added', job };
+    return confirm(job, await guard.enqueue(id), (jobId) => q.remove(jobId));
+  }
+
+  return {
+    queue,
+    add: (name, data, opts) => add(name, data, opts) as Promise<AddResult<JobOf<Q>>>,
+
+    async remove(jobId) {
+      const job = await find(jobId);
+      if (!job) return false;
+      const key = policy.keyOf(q.qualifiedName, job.name, job.data);
+      // BullMQ refuses to remove a running (locked) job; only a removed job gives up its claim.
+      if ((await q.remove(jobId)) !== 1) return false;
+      if (key !== null) await policy.guard(key).abandon(jobId);
+      return true;
+    },
+  };
+}
+
+/**
+ * After a slow add, another producer may have taken the claim over, believing the job lost. The
+ * job then re-claims (re-entrant if the claim is still its own); if someone else holds the key,
+ * this job is the duplicate and is removed, unless a worker has already taken it, in which case
+ * its processor's guard decides.
+ */
+async function confirm(
+  job: Job,
+  r: EnqueueResult,
+  remove: (jobId: string) => Promise<number>,
+): Promise<AddResult<Job>> {
+  if (r.status === 'claimed' || job.id === undefined) return { status: 'added', job };
+  return (await remove(job.id)) === 1 ? cancelled(r.holder) : { status: 'added', job };
+}
+
+function checkAddOptions(opts: unknown, policy: Policy<unknown, string>): JobsOptions {
+  if (opts === undefined) opts = {};
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new InvalidArgumentError('opts must be an object of BullMQ job options', { pkg: PKG });
+  }
+  const o = opts as JobsOptions;
+  for (const name of owned) {
+    if (name in o && (o as Record<string, unknown>)[name] !== undefined) {
+      throw new InvalidArgumentError(
+        `opts.${name} cannot be used with a once-guarded job: ${PKG} chooses its job id`,
+        {
+          pkg: PKG,
+        },
+      );
+    }
+  }
+  const delay = o.delay ?? 0;
+  if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
+    throw new InvalidArgumentError('opts.delay must be a number of milliseconds, 0 or more', { pkg: PKG });
+  }
+  if (policy.onConflict === 'delay' && delay <= 0) {
+    throw new InvalidArgumentError(
+      "onConflict 'delay' postpones the queued job by opts.delay: give a delay above 0",
+      {
+        pkg: PKG,
+      },
+    );
+  }
+  if (delay >= policy.queuedTtl) {
+    throw new InvalidArgumentError(
+      'opts.delay must be shorter than queuedTtl, or the claim lapses before the job can run',
+      {
+        pkg: PKG,
+      },
+    );
+  }
+  return o;
+}

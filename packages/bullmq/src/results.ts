@@ -1,0 +1,28 @@
+import type { Holder } from '@oncelock/core';
+
+/**
+ * Nothing was added (or, from a processor, nothing ran): another job holds the key.
+ * `existingJobId` names it, when the backend reports who holds the claim.
+ */
+export interface OnceCancelled {
+  readonly status: 'cancelled';
+  readonly reason: 'locked';
+  readonly existingJobId: string | undefined;
+}
+
+/**
+ * What `add()` did:
+ * - `added`: a new job, which holds the claim;
+ * - `replaced`: no new job; the queued job `job` now carries this call's data (`onConflict: 'replace'`);
+ * - `delayed`: no new job; the queued job `job` was postponed (`onConflict: 'delay'`);
+ * - `cancelled`: no new job; `existingJobId` is the job that holds the key.
+ */
+export type AddResult<J> =
+  | { readonly status: 'added'; readonly job: J }
+  | { readonly status: 'replaced'; readonly job: J }
+  | { readonly status: 'delayed'; readonly job: J }
+  | OnceCancelled;
+
+export function cancelled(holder: Holder | undefined): OnceCancelled {
+  return { status: 'cancelled', reason: 'locked', existingJobId: holder?.owner };
+}

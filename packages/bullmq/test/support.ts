@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { type Processor, Queue, Worker, type WorkerOptions } from 'bullmq';
+import { expect } from 'vitest';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+export const connection = { host: '127.0.0.1', port: 6379 };
+
+/** A queue name no other test (or test run) uses. */
+export const queueName = (label: string): string => `oncelock-${label}-${randomUUID().slice(0, 8)}`;
+
+/** Real queues and workers on the local Redis; `close()` stops the workers and obliterates the queues. */
+export class Bench {
+  readonly queues: Queue[] = [];
+  readonly workers: Worker[] = [];
+  /** Errors workers emitted; a test that expects none checks this is empty. */
+  readonly workerErrors: Error[] = [];
+
+  queue(name: string): Queue {
+    const q = new Queue(name, { connection });
+    this.queues.push(q);
+    return q;
+  }
+
+  // Short stall checks and locks keep the tests that kill or freeze workers fast.
+  worker(name: string, processor: Processor, opts: Partial<WorkerOptions> = {}): Worker {
+    const w = new Worker(name, processor, { connection, concurrency: 4, ...opts });
+    // BullMQ emits 'error' (an EventEmitter error) when, for instance, a lock cannot be renewed.
+    w.on('error', (error) => this.workerErrors.push(error));
+    this.workers.push(w);
+    return w;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    for (const q of this.queues) {
+      await q.obliterate({ force: true });
+      await q.close();
+    }
+  }
+}
+
+/** Polls `probe` until it returns something other than `undefined`/`false`, or fails the test. */
+export async function until<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (performance.now() > deadline) expect.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A promise with its resolve function, to hold a processor open until the test lets it go. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
