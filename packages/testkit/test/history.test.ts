@@ -15,6 +15,9 @@ import {
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+/** What the history-worker fixture sends. */
+type Said = { type: 'holding' | 'done' };
+
 const hold = (
   worker: string,
   start: number,
@@ -258,7 +261,7 @@ describe('history files', () => {
     const locked = ['a', 'b', 'c'].map((name) =>
       spawnWorker(script, ['locked', lockedFile, name, lockDir, '8']),
     );
-    await Promise.all(locked.map((w) => w.next((m) => (m as { type: string }).type === 'done', 30_000)));
+    await Promise.all(locked.map((w) => w.next<Said>((m) => m.type === 'done', 30_000)));
     const clean = checkHistory(readHistory(lockedFile), { fenced: false });
     expect(clean.stats).toMatchObject({ holds: 24, writes: 24, workers: 3 });
     expect(clean.holdOverlaps).toEqual([]);
@@ -267,9 +270,9 @@ describe('history files', () => {
     const unlockedFile = join(dir, 'unlocked.jsonl');
     const unlocked = ['x', 'y'].map((name) => spawnWorker(script, ['unlocked', unlockedFile, name]));
     // Both are inside their "critical section" before either leaves it: an overlap for certain.
-    await Promise.all(unlocked.map((w) => w.next((m) => (m as { type: string }).type === 'holding', 30_000)));
+    await Promise.all(unlocked.map((w) => w.next<Said>((m) => m.type === 'holding', 30_000)));
     await Promise.all(unlocked.map((w) => w.send({ type: 'release' })));
-    await Promise.all(unlocked.map((w) => w.next((m) => (m as { type: string }).type === 'done', 30_000)));
+    await Promise.all(unlocked.map((w) => w.next<Said>((m) => m.type === 'done', 30_000)));
     const caught = checkHistory(readHistory(unlockedFile), { fenced: false });
     expect(caught.ok).toBe(false);
     expect(caught.writeOverlaps).toHaveLength(1);

@@ -10,15 +10,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const ECHO = new URL('./fixtures/echo-worker.mjs', import.meta.url);
 
-interface Ready {
-  type: 'ready';
-  pid: number;
-  argv: string[];
-  fixture?: string;
-}
+/** What the echo-worker fixture sends. */
+type Said = { type: 'ready'; pid: number; argv: string[]; fixture?: string } | { type: 'pong'; id: number };
 
-const isReady = (m: unknown) => (m as { type?: string }).type === 'ready';
-const pongFor = (id: number) => (m: unknown) => (m as { id?: number }).id === id;
+const isReady = (m: Said) => m.type === 'ready';
+const pongFor = (id: number) => (m: Said) => m.type === 'pong' && m.id === id;
 
 async function started(args: string[] = []): Promise<Worker> {
   const worker = spawnWorker(ECHO, args);
@@ -37,7 +33,7 @@ describe('spawnWorker', () => {
 
   it('runs a script with args and env, and exchanges IPC messages', async () => {
     const worker = spawnWorker(ECHO, ['--flag'], { env: { FIXTURE_TAG: 'tagged' } });
-    const ready = await worker.next<Ready>(isReady, 10_000);
+    const ready = await worker.next<Said>(isReady, 10_000);
     expect(ready).toMatchObject({ pid: worker.pid, argv: ['--flag'], fixture: 'tagged' });
     await worker.send({ type: 'ping', id: 1 });
     expect(await worker.next(pongFor(1))).toEqual({ type: 'pong', id: 1 });

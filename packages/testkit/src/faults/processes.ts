@@ -37,7 +37,7 @@ export interface Worker {
    * `predicate`. Rejects with `WaitTimeoutError` after `timeoutMs`, `WaitAbortedError` if the
    * process exits first.
    */
-  next<T = unknown>(predicate?: (message: unknown) => boolean, timeoutMs?: number): Promise<T>;
+  next<T = unknown>(predicate?: (message: T) => boolean, timeoutMs?: number): Promise<T>;
   /** SIGSTOP: the process stops where it is, holding whatever it held. */
   freeze(): void;
   /** SIGCONT. */
@@ -111,8 +111,13 @@ export function spawnWorker(
         child.send(message as never, (error) => (error ? reject(error) : resolve()));
       });
     },
-    async next(predicate = () => true, timeoutMs = 5_000) {
-      return mailbox.take(predicate, checkMs(timeoutMs, 'timeoutMs'), `a message from worker ${worker.pid}`);
+    async next<T>(predicate: (message: T) => boolean = () => true, timeoutMs = 5_000) {
+      // IPC messages are untyped: `T` is what the caller says the script sends.
+      return mailbox.take<T>(
+        predicate as (message: unknown) => boolean,
+        checkMs(timeoutMs, 'timeoutMs'),
+        `a message from worker ${worker.pid}`,
+      );
     },
     freeze() {
       signal(child, 'SIGSTOP');
