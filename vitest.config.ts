@@ -23,6 +23,7 @@ export default defineConfig({
       'apps/*/test/**/*.test.ts',
       'bench/test/**/*.test.ts',
       'docs/test/**/*.test.ts',
+      'reliability/test/**/*.test.ts',
     ],
     pool: 'forks',
     // Two cores: more parallel files only make timing-sensitive lock tests noisy.
