@@ -1,0 +1,37 @@
+import { type ExtendRequest, InvalidArgumentError } from '@oncelock/core';
+import { PKG } from './db.js';
+
+/**
+ * PostgreSQL text cannot hold NUL, which core's key check allows: refuse it with a typed error
+ * before any round trip rather than let the server fail the statement.
+ */
+export function storable(value: string, what: 'key' | 'owner' | 'key prefix'): string {
+  if (value.includes('\0'))
+    throw new InvalidArgumentError(`${what} contains a NUL character, which PostgreSQL text cannot store`, {
+      pkg: PKG,
+    });
+  return value;
+}
+
+/**
+ * One row per (key, owner) for a batched extend: an UPDATE ... FROM joins a target row to one
+ * source row only, so a pair asked for twice would read as lost the second time. `slot[i]` is
+ * request i's 1-based position in `unique`; the last TTL asked for a pair wins.
+ */
+export function uniquePairs(requests: readonly ExtendRequest[]): { unique: ExtendRequest[]; slot: number[] } {
+  const positions = new Map<string, number>();
+  const unique: ExtendRequest[] = [];
+  const slot = requests.map((r) => {
+    storable(r.key, 'key');
+    storable(r.owner, 'owner');
+    const pair = JSON.stringify([r.key, r.owner]);
+    const at = positions.get(pair);
+    if (at !== undefined) {
+      unique[at - 1] = r;
+      return at;
+    }
+    positions.set(pair, unique.push(r));
+    return unique.length;
+  });
+  return { unique, slot };
+}

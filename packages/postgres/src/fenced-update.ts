@@ -1,0 +1,89 @@
+import { InvalidArgumentError, StaleFenceError } from '@oncelock/core';
+import { PKG } from './db.js';
+
+/** Anything that runs a parameterised statement: a pg Pool, Client or PoolClient. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rowCount: number | null; rows: unknown[] }>;
+}
+
+export interface FencedUpdateOptions {
+  /** The table, optionally schema-qualified: `accounts` or `billing.accounts`. */
+  table: string;
+  /** Columns to set, by name. */
+  set: Record<string, unknown>;
+  /** Equality conditions that pick the rows, by column name. At least one. */
+  where: Record<string, unknown>;
+  /** The lease's fence (`lease.fence`). */
+  fence: number;
+  /** The column that keeps the last fence a write carried. Default `fence`. */
+  fenceColumn?: string;
+}
+
+const fail = (message: string): never => {
+  throw new InvalidArgumentError(message, { pkg: PKG });
+};
+
+function ident(name: unknown, what: string): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 63 || name.includes('\0')) {
+    fail(`${what} must be a column or table name of 1 to 63 characters`);
+  }
+  return `"${(name as string).replaceAll('"', '""')}"`;
+}
+
+function entries(value: unknown, what: string): Array<[string, unknown]> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    fail(`${what} must be an object of column values`);
+  const list = Object.entries(value as object);
+  if (list.length === 0) fail(`${what} must name at least one column`);
+  return list;
+}
+
+/**
+ * Applies an UPDATE only if `fence` is not older than the fence the rows last accepted, and
+ * records `fence` in `fenceColumn`:
+ *
+ *   UPDATE t SET a = $1, fence = $f WHERE id = $2 AND (fence IS NULL OR fence <= $f)
+ *
+ * The check and the write are one statement, so a holder whose lease has ended (and whose
+ * successor has already written with a newer fence) cannot overwrite the successor's work, however
+ * late its write arrives. Resolves the number of rows updated (0 if no row matches `where`);
+ * throws `StaleFenceError` if matching rows exist but carry a newer fence.
+ */
+export async function fencedUpdate(db: Queryable, options: FencedUpdateOptions): Promise<number> {
+  if (options === null || typeof options !== 'object') fail('fencedUpdate needs an options object');
+  const { fence } = options;
+  if (typeof fence !== 'number' || !Number.isSafeInteger(fence) || fence < 0)
+    fail('fence must be a non-negative safe integer');
+  if (typeof options.table !== 'string') fail('table must be a string');
+  const table = options.table
+    .split('.')
+    .map((part) => ident(part, 'table'))
+    .join('.');
+  const fenceColumn = ident(options.fenceColumn ?? 'fence', 'fenceColumn');
+  const set = entries(options.set, 'set');
+  const where = entries(options.where, 'where');
+  const values: unknown[] = [fence];
+  const param = (v: unknown) => `$${values.push(v)}`;
+  const assignments = set.map(([column, v]) => `${ident(column, 'set column')} = ${param(v)}`);
+  const conditions = where
+    .map(([column, v]) => `${ident(column, 'where column')} = ${param(v)}`)
+    .join(' AND ');
+  const updated = await db.query(
+    `UPDATE ${table} SET ${[...assignments, `${fenceColumn} = $1`].join(', ')}
+     WHERE ${conditions} AND (${fenceColumn} IS NULL OR ${fenceColumn} <= $1)`,
+    values,
+  );
+  if ((updated.rowCount ?? 0) > 0) return updated.rowCount ?? 0;
+  // Nothing applied: either no such row, or a newer fence got there first. Only the latter is stale.
+  const whereValues = where.map(([, v]) => v);
+  const conditionsAgain = where
+    .map(([column], i) => `${ident(column, 'where column')} = $${i + 1}`)
+    .join(' AND ');
+  const seen = await db.query(
+    `SELECT max(${fenceColumn})::text AS latest FROM ${table} WHERE ${conditionsAgain}`,
+    whereValues,
+  );
+  const latest = (seen.rows[0] as { latest: string | null } | undefined)?.latest;
+  if (latest === null || latest === undefined) return 0;
+  throw new StaleFenceError(options.table, fence, Number(latest), { pkg: PKG });
+}

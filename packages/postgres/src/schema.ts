@@ -1,0 +1,36 @@
+import { advisoryLockId } from './lock-id.js';
+
+/**
+ * The DDL both modes need, idempotent. Run under a transaction-scoped advisory lock so that
+ * many processes starting at once do not race on `CREATE ... IF NOT EXISTS` (which can fail
+ * with a unique violation when two sessions create the same object together). Sent as one
+ * simple-protocol query: one implicit transaction, so it also works behind a transaction pooler.
+ *
+ * - `fence`: the one sequence every fence comes from. Logged, so fences never go backwards
+ *   after a crash (PostgreSQL skips ahead on recovery).
+ * - `locks`: one row per held key, in both modes. `pid` and `lock_id` name the session (and the
+ *   advisory lock it holds) in advisory mode; they are NULL in table mode. Logged, so that
+ *   table-mode grants survive a server restart.
+ */
+export function migrationSql(schema: string): string {
+  const s = `"${schema}"`;
+  // The empty key is never a user key (core refuses it), so its id is free for this lock.
+  const migrateLock = advisoryLockId('', schema);
+  return `SELECT pg_advisory_xact_lock(${migrateLock});
+CREATE SCHEMA IF NOT EXISTS ${s};
+CREATE SEQUENCE IF NOT EXISTS ${s}.fence AS bigint;
+CREATE TABLE IF NOT EXISTS ${s}.locks (
+  key text PRIMARY KEY,
+  owner text NOT NULL,
+  fence bigint NOT NULL,
+  since timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  pid integer,
+  lock_id bigint
+);`;
+}
+
+/** The NOTIFY channel releases are announced on; the payload is the key. */
+export function channelOf(schema: string): string {
+  return `oncelock:${schema}`;
+}

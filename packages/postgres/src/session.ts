@@ -1,0 +1,89 @@
+import { CapabilityUnsupportedError, newToken } from '@oncelock/core';
+import { type Db, type Dedicated, unavailable, withTimeout } from './db.js';
+import { CLAIM_SESSION } from './sql/advisory.js';
+
+/** The one connection whose session holds this backend's advisory locks. */
+export interface Session {
+  readonly marker: string;
+  readonly pid: number;
+  /** Set once the session has ended or can no longer be trusted; its locks are gone or orphaned. */
+  readonly dead: boolean;
+  /** Sends `text` at once (so statements reach the server in call order) and resolves its rows. */
+  run<R>(what: string, text: string, values: unknown[]): Promise<R[]>;
+  /** Ends the session: the server drops every advisory lock it holds. */
+  end(why: string): void;
+}
+
+interface Claim {
+  prior: string | null;
+  pid: number;
+}
+
+/** The statement landed on a server session that is not ours: a transaction pooler moved us. */
+export function poolerDetected(where: Db['where']): CapabilityUnsupportedError {
+  return new CapabilityUnsupportedError(
+    "advisory mode needs a session of its own, but its statements reach different server sessions: it is behind a transaction or statement pooler (such as PgBouncer in transaction mode). Use mode: 'table', or a direct or session-pooled connection",
+    where,
+  );
+}
+
+/**
+ * Opens the lock connection and claims its session with a random marker. `onEnd` runs once,
+ * whenever the session ends: closed by us, killed by the server (idle_session_timeout,
+ * pg_terminate_backend), or a broken socket.
+ */
+export async function openSession(
+  db: Db,
+  timeout: number,
+  onEnd: (session: Session, why: string) => void,
+): Promise<Session> {
+  const where = db.where;
+  const conn: Dedicated = await db.dedicated();
+  const marker = newToken();
+  let dead = false;
+  let session: Session | undefined;
+  const end = (why: string) => {
+    if (dead) return;
+    dead = true;
+    conn.destroy();
+    if (session) onEnd(session, why);
+  };
+  conn.client.on('error', (error) => end(`its connection failed: ${error.message}`));
+  conn.client.on('end', () => end('its connection closed'));
+
+  async function run<R>(what: string, text: string, values: unknown[]): Promise<R[]> {
+    if (dead) throw unavailable(where, what, new Error('the lock connection has ended'));
+    const sent = conn.client.query(text, values);
+    try {
+      const result = await withTimeout(where, what, timeout, sent, () => end(`${what} timed out`));
+      return result.rows as R[];
+    } catch (error) {
+      // After any failure the session's lock state is unknown: end it, so the server frees
+      // whatever it holds and every lease on it is reported lost rather than trusted.
+      end(`${what} failed`);
+      throw unavailable(where, what, error);
+    }
+  }
+
+  let claim: Claim | undefined;
+  try {
+    [claim] = await run<Claim>('connect', CLAIM_SESSION, [marker]);
+  } catch (error) {
+    end('connect failed');
+    throw error;
+  }
+  if (!claim || claim.prior) {
+    end('its server session was already claimed');
+    throw poolerDetected(where);
+  }
+  session = {
+    marker,
+    pid: claim.pid,
+    get dead() {
+      return dead;
+    },
+    run,
+    end,
+  };
+  return session;
+}

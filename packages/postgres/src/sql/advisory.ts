@@ -1,0 +1,58 @@
+// Advisory mode. Every statement runs on the backend's one lock connection and opens with the
+// session check `mine`: the session's marker must be the one this backend set when it
+// connected. Behind a transaction pooler a statement can land on another server session; the
+// check makes such a statement change nothing, and tells the backend it is behind a pooler.
+//
+// Each grant this session makes holds one count of a shared advisory lock on the key's lock id
+// (shared, so that a claim can pass to another session, such as the worker that runs a job,
+// without waiting for the first one to let go). Counts stack per session: the backend keeps one
+// per grant and gives each back exactly once.
+import { deleteOwn, extendMany, refusalHolder, upsert } from './rows.js';
+
+const MINE = `SELECT current_setting('oncelock.session', true) IS NOT DISTINCT FROM $1::text AS mine`;
+
+/**
+ * Marks the session as this backend's. $1 marker. `prior` is set only if another client already
+ * used this server session, which happens behind a pooler.
+ */
+export const CLAIM_SESSION = `SELECT current_setting('oncelock.session', true) AS prior,
+  set_config('oncelock.session', $1::text, false) AS marker, pg_backend_pid() AS pid`;
+
+/**
+ * $1 marker, $2 lock id, $3 key, $4 owner, $5 ttl ms, $6 whether this session already holds a
+ * count for this grant (a re-entrant acquire). A fresh count that wins nothing is given back
+ * in the same statement (`unlocked`).
+ */
+export const acquireSql = (s: string) => `WITH s AS (${MINE}),
+l AS (SELECT CASE WHEN NOT s.mine THEN false WHEN $6::bool THEN true ELSE pg_try_advisory_lock_shared($2::int8) END AS locked FROM s),
+w AS (${upsert(s, { key: '$3', owner: '$4', ttl: '$5', pid: 'pg_backend_pid()', lockId: '$2::int8', from: 'FROM l WHERE l.locked' })}),
+u AS (SELECT pg_advisory_unlock_shared($2::int8) AS ok FROM l WHERE l.locked AND NOT $6::bool AND NOT EXISTS (SELECT 1 FROM w))
+SELECT s.mine, (SELECT fence FROM w)::text AS granted_fence, (SELECT ok FROM u) AS unlocked, holder.*
+FROM s ${refusalHolder(s, '$3', 'EXISTS (SELECT 1 FROM w)')}`;
+
+/** $1 marker, $2 keys, $3 owners, $4 ttls. */
+export const extendSql = (s: string) => `WITH s AS (${MINE}),
+u AS (${extendMany(s, '$2', '$3', '$4', '(SELECT mine FROM s)')})
+SELECT s.mine, array(SELECT ord FROM u) AS held FROM s`;
+
+/**
+ * $1 marker, $2 key, $3 owner, $4 channel, $5 the lock id to give one count back for (NULL when
+ * this session made no grant for it). The row is deleted (and its liveness read) before the count
+ * is given back.
+ */
+export const releaseSql = (s: string) => `WITH s AS (${MINE}),
+d AS (${deleteOwn(s, '$2', '$3', '(SELECT mine FROM s)')}),
+u AS (SELECT pg_advisory_unlock_shared($5::int8) AS ok FROM s WHERE s.mine AND $5::int8 IS NOT NULL AND (SELECT count(*) FROM d) >= 0),
+n AS (SELECT pg_notify($4::text, d.key) FROM d)
+SELECT s.mine, (SELECT live FROM d) AS live, (SELECT ok FROM u) AS unlocked, (SELECT count(*) FROM n) AS notified FROM s`;
+
+/** $1 marker, $2 lock ids: gives one count back for each. `unlocked` has one boolean per id. */
+export const unlockSql = `WITH s AS (${MINE}),
+r AS (SELECT r.ord, CASE WHEN s.mine THEN pg_advisory_unlock_shared(r.id) END AS ok
+      FROM unnest($2::int8[]) WITH ORDINALITY AS r(id, ord), s)
+SELECT s.mine, array(SELECT coalesce(r.ok, false) FROM r ORDER BY r.ord) AS unlocked FROM s`;
+
+/** $1 marker, $2 channel. Deletes this session's rows and announces each key, before the session ends. */
+export const closeSql = (s: string) => `WITH s AS (${MINE}),
+d AS (DELETE FROM "${s}".locks h USING s WHERE s.mine AND h.pid = pg_backend_pid() AND h.lock_id IS NOT NULL RETURNING h.key)
+SELECT count(pg_notify($2::text, d.key)) AS notified FROM d`;

@@ -1,0 +1,23 @@
+import type { Holder } from '@oncelock/core';
+
+/** A row of `HOLDER_COLUMNS` (see rows.ts). */
+export interface HolderRow {
+  key: string;
+  owner: string;
+  fence: string;
+  since_ms: number;
+  ttl_ms: number;
+}
+
+export function toHolder(row: HolderRow): Holder {
+  return {
+    owner: row.owner,
+    fence: Number(row.fence),
+    ttlRemaining: Math.round(row.ttl_ms),
+    since: Math.round(row.since_ms),
+  };
+}
+
+export function toListed(row: HolderRow): Holder & { key: string } {
+  return { key: row.key, ...toHolder(row) };
+}

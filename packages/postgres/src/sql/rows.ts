@@ -1,0 +1,72 @@
+// SQL shared by both modes. Both keep their grants in one table, `locks`: one row per held key.
+// The row decides who holds a key (an atomic upsert, so two contenders can never both win).
+// Table mode writes rows with no session (pid NULL): a row lives until its expiry, by the
+// database clock. Advisory mode also names its session (pid, lock_id) and holds a shared
+// advisory lock on lock_id there: its row dies at once when that session ends. Processes in
+// either mode, on the same schema, therefore exclude each other correctly.
+
+/** Is row `h` a live grant now? */
+export const LIVE = `(h.expires_at > statement_timestamp() AND (h.pid IS NULL OR EXISTS (
+  SELECT 1 FROM pg_locks k
+  WHERE k.locktype = 'advisory' AND k.objsubid = 1 AND k.granted AND k.pid = h.pid
+    AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND k.classid = ((h.lock_id >> 32) & 4294967295)::oid AND k.objid = (h.lock_id & 4294967295)::oid)))`;
+
+/** Columns of a holder row (alias `h`), as every holder query returns them. */
+export const HOLDER_COLUMNS = `h.key, h.owner, h.fence::text AS fence,
+  (extract(epoch FROM h.since) * 1000)::float8 AS since_ms,
+  greatest(0, extract(epoch FROM h.expires_at - statement_timestamp()) * 1000)::float8 AS ttl_ms`;
+
+const expiry = (ttl: string) => `statement_timestamp() + ${ttl}::float8 * interval '1 millisecond'`;
+
+/**
+ * Takes `key` if free, dead, or already `owner`'s, as a data-modifying CTE body returning the
+ * fence. The same owner keeps a live grant's fence and `since`; anyone else gets a new fence.
+ * nextval runs even when the row is refused: fences have gaps, never repeats.
+ * `from` supplies the row only when the caller may take it; `pid`/`lockId` are SQL expressions.
+ */
+export function upsert(
+  s: string,
+  p: { key: string; owner: string; ttl: string; pid: string; lockId: string; from: string },
+): string {
+  return `INSERT INTO "${s}".locks AS h (key, owner, fence, since, expires_at, pid, lock_id)
+  SELECT ${p.key}::text, ${p.owner}::text, nextval('"${s}".fence'), statement_timestamp(), ${expiry(p.ttl)}, ${p.pid}, ${p.lockId}
+  ${p.from}
+  ON CONFLICT (key) DO UPDATE SET
+    fence = CASE WHEN h.owner = excluded.owner AND ${LIVE} THEN h.fence ELSE excluded.fence END,
+    since = CASE WHEN h.owner = excluded.owner AND ${LIVE} THEN h.since ELSE excluded.since END,
+    owner = excluded.owner, expires_at = excluded.expires_at, pid = excluded.pid, lock_id = excluded.lock_id
+  WHERE h.owner = excluded.owner OR NOT ${LIVE}
+  RETURNING h.fence`;
+}
+
+/** The live holder of `key`, unless `granted` (an SQL condition) says the caller just took it. */
+export const refusalHolder = (s: string, key: string, granted: string) =>
+  `LEFT JOIN LATERAL (SELECT ${HOLDER_COLUMNS} FROM "${s}".locks h WHERE h.key = ${key}::text AND ${LIVE} AND NOT ${granted}) holder ON true`;
+
+/**
+ * Compare-and-extend for a batch, as a CTE body returning the 1-based positions still held.
+ * `keys`, `owners`, `ttls` are array parameters; `guard` is an extra SQL condition.
+ */
+export const extendMany = (s: string, keys: string, owners: string, ttls: string, guard = 'true') =>
+  `UPDATE "${s}".locks h SET expires_at = statement_timestamp() + r.ttl * interval '1 millisecond'
+  FROM unnest(${keys}::text[], ${owners}::text[], ${ttls}::float8[]) WITH ORDINALITY AS r(key, owner, ttl, ord)
+  WHERE ${guard} AND h.key = r.key AND h.owner = r.owner AND ${LIVE}
+  RETURNING r.ord`;
+
+/** Compare-and-delete as a CTE body: deletes `owner`'s row (live or not) and says whether it was live. */
+export const deleteOwn = (s: string, key: string, owner: string, guard = 'true') =>
+  `DELETE FROM "${s}".locks h WHERE ${guard} AND h.key = ${key}::text AND h.owner = ${owner}::text RETURNING h.key, ${LIVE} AS live`;
+
+/** $1 key. */
+export const inspectSql = (s: string) =>
+  `SELECT ${HOLDER_COLUMNS} FROM "${s}".locks h WHERE h.key = $1::text AND ${LIVE}`;
+
+/** $1 key prefix. */
+export const listSql = (s: string) =>
+  `SELECT ${HOLDER_COLUMNS} FROM "${s}".locks h WHERE starts_with(h.key, $1::text) AND ${LIVE} ORDER BY h.key`;
+
+/** Deletes up to 1000 rows that expired over a minute ago, skipping rows someone is busy with. */
+export const pruneSql = (s: string) => `DELETE FROM "${s}".locks WHERE key IN (
+  SELECT key FROM "${s}".locks WHERE expires_at < statement_timestamp() - interval '1 minute'
+  LIMIT 1000 FOR UPDATE SKIP LOCKED)`;
