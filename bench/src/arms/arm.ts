@@ -1,0 +1,31 @@
+/** A lock held by an arm; `release` may return synchronously (async-mutex does). */
+export interface Held {
+  release(): unknown;
+}
+
+/**
+ * One contender in a comparison: oncelock or an alternative a user could pick instead, driven
+ * through the same two calls so that every arm does the same work.
+ */
+export interface LockArm {
+  /**
+   * Takes `key` for `ttl` ms. `waitMs` 0 tries once; more keeps trying that long, each library
+   * with its own waiting strategy at its default settings. Resolves `null` if not acquired.
+   */
+  acquire(key: string, ttl: number, waitMs: number): Promise<Held | null>;
+  close(): Promise<void>;
+}
+
+/** How an arm is made, by id: workers in other processes make their own from the id alone. */
+export interface ArmSpec {
+  /** Stable id, used in results.json and by worker processes. */
+  readonly id: string;
+  /** Name shown in tables and charts. */
+  readonly label: string;
+  /** The baseline the other arms of its group are divided by. */
+  readonly floor?: boolean;
+  /** Can wait for a held key (raw floors cannot: they have no waiting strategy). */
+  readonly waits: boolean;
+  /** Undefined when the arm cannot run in this checkout (its package is not built yet). */
+  readonly make: (() => Promise<LockArm>) | undefined;
+}

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { ExecutionError as SesameExecutionError, Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
+import { Redis } from 'ioredis';
+import { Mutex } from 'redis-semaphore';
+import Redlock, { ExecutionError, ResourceLockedError } from 'redlock';
+import { now } from '../clock.js';
+import type { ArmSpec, LockArm } from './arm.js';
+import { factoryFrom, oncelockArm } from './oncelock.js';
+
+// Compare-and-delete, the least a correct release can do: delete only if the token is still ours.
+const DEL_IF_OWNER =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+
+type RawClient = Redis & { delIfOwner(key: string, token: string): Promise<number> };
+
+/** The floor: `SET NX PX` and a compare-and-delete script, on one ioredis connection. */
+function rawArm(url: string): LockArm {
+  const client = new Redis(url) as RawClient;
+  client.defineCommand('delIfOwner', { numberOfKeys: 1, lua: DEL_IF_OWNER });
+  return {
+    async acquire(key, ttl) {
+      const token = randomUUID();
+      const ok = await client.set(key, token, 'PX', ttl, 'NX');
+      return ok === 'OK' ? { release: () => client.delIfOwner(key, token) } : null;
+    },
+    close: () => quit(client),
+  };
+}
+
+interface RedlockLike {
+  acquire(
+    resources: string[],
+    duration: number,
+    settings?: { retryCount?: number },
+  ): Promise<{ release(): Promise<unknown> }>;
+}
+
+/**
+ * Redlock (either package) at its default settings: it retries 10 times, 200 ms apart with
+ * jitter, then fails; the arm tries again until `waitMs` has passed.
+ */
+function redlockArm(
+  url: string,
+  make: (c: Redis) => RedlockLike,
+  isRefusal: (e: unknown) => boolean,
+): LockArm {
+  const client = new Redis(url);
+  const redlock = make(client);
+  return {
+    async acquire(key, ttl, waitMs) {
+      const deadline = now() + waitMs;
+      for (;;) {
+        try {
+          const lock = await redlock.acquire([key], ttl, waitMs > 0 ? {} : { retryCount: 0 });
+          return { release: () => lock.release() };
+        } catch (error) {
+          if (!isRefusal(error)) throw error;
+          if (now() >= deadline) return null;
+        }
+      }
+    },
+    close: () => quit(client),
+  };
+}
+
+function redlockV5(client: Redis): RedlockLike {
+  const r = new Redlock([client]);
+  // Its README's pattern: a held resource is an expected outcome, anything else is reported.
+  r.on('error', (e: unknown) => {
+    if (!(e instanceof ResourceLockedError)) console.error('redlock:', e);
+  });
+  return r;
+}
+
+function redlockSesame(client: Redis): RedlockLike {
+  const r = new SesameRedlock([client]);
+  r.on('error', (e: unknown) => {
+    if (!(e instanceof Error && e.name === 'ResourceLockedError'))
+      console.error('@sesamecare-oss/redlock:', e);
+  });
+  return r;
+}
+
+/** redis-semaphore's Mutex at its defaults: it polls every 10 ms while it waits. */
+function semaphoreArm(url: string): LockArm {
+  const client = new Redis(url);
+  return {
+    async acquire(key, ttl, waitMs) {
+      const mutex = new Mutex(client, key, {
+        lockTimeout: ttl,
+        // A zero timeout would make no attempt at all: "try once" is one attempt.
+        ...(waitMs > 0 ? { acquireTimeout: waitMs } : { acquireAttemptsLimit: 1 }),
+        onLockLost: () => {},
+      });
+      return (await mutex.tryAcquire()) ? { release: () => mutex.release() } : null;
+    },
+    close: () => quit(client),
+  };
+}
+
+async function quit(client: Redis): Promise<void> {
+  await client.quit();
+}
+
+/** Every Redis contender; each arm opens its own connection(s). */
+export async function redisArms(url: string): Promise<ArmSpec[]> {
+  const redisBackend = await factoryFrom<{ url: string }>(() => import('@oncelock/redis'), 'redisBackend');
+  return [
+    { id: 'raw', label: 'raw ioredis (floor)', floor: true, waits: false, make: async () => rawArm(url) },
+    {
+      id: 'oncelock',
+      label: 'oncelock',
+      waits: true,
+      make: redisBackend && (async () => oncelockArm(redisBackend({ url }))),
+    },
+    {
+      id: 'redlock',
+      label: 'redlock 5.0.0-beta.2',
+      waits: true,
+      make: async () => redlockArm(url, redlockV5, (e) => e instanceof ExecutionError),
+    },
+    {
+      id: 'sesame-redlock',
+      label: '@sesamecare-oss/redlock',
+      waits: true,
+      make: async () => redlockArm(url, redlockSesame, (e) => e instanceof SesameExecutionError),
+    },
+    { id: 'redis-semaphore', label: 'redis-semaphore', waits: true, make: async () => semaphoreArm(url) },
+  ];
+}

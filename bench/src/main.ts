@@ -1,0 +1,55 @@
+/**
+ * `pnpm bench` (full; writes bench/results/) and `pnpm bench:quick` (CI; writes bench/results/tmp/).
+ * Options: --quick, --only=suite,suite, --out=dir.
+ */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context } from './context.js';
+import { describeRun } from './meta.js';
+import { profiles } from './profile.js';
+import { renderReport } from './report/render.js';
+import { barChart } from './report/svg.js';
+import { evaluateTargets } from './report/targets.js';
+import type { SuiteResult } from './report/types.js';
+import { postgresUrl, startBenchRedis } from './stores.js';
+import { suites } from './suites/index.js';
+
+function option(name: string): string | undefined {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return arg?.slice(name.length + 3);
+}
+
+const profile = profiles[process.argv.includes('--quick') ? 'quick' : 'full'];
+const only = option('only')?.split(',');
+const results = fileURLToPath(new URL('../results/', import.meta.url));
+const out = option('out') ?? (profile.name === 'full' ? results : join(results, 'tmp'));
+
+const redis = await startBenchRedis();
+const log = (line: string) => console.log(line);
+const ctx: Context = { profile, redis, postgresUrl, log };
+try {
+  const meta = await describeRun(ctx);
+  log(
+    `oncelock bench (${profile.name}) on ${meta.cpu}, Node ${meta.node}, Redis ${meta.redis}, PostgreSQL ${meta.postgres}`,
+  );
+  const done: SuiteResult[] = [];
+  for (const suite of suites) {
+    if (only && !only.includes(suite.id)) continue;
+    const began = performance.now();
+    log(`${suite.id}…`);
+    await redis.admin.flushall();
+    done.push(await suite.run(ctx));
+    log(`${suite.id}: ${((performance.now() - began) / 1000).toFixed(1)} s`);
+  }
+  const targets = evaluateTargets(done);
+  mkdirSync(out, { recursive: true });
+  for (const f of readdirSync(out)) if (f.endsWith('.svg')) rmSync(join(out, f));
+  for (const chart of done.flatMap((s) => s.charts)) writeFileSync(join(out, chart.file), barChart(chart));
+  writeFileSync(join(out, 'results.json'), `${JSON.stringify({ meta, targets, suites: done }, null, 2)}\n`);
+  writeFileSync(join(out, 'results.md'), renderReport(meta, targets, done));
+  log(`wrote ${out}`);
+  for (const t of targets) log(`  ${t.met === null ? '·' : t.met ? '✓' : '✗'} ${t.target}: ${t.measured}`);
+} finally {
+  await redis.stop();
+}

@@ -1,0 +1,19 @@
+/** What the handoff suite asks a contender process to do. */
+export interface HandoffRequest {
+  readonly type: 'run';
+  readonly store: 'redis' | 'postgres';
+  readonly arm: string;
+  readonly key: string;
+  readonly ttl: number;
+  readonly holdMs: number;
+  readonly ms: number;
+}
+
+/** What one contender process saw: wall-clock times (its own clock) of each grant and release. */
+export interface Contention {
+  readonly pid: number;
+  readonly grants: number[];
+  readonly releases: number[];
+  /** Milliseconds spent inside acquire calls, waiting or being granted. */
+  readonly waitedMs: number;
+}

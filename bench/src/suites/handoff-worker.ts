@@ -1,0 +1,60 @@
+/** One contender process of the handoff suite: takes a key in a loop and logs when it got and gave it. */
+import type { ArmSpec, LockArm } from '../arms/arm.js';
+import { postgresArms } from '../arms/postgres.js';
+import { redisArms } from '../arms/redis.js';
+import { now, sleep, wallNow } from '../clock.js';
+import { serve } from '../workers.js';
+import type { Contention, HandoffRequest } from './handoff-protocol.js';
+
+const arms = new Map<string, LockArm>();
+const name = (store: string, arm: string) => `${store}/${arm}`;
+
+async function prepare(store: 'redis' | 'postgres', arm: string, url: string): Promise<void> {
+  const specs: ArmSpec[] = store === 'redis' ? await redisArms(url) : await postgresArms(url);
+  const spec = specs.find((s) => s.id === arm);
+  if (!spec?.make) throw new Error(`no runnable arm ${arm} for ${store}`);
+  const made = await spec.make();
+  // Connect and load scripts now, so that none of it is counted in a measured run.
+  const held = await made.acquire(`bench:handoff:warmup:${process.pid}`, 1000, 0);
+  await held?.release();
+  arms.set(name(store, arm), made);
+}
+
+/**
+ * Until `ms` have passed: wait for the key, hold it `holdMs`, release it, then step aside for
+ * `holdMs` so that the next grant goes to one of the waiters, not back to this process.
+ */
+async function contend(arm: LockArm, r: HandoffRequest): Promise<Contention> {
+  const end = now() + r.ms;
+  const grants: number[] = [];
+  const releases: number[] = [];
+  let waitedMs = 0;
+  while (now() < end) {
+    const asked = now();
+    const held = await arm.acquire(r.key, r.ttl, Math.max(1, end - now()));
+    waitedMs += now() - asked;
+    if (!held) break;
+    grants.push(wallNow());
+    await sleep(r.holdMs);
+    releases.push(wallNow());
+    await held.release();
+    await sleep(r.holdMs);
+  }
+  return { pid: process.pid, grants, releases, waitedMs };
+}
+
+serve(async (body) => {
+  const m = body as
+    | HandoffRequest
+    | { type: 'prepare'; store: 'redis' | 'postgres'; arm: string; url: string }
+    | { type: 'close' };
+  if (m.type === 'prepare') return prepare(m.store, m.arm, m.url);
+  if (m.type === 'run') {
+    const arm = arms.get(name(m.store, m.arm));
+    if (!arm) throw new Error(`arm ${m.store}/${m.arm} was not prepared`);
+    return contend(arm, m);
+  }
+  for (const arm of arms.values()) await arm.close().catch(() => {});
+  arms.clear();
+  return undefined;
+});

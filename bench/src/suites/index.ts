@@ -1,0 +1,17 @@
+import type { Context } from '../context.js';
+import type { SuiteResult } from '../report/types.js';
+import { handoff } from './handoff.js';
+import { throughput } from './throughput.js';
+import { uncontended } from './uncontended.js';
+
+export interface Suite {
+  readonly id: string;
+  run(ctx: Context): Promise<SuiteResult>;
+}
+
+/** In the order they run and appear in the report. */
+export const suites: readonly Suite[] = [
+  { id: 'uncontended', run: uncontended },
+  { id: 'handoff', run: handoff },
+  { id: 'throughput', run: throughput },
+];

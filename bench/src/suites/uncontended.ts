@@ -1,0 +1,66 @@
+import type { LockArm } from '../arms/arm.js';
+import type { Context } from '../context.js';
+import { count, ms, times } from '../format.js';
+import type { Chart, SuiteResult, Table } from '../report/types.js';
+import { type ArmFigures, measureStores, type Round } from './latency.js';
+
+const TTL = 10_000;
+
+/** `n` sequential acquire + release pairs on a free key, each timed. */
+async function sequential(arm: LockArm, key: string, n: number): Promise<Round> {
+  const samples: number[] = [];
+  const began = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const held = await arm.acquire(key, TTL, 0);
+    if (!held) throw new Error(`uncontended acquire of ${key} was refused`);
+    await held.release();
+    samples.push(performance.now() - t0);
+  }
+  return { samples, ops: n, ms: performance.now() - began };
+}
+
+export async function uncontended(ctx: Context): Promise<SuiteResult> {
+  const p = ctx.profile.uncontended;
+  const notes: string[] = [];
+  const data = await measureStores(ctx, notes, p.rounds, (arm, spec, i) =>
+    sequential(arm, `bench:uncontended:${spec.id}`, i < 0 ? p.warmupOps : p.opsPerRound),
+  );
+  return {
+    id: 'uncontended',
+    title: 'Uncontended acquire + release',
+    about:
+      `One caller takes a free key and gives it back, ${p.opsPerRound} times per round, ${p.rounds} rounds, ` +
+      'the arms of each store interleaved round by round. Each pair is timed from the acquire call to the ' +
+      'settled release. Redis runs on a private `redis-server` on loopback; PostgreSQL on loopback. ' +
+      'Ratios are against the floor of the same store, measured in the same run.',
+    tables: Object.entries(data).map(([store, rows]) => latencyTable(store, rows)),
+    charts: Object.entries(data).map(([store, rows]) => p50Chart(`uncontended-${store}`, store, rows)),
+    notes,
+    data,
+  };
+}
+
+export function latencyTable(store: string, rows: readonly ArmFigures[]): Table {
+  return {
+    caption: store,
+    head: ['arm', 'p50', 'p99', 'ops/s', 'p50 vs floor', 'time per op vs floor'],
+    rows: rows.map((r) => [
+      r.label,
+      ms(r.p50),
+      ms(r.p99),
+      count(r.opsPerSec),
+      times(r.p50VsFloor),
+      times(r.opsVsFloor),
+    ]),
+  };
+}
+
+function p50Chart(file: string, store: string, rows: readonly ArmFigures[]): Chart {
+  return {
+    file: `${file}.svg`,
+    title: `Uncontended acquire + release, ${store}: p50 latency (shorter is faster)`,
+    unit: 'ms',
+    bars: rows.map((r) => ({ label: r.label, value: r.p50, text: ms(r.p50) })),
+  };
+}
