@@ -4,10 +4,10 @@ import type { Cluster, Redis } from 'ioredis';
 export type Client = Redis | Cluster;
 
 /**
- * One ioredis client as the backend uses it: every command waits for the first connection at
- * most `timeout` ms, and no command waits longer than `timeout` ms for its reply, whatever the
- * client's own settings. A lease's heartbeat then fails fast on a dead connection, and its
- * signal fires on time, instead of an extension sitting in a queue.
+ * One ioredis client as the backend uses it: no command waits longer than `timeout` ms, for a
+ * connection or for its reply, whatever the client's own settings. A lease's heartbeat then
+ * fails fast on a dead connection, and its signal fires on time, instead of an extension
+ * sitting in a queue.
  */
 export interface Connection {
   readonly client: Client;
@@ -18,35 +18,36 @@ export interface Connection {
   close(): Promise<void>;
 }
 
+const CONNECTING = new Set(['wait', 'connecting', 'connect']);
+const ENDED = ['ready', 'close', 'end', 'reconnecting'] as const;
+
 export function connection(client: Client, owned: boolean, timeout: number): Connection {
   const isCluster = (client as { isCluster?: boolean }).isCluster === true;
-  // Our own clients never queue commands while offline (see options.ts), so before the first
-  // connection exists a command would fail at once: let it wait for that first connection.
-  let connected = client.status === 'ready';
-  if (!connected) client.once('ready', () => (connected = true));
+  let attempt: Promise<void> | undefined;
   if (owned) {
     // Failures reach the caller as rejected commands; without a listener ioredis would also print them.
     client.on('error', () => {});
   }
 
-  function firstConnection(): Promise<void> {
-    if (connected || client.options.enableOfflineQueue !== false) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const ready = () => settle();
-      const ended = () => settle(new Error('Connection is closed.'));
-      const timer = setTimeout(() => settle(new Error(`not connected within ${timeout} ms`)), timeout);
-      function settle(error?: Error) {
-        clearTimeout(timer);
-        client.off('ready', ready);
-        client.off('end', ended);
-        if (error) reject(error);
-        else resolve();
-      }
-      client.once('ready', ready);
-      client.once('end', ended);
-      if (client.status === 'wait') client.connect().catch(() => {});
-      if (client.status === 'end') ended();
+  /**
+   * Clients we make never queue commands while offline (see options.ts), so a command sent
+   * while a connection attempt is under way (the first one, or a reconnect) would fail for no
+   * reason: wait for that attempt to end. Once it has failed, commands fail at once.
+   */
+  function attemptEnded(): Promise<void> {
+    if (client.options.enableOfflineQueue !== false) return Promise.resolve();
+    if (client.status === 'wait') client.connect().catch(() => {});
+    if (!CONNECTING.has(client.status)) return Promise.resolve();
+    // One waiter per attempt, however many commands wait on it.
+    attempt ??= new Promise<void>((resolve) => {
+      const done = () => {
+        for (const event of ENDED) client.off(event, done);
+        attempt = undefined;
+        resolve();
+      };
+      for (const event of ENDED) client.once(event, done);
     });
+    return attempt;
   }
 
   return {
@@ -54,7 +55,7 @@ export function connection(client: Client, owned: boolean, timeout: number): Con
     isCluster,
     run(command) {
       return within(
-        firstConnection().then(() => command(client)),
+        attemptEnded().then(() => command(client)),
         timeout,
       );
     },

@@ -1,0 +1,113 @@
+import { lease, newToken, redisBackend } from '@oncelock/redis';
+import { backendContract } from '@oncelock/testkit';
+import { type RedisCluster, startRedisCluster } from '@oncelock/testkit/servers';
+import { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { delay, unique } from './helpers.js';
+
+// A real three-primary Redis Cluster on loopback ports, started for this file and stopped after it.
+let cluster: RedisCluster;
+beforeAll(async () => {
+  cluster = await startRedisCluster({ primaries: 3 });
+});
+afterAll(() => cluster?.stop());
+
+const backend = () => redisBackend({ cluster: [...cluster.nodes] });
+
+backendContract({ name: 'redis-cluster', create: backend });
+
+describe('redis-cluster specifics', () => {
+  let raw: Cluster;
+  beforeAll(() => {
+    raw = new Cluster([...cluster.nodes]);
+  });
+  afterAll(() => raw?.quit());
+
+  it('names itself redis-cluster and spreads keys over every primary', async () => {
+    const b = backend();
+    expect(b.name).toBe('redis-cluster');
+    const owner = newToken();
+    const keys = Array.from({ length: 30 }, (_, i) => unique(`spread-${i}`));
+    for (const key of keys) expect((await b.acquire({ key, owner, ttl: 5000 })).granted).toBe(true);
+    const sizes = await Promise.all(raw.nodes('master').map((n) => n.dbsize()));
+    expect(sizes.filter((s) => s > 0).length).toBe(3);
+    // list() asks every primary, in one call each.
+    const listed = await b.list('spread-');
+    for (const key of keys) expect(listed.find((h) => h.key === key)?.owner).toBe(owner);
+    await Promise.all(keys.map((key) => b.release({ key, owner })));
+    await b.close();
+  });
+
+  it('extendMany groups a batch by slot: keys on every node in one call, one answer per lease', async () => {
+    const b = backend();
+    const owner = newToken();
+    const keys = Array.from({ length: 40 }, (_, i) => unique(`batch-${i}`));
+    for (const key of keys) await b.acquire({ key, owner, ttl: 500 });
+    const requests = keys.map((key, i) => ({ key, owner: i === 7 ? newToken() : owner, ttl: 5000 }));
+    const results = await b.extendMany!(requests);
+    expect(results).toEqual(keys.map((_, i) => i !== 7));
+    await delay(600); // past the first TTL: only the extended leases are still held
+    const held = await b.list('batch-');
+    expect(held.filter((h) => keys.includes(h.key)).length).toBe(39);
+    await Promise.all(keys.map((key) => b.release({ key, owner })));
+    await b.close();
+  });
+
+  it('keeps a lock and its fence record in one slot whatever braces the key holds', async () => {
+    const b = backend();
+    const tag = unique('t');
+    // Unescaped, `}x` would give an empty hash tag and put the two keys in different slots (CROSSSLOT).
+    for (const key of [`}${tag}`, `{${tag}}`, `${tag}}{`, `{}${tag}`]) {
+      const l = await lease(b, key, { ttl: 5000 });
+      expect(l.fence).toBeGreaterThan(0);
+      expect((await b.inspect(key))?.owner).toBe(l.token);
+      expect(await l.release()).toBe(true);
+    }
+    await b.close();
+  });
+
+  it('survives SCRIPT FLUSH on every primary mid-run', async () => {
+    const b = backend();
+    const keys = Array.from({ length: 10 }, (_, i) => unique(`flush-${i}`));
+    const owner = newToken();
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(raw.nodes('master').map((n) => n.script('FLUSH')));
+      for (const key of keys) expect((await b.acquire({ key, owner, ttl: 5000 })).granted).toBe(true);
+      await Promise.all(raw.nodes('master').map((n) => n.script('FLUSH')));
+      expect(await b.extendMany!(keys.map((key) => ({ key, owner, ttl: 5000 })))).toEqual(
+        keys.map(() => true),
+      );
+      await Promise.all(raw.nodes('master').map((n) => n.script('FLUSH')));
+      expect((await b.list('flush-')).length).toBe(10);
+      for (const key of keys) expect(await b.release({ key, owner })).toBe(true);
+    }
+    await b.close();
+  });
+
+  it('wakes a waiter on another connection through cluster pub/sub', async () => {
+    const a = backend();
+    const b = backend();
+    const key = unique('wake');
+    const held = await lease(a, key, { ttl: 30_000 });
+    const waiting = lease(b, key, { ttl: 5000, wait: 10_000 });
+    await delay(200);
+    const releasedAt = performance.now();
+    await held.release();
+    const next = await waiting;
+    // Far below the ~1 s fallback poll: the notification woke it.
+    expect(performance.now() - releasedAt).toBeLessThan(250);
+    await next.release();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('leaves a Cluster client passed in open on close()', async () => {
+    const client = new Cluster([...cluster.nodes]);
+    const b = redisBackend({ client });
+    const owner = newToken();
+    const key = unique('own');
+    expect((await b.acquire({ key, owner, ttl: 1000 })).granted).toBe(true);
+    await b.close();
+    expect(await client.exists(`oncelock:{${key}}`)).toBe(1);
+    await client.quit();
+  });
+});
