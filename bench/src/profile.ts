@@ -31,7 +31,7 @@ export const profiles: Record<Profile['name'], Profile> = {
     uncontended: { rounds: 2, opsPerRound: 40, warmupOps: 20 },
     throughput: { rounds: 1, keys: 100, ms: 200 },
     handoff: { rounds: 1, workers: 8, ms: 1200, holdsMs: [20] },
-    scale: { rounds: 1, leases: 500, ttl: 1200, windowMs: 1200 },
+    scale: { rounds: 1, leases: 500, ttl: 2400, windowMs: 1500 },
     bullmq: { rounds: 1, addsPerRound: 30 },
   },
 };

@@ -36,8 +36,8 @@ interface RedlockLike {
 }
 
 /**
- * Redlock (either package) at its default settings: it retries 10 times, 200 ms apart with
- * jitter, then fails; the arm tries again until `waitMs` has passed.
+ * Redlock (either package) at its default settings: it retries up to 10 times, 200 ms apart
+ * with jitter, then fails; the arm tries again until `waitMs` has passed.
  */
 function redlockArm(
   url: string,
@@ -51,7 +51,9 @@ function redlockArm(
       const deadline = now() + waitMs;
       for (;;) {
         try {
-          const lock = await redlock.acquire([key], ttl, waitMs > 0 ? {} : { retryCount: 0 });
+          // Its retry delay and jitter stay at their defaults; only the count is cut to what the wait has left.
+          const retryCount = Math.min(10, Math.max(0, Math.ceil((deadline - now()) / 200)));
+          const lock = await redlock.acquire([key], ttl, { retryCount });
           return { release: () => lock.release() };
         } catch (error) {
           if (!isRefusal(error)) throw error;

@@ -1,6 +1,8 @@
 import type { Context } from '../context.js';
 import type { SuiteResult } from '../report/types.js';
+import { bullmq } from './bullmq.js';
 import { handoff } from './handoff.js';
+import { scale } from './scale.js';
 import { throughput } from './throughput.js';
 import { uncontended } from './uncontended.js';
 
@@ -14,4 +16,6 @@ export const suites: readonly Suite[] = [
   { id: 'uncontended', run: uncontended },
   { id: 'handoff', run: handoff },
   { id: 'throughput', run: throughput },
+  { id: 'scale', run: scale },
+  { id: 'bullmq', run: bullmq },
 ];
