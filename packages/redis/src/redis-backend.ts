@@ -37,6 +37,9 @@ export type RedisBackendOptions = CommonOptions &
       }
   );
 
+/** A {@link LockBackend} with every optional method: batched extension, notifications, listing. */
+export type RedisBackend = LockBackend & Required<Pick<LockBackend, 'extendMany' | 'subscribe' | 'list'>>;
+
 /**
  * A lock backend on one Redis primary or a Redis Cluster (ioredis). Strict mutual exclusion on
  * the primary that owns the key, fences that strictly increase per key (also across a restart
@@ -46,7 +49,7 @@ export type RedisBackendOptions = CommonOptions &
  * const backend = redisBackend({ url: 'redis://127.0.0.1:6379' });
  * await using l = await lease(backend, 'audit-backfill', { ttl: 10_000, wait: 5_000 });
  */
-export function redisBackend(options: RedisBackendOptions): LockBackend {
+export function redisBackend(options: RedisBackendOptions): RedisBackend {
   const o = checkOptions(options, 'redisBackend');
   const common = commonOptions(o);
   const given = ['url', 'client', 'cluster'].filter((k) => o[k] !== undefined);

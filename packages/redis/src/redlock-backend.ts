@@ -43,12 +43,15 @@ export type RedlockBackendOptions = CommonOptions & {
       }
   );
 
+/** A {@link LockBackend} with batched extension and listing (no notifications: waiters poll). */
+export type RedlockBackend = LockBackend & Required<Pick<LockBackend, 'extendMany' | 'list'>>;
+
 /**
  * The Redlock algorithm over several independent Redis primaries: a lock is held while a
  * majority of them hold it. It survives the loss of a minority of nodes, but it gives no
  * fences and its safety rests on bounded clock drift and process pauses (see the README).
  */
-export function redlockBackend(options: RedlockBackendOptions): LockBackend {
+export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
   const o = checkOptions(options, 'redlockBackend');
   const common = commonOptions(o);
   const driftFactor = o.driftFactor ?? 0.01;

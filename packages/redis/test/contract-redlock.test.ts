@@ -1,6 +1,7 @@
 import { redlockBackend } from '@oncelock/redis';
 import { backendContract } from '@oncelock/testkit';
 import { type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
+import { connected } from './helpers.js';
 
 // Three independent redis-server processes on loopback ports. Five-node quorums are tested in
 // redlock.test.ts, where nodes are also killed.
@@ -13,5 +14,5 @@ backendContract({
   teardown: async () => {
     await Promise.all(servers.map((s) => s.stop()));
   },
-  create: () => redlockBackend({ urls: servers.map((s) => s.url) }),
+  create: () => connected(redlockBackend({ urls: servers.map((s) => s.url) })),
 });

@@ -1,3 +1,4 @@
+import type { LockBackend } from '@oncelock/redis';
 import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 
@@ -27,4 +28,10 @@ export function aborted(signal: AbortSignal): Promise<unknown> {
   return new Promise((resolve) =>
     signal.addEventListener('abort', () => resolve(signal.reason), { once: true }),
   );
+}
+
+/** `backend` once it has answered one call: connection setup is then out of the way. */
+export async function connected(backend: LockBackend): Promise<LockBackend> {
+  await backend.inspect('warm-up');
+  return backend;
 }

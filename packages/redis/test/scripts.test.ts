@@ -60,7 +60,7 @@ describe('Lua scripts', () => {
           if (inside > 1) overlaps++;
           await backend.inspect(key);
           await backend.list('flush:');
-          await backend.extendMany!([{ key, owner: l.token, ttl: 5000 }]);
+          await backend.extendMany([{ key, owner: l.token, ttl: 5000 }]);
           counter++;
           inside--;
           await l.release();

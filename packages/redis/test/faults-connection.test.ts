@@ -1,0 +1,145 @@
+import {
+  BackendUnavailableError,
+  LockLostError,
+  lease,
+  newToken,
+  redisBackend,
+  WaitTimeoutError,
+} from '@oncelock/redis';
+import { killRedisClients, startTcpProxy, type TcpProxy } from '@oncelock/testkit/faults';
+import { type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aborted, delay, raw, unique } from './helpers.js';
+
+// Real network faults between the backend and a redis-server of our own: a TCP proxy that
+// resets, refuses and black-holes connections, CLIENT KILL, and a restart that loses every key.
+let server: RedisServer;
+let proxy: TcpProxy;
+beforeAll(async () => {
+  server = await startRedisServer();
+  proxy = await startTcpProxy({ targetPort: server.port });
+});
+afterAll(async () => {
+  await proxy?.close();
+  await server?.stop();
+});
+
+/** Keeps trying `fn` until it succeeds: the client reconnects with a backoff of its own. */
+async function eventually<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+      await delay(50);
+    }
+  }
+}
+
+describe('connection faults', () => {
+  it('a connection dropped under a held lease: its signal fires before the TTL, and nothing throws', async () => {
+    const b = redisBackend({ url: proxy.url('redis'), timeout: 300 });
+    const key = unique('dropped');
+    const ttl = 800;
+    const l = await lease(b, key, { ttl });
+    await proxy.refuse(true);
+    proxy.reset(); // every open connection gets a RST; reconnects are refused
+    const droppedAt = performance.now();
+    const reason = await aborted(l.signal);
+    expect(reason).toBeInstanceOf(LockLostError);
+    // Local validity ends before the store's TTL does (drift and safety margins): nobody else can have it yet.
+    expect(performance.now() - droppedAt).toBeLessThan(ttl);
+    expect(l.held).toBe(false);
+    expect(() => l.assertHeld()).toThrow(LockLostError);
+    await expect(b.inspect(key)).rejects.toBeInstanceOf(BackendUnavailableError);
+    await expect(l.release()).rejects.toBeInstanceOf(BackendUnavailableError);
+    // The store still holds the lock until its TTL: another client that can reach it is refused.
+    const direct = redisBackend({ url: server.url });
+    expect((await direct.acquire({ key, owner: newToken(), ttl })).granted).toBe(false);
+    // The network comes back: the same backend works again.
+    await proxy.refuse(false);
+    const again = await eventually(() => lease(b, unique('back'), { ttl: 1000 }));
+    expect(await again.release()).toBe(true);
+    await Promise.all([b.close(), direct.close()]);
+  });
+
+  it('a black-holed connection: calls give up at the timeout and the lease signal fires on time', async () => {
+    const b = redisBackend({ url: proxy.url('redis'), timeout: 300 });
+    const l = await lease(b, unique('blackhole'), { ttl: 600 });
+    proxy.blackhole(true);
+    const started = performance.now();
+    const inspect = b.inspect(l.key).catch((e: unknown) => e);
+    expect(await aborted(l.signal)).toBeInstanceOf(LockLostError);
+    expect(performance.now() - started).toBeLessThan(600);
+    expect(await inspect).toBeInstanceOf(BackendUnavailableError);
+    proxy.blackhole(false); // the held replies arrive late and are dropped without a fuss
+    await delay(100);
+    await eventually(() => b.inspect(l.key));
+    await b.close();
+  });
+
+  it('a connection killed by the server (CLIENT KILL) reconnects and a held lease carries on', async () => {
+    const name = `oncelock-kill-${newToken().slice(0, 8)}`;
+    const b = redisBackend({ url: server.url, redis: { connectionName: name } });
+    const l = await lease(b, unique('kill'), { ttl: 600 });
+    for (let i = 0; i < 3; i++) {
+      expect((await killRedisClients(server.port, { name })).length).toBeGreaterThan(0);
+      await delay(250);
+    }
+    await delay(600); // past the first TTL: only the heartbeat, over new connections, kept it
+    expect(l.signal.aborted).toBe(false);
+    expect((await b.inspect(l.key))?.owner).toBe(l.token);
+    expect(await l.release()).toBe(true);
+    await b.close();
+  });
+});
+
+describe('Redis restarted mid-run', () => {
+  it('no fence goes backwards, and the leases the restart lost are reported lost', async () => {
+    const own = await startRedisServer();
+    try {
+      const backends = [0, 1, 2].map(() => redisBackend({ url: own.url, timeout: 500 }));
+      const key = unique('restart');
+      const longKey = unique('long');
+      const long = await lease(backends[0]!, longKey, { ttl: 1000 });
+      const grants: Array<{ at: number; fence: number }> = [];
+      const unexpected: unknown[] = [];
+      let running = true;
+      const workers = backends.map(async (b) => {
+        while (running) {
+          try {
+            const l = await lease(b, key, { ttl: 400, wait: 1000 });
+            grants.push({ at: performance.now(), fence: l.fence });
+            await delay(10);
+            await l.release().catch(() => {});
+          } catch (error) {
+            // While the server is down, calls fail fast with a typed error; anything else is a bug.
+            if (!(error instanceof BackendUnavailableError || error instanceof WaitTimeoutError))
+              unexpected.push(error);
+            await delay(20);
+          }
+        }
+      });
+      await delay(300);
+      const before = grants.length;
+      const restartedAt = performance.now();
+      await own.restart();
+      expect(await aborted(long.signal)).toBeInstanceOf(LockLostError);
+      await delay(600);
+      running = false;
+      await Promise.all(workers);
+      expect(unexpected).toEqual([]);
+      const after = grants.filter((g) => g.at > restartedAt);
+      expect(before).toBeGreaterThan(3);
+      expect(after.length).toBeGreaterThan(3);
+      // In the order they were granted, fences rise strictly: the restart lost every record, and
+      // the next fences came from the server clock, ahead of every earlier one.
+      for (let i = 1; i < grants.length; i++) expect(grants[i]!.fence).toBeGreaterThan(grants[i - 1]!.fence);
+      expect((await raw(own.url).keys('*')).length).toBeLessThan(10);
+      await Promise.all(backends.map((b) => b.close()));
+    } finally {
+      await own.stop();
+    }
+  });
+});
