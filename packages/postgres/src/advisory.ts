@@ -116,6 +116,24 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
     return unusable;
   }
 
+  /** One statement on the lock session; its one row, after the session check. */
+  async function exec<R extends { mine: boolean }>(
+    s: Session,
+    what: string,
+    text: string,
+    values: unknown[],
+  ): Promise<R> {
+    let row: R | undefined;
+    try {
+      [row] = await s.run<R>(what, text, values);
+    } catch (error) {
+      if (error instanceof CapabilityUnsupportedError) throw behindPooler(s);
+      throw error;
+    }
+    if (!row?.mine) throw behindPooler(s);
+    return row;
+  }
+
   /** Forgets `g` and gives its count back (batched). Only the caller that removes it gives it back. */
   function drop(g: Grant): void {
     const k = grantKey(g.key, g.owner);
@@ -136,13 +154,12 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
     const ids = toUnlock.get(s);
     toUnlock.delete(s);
     if (!ids || s.dead) return;
-    s.run<{ mine: boolean; unlocked: boolean[] }>('unlock', unlockSql, [s.marker, ids]).then(
-      ([row]) => {
-        if (!row?.mine) behindPooler(s);
+    exec<{ mine: boolean; unlocked: boolean[] }>(s, 'unlock', unlockSql, [s.marker, ids]).then(
+      (row) => {
         // The session did not hold a count we gave it: its lock state is not what we think.
-        else if (!row.unlocked.every(Boolean)) s.end('an unlock found no lock to give back');
+        if (!row.unlocked.every(Boolean)) s.end('an unlock found no lock to give back');
       },
-      () => {}, // run() has ended the session already: the server gave every count back
+      () => {}, // the session has ended already: the server gave every count back
     );
   }
 
@@ -195,7 +212,7 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
     // Keep the sweep off a grant that is being renewed.
     if (g) g.expiresAt = Math.max(g.expiresAt, expiresAt);
     const id = String(advisoryLockId(key, schema));
-    const [row] = await s.run<AcquireRow>('acquire', sql.acquire, [
+    const row = await exec<AcquireRow>(s, 'acquire', sql.acquire, [
       s.marker,
       id,
       key,
@@ -203,7 +220,6 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
       ttl,
       g !== undefined,
     ]);
-    if (!row?.mine) throw behindPooler(s);
     if (row.unlocked === false) {
       s.end('an unlock found no lock to give back');
       throw unavailable(where, 'acquire', new Error('the lock connection lost track of its locks'));
@@ -230,12 +246,12 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
       grants.delete(k);
       schedule();
     }
-    const [row] = await s.run<{ mine: boolean; live: boolean | null; unlocked: boolean | null }>(
+    const row = await exec<{ mine: boolean; live: boolean | null; unlocked: boolean | null }>(
+      s,
       'release',
       sql.release,
       [s.marker, key, owner, channel, g ? g.id : null],
     );
-    if (!row?.mine) throw behindPooler(s);
     if (g && row.unlocked !== true) s.end('an unlock found no lock to give back');
     return row.live === true;
   }
@@ -274,18 +290,17 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
       const s = await session();
       let held: Set<number>;
       try {
-        const [row] = await s.run<{ mine: boolean; held: string[] }>('extend', sql.extend, [
+        const row = await exec<{ mine: boolean; held: string[] }>(s, 'extend', sql.extend, [
           s.marker,
           unique.map((r) => r.key),
           unique.map((r) => r.owner),
           unique.map((r) => r.ttl),
         ]);
-        if (!row?.mine) throw behindPooler(s);
         held = new Set(row.held.map(Number));
       } catch (error) {
-        // The session has ended: every grant made on it is dead, whatever the rows say.
-        if (s.dead && !(error instanceof CapabilityUnsupportedError)) held = new Set();
-        else throw error;
+        // The session has ended (or was never ours): every grant made on it is dead, whatever the rows say.
+        if (!s.dead) throw error;
+        held = new Set();
       }
       unique.forEach((r, i) => {
         const k = grantKey(r.key, r.owner);
@@ -330,7 +345,7 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
       grants.clear();
       if (s && !s.dead && had) {
         // Delete our rows and announce them, so waiters elsewhere wake now; ending the session frees them anyway.
-        await s.run('close', sql.close, [s.marker, channel]).catch(() => {});
+        await exec(s, 'close', sql.close, [s.marker, channel]).catch(() => {});
       }
       s?.end('the backend was closed');
       await current?.then(

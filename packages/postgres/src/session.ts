@@ -8,7 +8,11 @@ export interface Session {
   readonly pid: number;
   /** Set once the session has ended or can no longer be trusted; its locks are gone or orphaned. */
   readonly dead: boolean;
-  /** Sends `text` at once (so statements reach the server in call order) and resolves its rows. */
+  /**
+   * Sends `text` at once (so statements reach the server in call order) and resolves its rows.
+   * The statement is prepared once per session under the name `oncelock_<what>`: the session is
+   * ours alone, and planning these statements costs more than running them.
+   */
   run<R>(what: string, text: string, values: unknown[]): Promise<R[]>;
   /** Ends the session: the server drops every advisory lock it holds. */
   end(why: string): void;
@@ -53,7 +57,7 @@ export async function openSession(
 
   async function run<R>(what: string, text: string, values: unknown[]): Promise<R[]> {
     if (dead) throw unavailable(where, what, new Error('the lock connection has ended'));
-    const sent = conn.client.query(text, values);
+    const sent = conn.client.query({ name: `oncelock_${what}`, text, values });
     try {
       const result = await withTimeout(where, what, timeout, sent, () => end(`${what} timed out`));
       return result.rows as R[];
@@ -61,6 +65,9 @@ export async function openSession(
       // After any failure the session's lock state is unknown: end it, so the server frees
       // whatever it holds and every lease on it is reported lost rather than trusted.
       end(`${what} failed`);
+      // Our prepared statement is missing, or another client's is there: a pooler moved us.
+      const code = (error as { code?: unknown }).code;
+      if (code === '26000' || code === '42P05') throw poolerDetected(where);
       throw unavailable(where, what, error);
     }
   }

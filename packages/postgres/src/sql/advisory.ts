@@ -7,7 +7,11 @@
 // (shared, so that a claim can pass to another session, such as the worker that runs a job,
 // without waiting for the first one to let go). Counts stack per session: the backend keeps one
 // per grant and gives each back exactly once.
-import { deleteOwn, extendMany, refusalHolder, upsert } from './rows.js';
+//
+// Only a statement that hands out a new fence waits for its commit to be flushed. A grant's row
+// means nothing once its session is gone, and a server crash ends every session, so losing any
+// other of these statements in a crash is harmless.
+import { commitMode, deleteOwn, extendMany, refusalHolder, upsert } from './rows.js';
 
 const MINE = `SELECT current_setting('oncelock.session', true) IS NOT DISTINCT FROM $1::text AS mine`;
 
@@ -25,15 +29,16 @@ export const CLAIM_SESSION = `SELECT current_setting('oncelock.session', true) A
  */
 export const acquireSql = (s: string) => `WITH s AS (${MINE}),
 l AS (SELECT CASE WHEN NOT s.mine THEN false WHEN $6::bool THEN true ELSE pg_try_advisory_lock_shared($2::int8) END AS locked FROM s),
-w AS (${upsert(s, { key: '$3', owner: '$4', ttl: '$5', pid: 'pg_backend_pid()', lockId: '$2::int8', from: 'FROM l WHERE l.locked' })}),
+w AS (${upsert(s, { key: '$3', owner: '$4', ttl: '$5', pid: 'pg_backend_pid()', lockId: '$2::int8', from: 'l', when: 'l.locked' })}),
 u AS (SELECT pg_advisory_unlock_shared($2::int8) AS ok FROM l WHERE l.locked AND NOT $6::bool AND NOT EXISTS (SELECT 1 FROM w))
-SELECT s.mine, (SELECT fence FROM w)::text AS granted_fence, (SELECT ok FROM u) AS unlocked, holder.*
+SELECT s.mine, (SELECT fence FROM w)::text AS granted_fence, (SELECT ok FROM u) AS unlocked, holder.*,
+  ${commitMode("CASE WHEN EXISTS (SELECT 1 FROM w) THEN 'on' ELSE 'off' END")} AS commit_mode
 FROM s ${refusalHolder(s, '$3', 'EXISTS (SELECT 1 FROM w)')}`;
 
 /** $1 marker, $2 keys, $3 owners, $4 ttls. */
 export const extendSql = (s: string) => `WITH s AS (${MINE}),
 u AS (${extendMany(s, '$2', '$3', '$4', '(SELECT mine FROM s)')})
-SELECT s.mine, array(SELECT ord FROM u) AS held FROM s`;
+SELECT s.mine, array(SELECT ord FROM u) AS held, ${commitMode("'off'")} AS commit_mode FROM s`;
 
 /**
  * $1 marker, $2 key, $3 owner, $4 channel, $5 the lock id to give one count back for (NULL when
@@ -44,7 +49,8 @@ export const releaseSql = (s: string) => `WITH s AS (${MINE}),
 d AS (${deleteOwn(s, '$2', '$3', '(SELECT mine FROM s)')}),
 u AS (SELECT pg_advisory_unlock_shared($5::int8) AS ok FROM s WHERE s.mine AND $5::int8 IS NOT NULL AND (SELECT count(*) FROM d) >= 0),
 n AS (SELECT pg_notify($4::text, d.key) FROM d)
-SELECT s.mine, (SELECT live FROM d) AS live, (SELECT ok FROM u) AS unlocked, (SELECT count(*) FROM n) AS notified FROM s`;
+SELECT s.mine, (SELECT live FROM d) AS live, (SELECT ok FROM u) AS unlocked, (SELECT count(*) FROM n) AS notified,
+  ${commitMode("'off'")} AS commit_mode FROM s`;
 
 /** $1 marker, $2 lock ids: gives one count back for each. `unlocked` has one boolean per id. */
 export const unlockSql = `WITH s AS (${MINE}),
@@ -55,4 +61,4 @@ SELECT s.mine, array(SELECT coalesce(r.ok, false) FROM r ORDER BY r.ord) AS unlo
 /** $1 marker, $2 channel. Deletes this session's rows and announces each key, before the session ends. */
 export const closeSql = (s: string) => `WITH s AS (${MINE}),
 d AS (DELETE FROM "${s}".locks h USING s WHERE s.mine AND h.pid = pg_backend_pid() AND h.lock_id IS NOT NULL RETURNING h.key)
-SELECT count(pg_notify($2::text, d.key)) AS notified FROM d`;
+SELECT s.mine, (SELECT count(pg_notify($2::text, d.key)) FROM d) AS notified, ${commitMode("'off'")} AS commit_mode FROM s`;

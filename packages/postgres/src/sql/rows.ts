@@ -23,15 +23,20 @@ const expiry = (ttl: string) => `statement_timestamp() + ${ttl}::float8 * interv
  * Takes `key` if free, dead, or already `owner`'s, as a data-modifying CTE body returning the
  * fence. The same owner keeps a live grant's fence and `since`; anyone else gets a new fence.
  * nextval runs even when the row is refused: fences have gaps, never repeats.
- * `from` supplies the row only when the caller may take it; `pid`/`lockId` are SQL expressions.
+ * A key visibly held by someone else is refused before the insert, so waiters that all wake on
+ * one release do not queue on the row lock of whoever wins it.
+ * `from`/`when` gate the insert (advisory mode inserts only once its lock count is taken);
+ * `pid`/`lockId` are SQL expressions.
  */
 export function upsert(
   s: string,
-  p: { key: string; owner: string; ttl: string; pid: string; lockId: string; from: string },
+  p: { key: string; owner: string; ttl: string; pid: string; lockId: string; from: string; when: string },
 ): string {
   return `INSERT INTO "${s}".locks AS h (key, owner, fence, since, expires_at, pid, lock_id)
   SELECT ${p.key}::text, ${p.owner}::text, nextval('"${s}".fence'), statement_timestamp(), ${expiry(p.ttl)}, ${p.pid}, ${p.lockId}
-  ${p.from}
+  FROM ${p.from}
+  WHERE ${p.when} AND NOT EXISTS (
+    SELECT 1 FROM "${s}".locks h WHERE h.key = ${p.key}::text AND h.owner <> ${p.owner}::text AND ${LIVE})
   ON CONFLICT (key) DO UPDATE SET
     fence = CASE WHEN h.owner = excluded.owner AND ${LIVE} THEN h.fence ELSE excluded.fence END,
     since = CASE WHEN h.owner = excluded.owner AND ${LIVE} THEN h.since ELSE excluded.since END,
@@ -39,6 +44,14 @@ export function upsert(
   WHERE h.owner = excluded.owner OR NOT ${LIVE}
   RETURNING h.fence`;
 }
+
+/**
+ * Sets how the statement's transaction commits. A statement that hands out a new fence must
+ * commit synchronously: its row write makes the commit flush the WAL up to and including the
+ * sequence's advance, so no fence can be handed out twice after a crash. Statements whose loss
+ * in a crash is harmless pass 'off' and skip the flush.
+ */
+export const commitMode = (sync: string) => `set_config('synchronous_commit', ${sync}, true)`;
 
 /** The live holder of `key`, unless `granted` (an SQL condition) says the caller just took it. */
 export const refusalHolder = (s: string, key: string, granted: string) =>

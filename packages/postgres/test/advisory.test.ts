@@ -1,0 +1,145 @@
+import {
+  type AcquireResult,
+  BackendUnavailableError,
+  InvalidArgumentError,
+  LockLostError,
+  lease,
+  newToken,
+  type PostgresBackend,
+  postgresBackend,
+} from '@oncelock/postgres';
+import { terminatePgBackends } from '@oncelock/testkit/faults';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { advisoryLocksOf, delay, dropSchema, holderPid, lostReason, PG_URL, testSchema } from './helpers.js';
+
+const schema = testSchema('advisory');
+const made: PostgresBackend[] = [];
+const make = (extra: { schema?: string; migrate?: boolean } = {}) => {
+  const b = postgresBackend({ connectionString: PG_URL, schema, ...extra });
+  made.push(b);
+  return b;
+};
+const fenceOf = (r: AcquireResult) => (r.granted ? r.fence : undefined);
+
+afterEach(async () => {
+  await Promise.all(made.splice(0).map((b) => b.close()));
+});
+afterAll(() => dropSchema(schema));
+
+describe('advisory mode', () => {
+  it('tells two owners in one process apart on one session, and counts its advisory locks exactly', async () => {
+    const b = make();
+    const key = `owners:${newToken()}`;
+    const first = await b.acquire({ key, owner: 'A', ttl: 5000 });
+    expect(first.granted).toBe(true);
+    const pid = await holderPid(schema, key);
+    expect(pid).toBeTypeOf('number');
+    // Same session, another owner: PostgreSQL alone would say yes (locks are re-entrant per session).
+    const other = await b.acquire({ key, owner: 'B', ttl: 5000 });
+    expect(other).toMatchObject({ granted: false, holder: { owner: 'A', fence: fenceOf(first) } });
+    expect(await b.acquire({ key, owner: 'A', ttl: 5000 })).toEqual(first); // re-entrant: same fence
+    expect(await advisoryLocksOf(pid!)).toBe(1); // the re-entrant grant stacked no second count
+    expect(await b.release({ key, owner: 'B' })).toBe(false);
+    expect(await b.extend({ key, owner: 'B', ttl: 5000 })).toBe(false);
+    expect(await b.release({ key, owner: 'A' })).toBe(true);
+    expect(await advisoryLocksOf(pid!)).toBe(0); // given back exactly once
+    const second = await b.acquire({ key, owner: 'B', ttl: 5000 });
+    expect(fenceOf(second)).toBeGreaterThan(fenceOf(first)!);
+  });
+
+  it('gives every count back: on release, at expiry, and once another process took the key', async () => {
+    const a = make();
+    const b = make();
+    const k = (n: string) => `counts:${n}:${newToken()}`;
+    const [released, expiring, stolen] = [k('released'), k('expiring'), k('stolen')];
+    await a.acquire({ key: released, owner: 'o', ttl: 5000 });
+    await a.acquire({ key: expiring, owner: 'o', ttl: 150 });
+    await a.acquire({ key: stolen, owner: 'o', ttl: 5000 });
+    const pid = (await holderPid(schema, released))!;
+    expect(await advisoryLocksOf(pid)).toBe(3);
+    expect(await a.release({ key: released, owner: 'o' })).toBe(true);
+    // Released from another session with the owner token: the row goes, and the key is free at once.
+    expect(await b.release({ key: stolen, owner: 'o' })).toBe(true);
+    expect((await b.acquire({ key: stolen, owner: 'thief', ttl: 5000 })).granted).toBe(true);
+    // The first session learns it at its next extension, and gives that count back.
+    expect(await a.extend({ key: stolen, owner: 'o', ttl: 5000 })).toBe(false);
+    await delay(400); // past the 150 ms TTL: the sweep gives that count back
+    expect(await advisoryLocksOf(pid)).toBe(0);
+    expect(await a.inspect(expiring)).toBeNull();
+  });
+
+  it('hands a claim to another session that presents its owner token, keeping the fence', async () => {
+    const producer = make();
+    const worker = make();
+    const key = `adopt:${newToken()}`;
+    const jobId = `job-${newToken()}`;
+    const claim = await producer.acquire({ key, owner: jobId, ttl: 5000 });
+    const adopted = await worker.acquire({ key, owner: jobId, ttl: 5000 });
+    expect(adopted).toEqual(claim);
+    const workerPid = await holderPid(schema, key);
+    // The claim now lives with the worker's session: the producer going away does not end it.
+    await producer.close();
+    await delay(100);
+    expect(await worker.inspect(key)).toMatchObject({ owner: jobId, fence: fenceOf(claim) });
+    expect(await holderPid(schema, key)).toBe(workerPid);
+    expect((await make().acquire({ key, owner: 'other', ttl: 5000 })).granted).toBe(false);
+  });
+
+  it('a terminated lock session frees its keys at once, reports every lease on it lost, and reconnects', async () => {
+    const a = make();
+    const b = make();
+    const keys = [`term:1:${newToken()}`, `term:2:${newToken()}`];
+    const leases = await Promise.all(keys.map((key) => lease(a, key, { ttl: 600 })));
+    const pid = (await holderPid(schema, keys[0]!))!;
+    expect(await terminatePgBackends({ connectionString: PG_URL, pid })).toEqual([pid]);
+    const terminatedAt = performance.now();
+    // The rows name a session that no longer exists: free for anyone, before any TTL.
+    expect((await b.acquire({ key: keys[0]!, owner: 'next', ttl: 5000 })).granted).toBe(true);
+    expect(performance.now() - terminatedAt).toBeLessThan(600);
+    for (const l of leases) expect(await lostReason(l.signal)).toBeInstanceOf(LockLostError);
+    expect(performance.now() - terminatedAt).toBeLessThan(1000);
+    const again = await lease(a, keys[1]!, { ttl: 5000 });
+    const newPid = await holderPid(schema, keys[1]!);
+    expect(newPid).toBeTypeOf('number');
+    expect(newPid).not.toBe(pid);
+    await again.release();
+  });
+
+  it('lists the live holders under a prefix, and not those of a dead session', async () => {
+    const a = make();
+    const prefix = `list:${newToken()}:`;
+    await a.acquire({ key: `${prefix}x`, owner: 'ox', ttl: 5000 });
+    await a.acquire({ key: `${prefix}y`, owner: 'oy', ttl: 5000 });
+    await a.acquire({ key: `other:${newToken()}`, owner: 'oz', ttl: 5000 });
+    const listed = await a.list(prefix);
+    expect(listed.map((h) => [h.key, h.owner])).toEqual([
+      [`${prefix}x`, 'ox'],
+      [`${prefix}y`, 'oy'],
+    ]);
+    expect(listed.every((h) => h.ttlRemaining! > 0 && h.ttlRemaining! <= 5000 && h.fence! > 0)).toBe(true);
+    const pid = (await holderPid(schema, `${prefix}x`))!;
+    await terminatePgBackends({ connectionString: PG_URL, pid });
+    expect(await make().list(prefix)).toEqual([]);
+  });
+
+  it('refuses a key or owner PostgreSQL cannot store, with a typed error', async () => {
+    const a = make();
+    await expect(a.acquire({ key: 'nul\0key', owner: 'o', ttl: 1000 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(a.release({ key: 'k', owner: 'nul\0' })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(a.inspect('nul\0')).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('with migrate: false, leaves the schema alone until migrate() is called', async () => {
+    const own = testSchema('advisory_migrate');
+    try {
+      const b = make({ schema: own, migrate: false });
+      await expect(b.acquire({ key: 'k', owner: 'o', ttl: 1000 })).rejects.toBeInstanceOf(BackendUnavailableError);
+      await b.migrate();
+      await b.migrate(); // idempotent
+      expect((await b.acquire({ key: 'k', owner: 'o', ttl: 1000 })).granted).toBe(true);
+    } finally {
+      await Promise.all(made.splice(0).map((b) => b.close()));
+      await dropSchema(own);
+    }
+  });
+});
