@@ -1,3 +1,4 @@
 export {};
 export * from './redis.js';
 export * from './redis-cluster.js';
+export * from './pgbouncer.js';
