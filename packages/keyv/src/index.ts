@@ -1,1 +1,3 @@
 export * from '@oncelock/core';
+export { keyvBackend } from './keyv-backend.js';
+export type { KeyvBackendOptions } from './options.js';

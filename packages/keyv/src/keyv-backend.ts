@@ -1,0 +1,138 @@
+import {
+  type AcquireRequest,
+  type AcquireResult,
+  BackendClosedError,
+  BackendUnavailableError,
+  type ExtendRequest,
+  type Holder,
+  type LockBackend,
+  type ReleaseRequest,
+} from '@oncelock/core';
+import { type Entry, holderOf, live } from './entry.js';
+import { type KeyvBackendOptions, parseOptions } from './options.js';
+import { entryStore } from './store.js';
+import { where } from './where.js';
+
+/** Reads that came back too late to act on, in a row, before acquire gives up with an error. */
+const FRESH_READ_ATTEMPTS = 8;
+
+/**
+ * oncelock over any Keyv store. Keyv has no set-if-absent and no compare-and-set, so every
+ * operation is a read followed by a separate write: two contenders can both see a key free and
+ * both write it. Acquire narrows that window by writing, waiting `settle` ms and reading back
+ * (`confirmations` times): whoever wrote last wins, and an earlier writer sees that and backs
+ * off, and a read that came back later than `settle` is not acted on. A write delayed in transit
+ * or inside the store for longer than the read-backs take still slips through, so exclusion is
+ * best effort and there are no fences; core refuses requests that need more.
+ */
+export function keyvBackend(options: KeyvBackendOptions): LockBackend {
+  const o = parseOptions(options);
+  const store = entryStore(o.store, o.prefix, o.timeout);
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  const ensureOpen = () => {
+    if (closed) throw new BackendClosedError(where);
+  };
+
+  async function disconnect(): Promise<void> {
+    try {
+      await o.store.disconnect();
+    } catch (error) {
+      throw new BackendUnavailableError('Keyv disconnect failed', { ...where, cause: error });
+    }
+  }
+
+  /** Our entry stays live for longer than a write takes to land, so nobody can be taking it. */
+  const safeAhead = (entry: Entry) => entry.expiresAt - Date.now() > o.settle;
+
+  /**
+   * How long a read that shows the key free may be acted on. A contender that wrote before us
+   * reads back for `settle × confirmations` ms; our write must land inside that window, or it
+   * overwrites an entry its writer has already confirmed. So a read that came back later than
+   * that (a GC pause, a busy event loop, a slow store) is not acted on but retried.
+   */
+  const freshFor = o.settle * o.confirmations;
+
+  /** Reads `key` to decide whether to write it: see {@link freshFor}. */
+  async function readToWrite(key: string, owner: string): Promise<Entry | undefined> {
+    let slowest = 0;
+    for (let attempt = 0; attempt < FRESH_READ_ATTEMPTS; attempt++) {
+      const sent = performance.now();
+      const current = live(await store.read(key));
+      const age = performance.now() - sent;
+      if ((current && current.owner !== owner) || freshFor === 0 || age <= freshFor) return current;
+      if (current && safeAhead(current)) return current;
+      slowest = Math.max(slowest, age);
+    }
+    throw new BackendUnavailableError(
+      `${FRESH_READ_ATTEMPTS} reads of "${key}" in a row took longer than settle × confirmations ` +
+        `(${freshFor} ms, up to ${Math.round(slowest)} ms): raise \`settle\` well above the store's round-trip time`,
+      where,
+    );
+  }
+
+  /** True if `owner`'s write is still what every read-back sees; otherwise what was seen instead. */
+  async function confirm(key: string, owner: string): Promise<{ ok: true } | { ok: false; holder?: Holder }> {
+    for (let i = 0; i < o.confirmations; i++) {
+      if (o.settle > 0) await new Promise((resolve) => setTimeout(resolve, o.settle));
+      const seen = live(await store.read(key));
+      if (!seen) return { ok: false };
+      if (seen.owner !== owner) return { ok: false, holder: holderOf(seen) };
+    }
+    return { ok: true };
+  }
+
+  return {
+    name: where.backend,
+    pkg: where.pkg,
+    guarantees: {
+      exclusion: 'best-effort',
+      fencing: false,
+      deadHolder: 'at-ttl',
+      frozenHolder: 'at-ttl',
+      releaseNotifications: false,
+    },
+
+    async acquire({ key, owner, ttl }: AcquireRequest): Promise<AcquireResult> {
+      ensureOpen();
+      const current = await readToWrite(key, owner);
+      if (current && current.owner !== owner) return { granted: false, holder: holderOf(current) };
+      // Re-entrant: the same owner keeps its `since` and restarts its TTL.
+      const at = Date.now();
+      await store.write(key, { owner, expiresAt: at + ttl, since: current?.since ?? at }, ttl);
+      const seen = await confirm(key, owner);
+      return seen.ok ? { granted: true } : { granted: false, ...(seen.holder && { holder: seen.holder }) };
+    },
+
+    async extend({ key, owner, ttl }: ExtendRequest): Promise<boolean> {
+      ensureOpen();
+      const current = live(await store.read(key));
+      // Too close to expiry, a contender may take the key before this write lands: call it lost.
+      if (!current || current.owner !== owner || !safeAhead(current)) return false;
+      await store.write(key, { owner, expiresAt: Date.now() + ttl, since: current.since }, ttl);
+      return true;
+    },
+
+    async release({ key, owner }: ReleaseRequest): Promise<boolean> {
+      ensureOpen();
+      const current = live(await store.read(key));
+      if (!current || current.owner !== owner) return false;
+      // About to expire: a delete could land after a contender's write and remove it. Let it lapse.
+      if (!safeAhead(current)) return true;
+      return store.remove(key);
+    },
+
+    async inspect(key: string): Promise<Holder | null> {
+      ensureOpen();
+      const current = live(await store.read(key));
+      return current ? holderOf(current) : null;
+    },
+
+    close(): Promise<void> {
+      closed = true;
+      closing ??= o.closeStore ? disconnect() : Promise.resolve();
+      return closing;
+    },
+  };
+}

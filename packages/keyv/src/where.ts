@@ -1,0 +1,2 @@
+/** Names this backend in every error it raises: `[@oncelock/keyv keyv] ...`. */
+export const where = { backend: 'keyv', pkg: '@oncelock/keyv' } as const;

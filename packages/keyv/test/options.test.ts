@@ -1,0 +1,71 @@
+import KeyvRedis from '@keyv/redis';
+import Keyv from 'keyv';
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError, keyvBackend } from '../src/index.js';
+import { REDIS_URL } from './stores.js';
+
+const good = () => new Keyv({ throwOnErrors: true });
+
+describe('keyvBackend options', () => {
+  it('refuses what is not a Keyv', () => {
+    for (const store of [undefined, null, 42, 'redis://127.0.0.1:6379', {}, new Map()]) {
+      expect(() => keyvBackend({ store } as never)).toThrow(InvalidArgumentError);
+    }
+    expect(() => keyvBackend(undefined as never)).toThrow(InvalidArgumentError);
+  });
+
+  it('refuses a Keyv that would swallow store errors, naming the switch', () => {
+    expect(() => keyvBackend({ store: new Keyv() })).toThrow(/throwOnErrors: true/);
+    const swallowingAdapter = new KeyvRedis(REDIS_URL); // adapter default: errors emitted, not thrown
+    const store = new Keyv(swallowingAdapter, { throwOnErrors: true });
+    expect(() => keyvBackend({ store })).toThrow(InvalidArgumentError);
+    expect(() => keyvBackend({ store })).toThrow(/adapter/);
+  });
+
+  it('accepts a Keyv whose adapter throws too', async () => {
+    const store = new Keyv(new KeyvRedis(REDIS_URL, { throwOnErrors: true }), { throwOnErrors: true });
+    const backend = keyvBackend({ store });
+    expect(backend.name).toBe('keyv');
+    expect(backend.pkg).toBe('@oncelock/keyv');
+    await backend.close();
+    await store.disconnect();
+  });
+
+  it('refuses bad tuning values with a typed error that names the package', () => {
+    const bad = [
+      { prefix: 7 },
+      { settle: -1 },
+      { settle: 1.5 },
+      { settle: 'soon' },
+      { settle: 10_001 },
+      { confirmations: 11 },
+      { confirmations: -1 },
+      { timeout: 0 },
+      { timeout: Number.NaN },
+      { closeStore: 'yes' },
+    ];
+    for (const extra of bad) {
+      const error = (() => {
+        try {
+          keyvBackend({ store: good(), ...(extra as object) });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error, JSON.stringify(extra)).toBeInstanceOf(InvalidArgumentError);
+      expect((error as Error).message).toMatch(/^\[@oncelock\/keyv keyv\]/);
+    }
+  });
+
+  it('declares best-effort exclusion, no fences, expiry at the TTL and no notifications', () => {
+    const backend = keyvBackend({ store: good() });
+    expect(backend.guarantees).toEqual({
+      exclusion: 'best-effort',
+      fencing: false,
+      deadHolder: 'at-ttl',
+      frozenHolder: 'at-ttl',
+      releaseNotifications: false,
+    });
+    expect(backend.subscribe).toBeUndefined();
+  });
+});

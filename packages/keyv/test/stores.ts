@@ -1,0 +1,74 @@
+// The three Keyv stores the tests run against, each in a namespace (or table) of its own that
+// the suite removes afterwards, so runs in parallel and leftovers never collide.
+import KeyvPostgres from '@keyv/postgres';
+import KeyvRedis from '@keyv/redis';
+import Keyv from 'keyv';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+const run = `${process.pid}_${Date.now().toString(36)}`;
+
+export interface TestStore {
+  readonly name: 'memory' | 'redis' | 'postgres';
+  /** A Keyv over the store, configured to throw; `fresh` means its own connection. */
+  keyv(): Keyv;
+  /** Whether a backend may disconnect the Keyv it was given (false where one pool is shared). */
+  readonly ownsConnection: boolean;
+  /** Removes what the run left behind and closes shared connections. */
+  cleanup(): Promise<void>;
+}
+
+export function memoryStore(): TestStore {
+  const map = new Map();
+  return {
+    name: 'memory',
+    keyv: () => new Keyv({ store: map, namespace: `t${run}`, throwOnErrors: true }),
+    ownsConnection: true,
+    async cleanup() {
+      map.clear();
+    },
+  };
+}
+
+export function redisStore(): TestStore {
+  const namespace = `oncelock-keyv-test-${run}`;
+  const keyv = () =>
+    new Keyv(new KeyvRedis(REDIS_URL, { namespace, throwOnErrors: true }), {
+      namespace,
+      useKeyPrefix: false,
+      throwOnErrors: true,
+    });
+  return {
+    name: 'redis',
+    keyv,
+    ownsConnection: true,
+    async cleanup() {
+      const k = keyv();
+      await k.clear(); // deletes this namespace's keys only
+      await k.disconnect();
+    },
+  };
+}
+
+/**
+ * @keyv/postgres keeps one pg pool per URI for the whole process and its `disconnect()` ends
+ * it for every adapter, so all backends share one adapter here and only cleanup disconnects.
+ */
+export function postgresStore(): TestStore {
+  const table = `oncelock_keyv_${run}`;
+  // Keys are up to 1024 characters; the adapter's default column holds 255.
+  const adapter = new KeyvPostgres({ uri: POSTGRES_URL, table, keySize: 2048 });
+  const shared = new Keyv(adapter, { throwOnErrors: true });
+  return {
+    name: 'postgres',
+    keyv: () => shared,
+    ownsConnection: false,
+    async cleanup() {
+      await adapter.query(`DROP TABLE IF EXISTS public.${table}`);
+      await shared.disconnect();
+    },
+  };
+}
+
+export const allStores = [memoryStore, redisStore, postgresStore];
