@@ -31,6 +31,7 @@ export class Bench {
   }
 
   async close(): Promise<void> {
+    openGates();
     await Promise.all(this.workers.map((w) => w.close()));
     for (const q of this.queues) {
       await q.obliterate({ force: true });
@@ -56,11 +57,22 @@ export async function until<T>(
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A promise with its resolve function, to hold a processor open until the test lets it go. */
+const gates = new Set<() => void>();
+
+/**
+ * A promise with its resolve function, to hold a processor open until the test lets it go.
+ * `openGates()` (after each test) opens any that a failed test left shut, so workers can close.
+ */
 export function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
   const promise = new Promise<void>((resolve) => {
     open = resolve;
   });
+  gates.add(open);
   return { promise, open };
+}
+
+export function openGates(): void {
+  for (const open of gates) open();
+  gates.clear();
 }
