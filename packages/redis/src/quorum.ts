@@ -41,14 +41,19 @@ export function firstVerdict<T, V>(
   });
 }
 
-/** The owner that a majority of nodes report, with the shortest TTL any of them reports. */
-export function majorityHolder(holders: ReadonlyArray<Holder>, quorum: number): Holder | undefined {
+/** The views of the owner that most nodes report. */
+export function largestGroup(holders: ReadonlyArray<Holder>): Holder[] {
   const byOwner = new Map<string, Holder[]>();
   for (const h of holders) byOwner.set(h.owner, [...(byOwner.get(h.owner) ?? []), h]);
   let best: Holder[] = [];
   for (const group of byOwner.values()) if (group.length > best.length) best = group;
-  if (best.length < quorum) return undefined;
-  return mergeHolders(best);
+  return best;
+}
+
+/** The owner that at least `quorum` nodes report, as one holder; `undefined` if none does. */
+export function majorityHolder(holders: ReadonlyArray<Holder>, quorum: number): Holder | undefined {
+  const best = largestGroup(holders);
+  return best.length >= quorum && best.length > 0 ? mergeHolders(best) : undefined;
 }
 
 /** One holder from several nodes' views of it: the earliest expiry, no fence (Redlock has none). */

@@ -19,7 +19,7 @@ import {
   commonOptions,
   newRedis,
 } from './options.js';
-import { firstVerdict, majorityHolder, type Outcome, outcome, quorumOf } from './quorum.js';
+import { firstVerdict, largestGroup, majorityHolder, type Outcome, outcome, quorumOf } from './quorum.js';
 import type { NodeAcquire } from './replies.js';
 import { createStore } from './store.js';
 import { PKG } from './where.js';
@@ -74,62 +74,87 @@ export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
   let closing: Promise<void> | undefined;
   const run = guard('redlock', () => closing !== undefined);
 
-  /** Every node's answer, each bounded by the timeout. */
-  const everyNode = <T>(op: (store: (typeof stores)[number]) => Promise<T>) =>
-    Promise.all(stores.map((s) => outcome(op(s))));
-
   function unavailable(answers: ReadonlyArray<Outcome<unknown>>, what: string): BackendUnavailableError {
     const errors = answers.flatMap((a) => (a.ok ? [] : [a.error]));
     return new BackendUnavailableError(
-      `${what}: ${n - errors.length} of ${n} nodes answered, a quorum is ${quorum}`,
+      `${what}: ${errors.length} of ${n} nodes failed, so a majority (${quorum}) cannot answer`,
       { backend: 'redlock', pkg: PKG, cause: new AggregateError(errors, 'node errors') },
     );
   }
 
-  /** Throws unless a quorum of nodes answered: without one, neither yes nor no can be trusted. */
-  function answered<T>(answers: ReadonlyArray<Outcome<T>>, what: string): T[] {
-    const values = answers.flatMap((a) => (a.ok ? [a.value] : []));
-    if (values.length < quorum) throw unavailable(answers, what);
-    return values;
+  /**
+   * Resolves as soon as the answers so far settle the question: `tally` sees the values of the
+   * nodes that answered and how many are still to answer, and must decide once none are. Rejects
+   * as soon as so many nodes failed that no majority can answer: then neither yes nor no can be
+   * trusted. A frozen or slow node holds nothing up once the majority has spoken.
+   */
+  async function decide<T, V>(
+    calls: ReadonlyArray<Promise<Outcome<T>>>,
+    what: string,
+    tally: (values: T[], pending: number) => V | undefined,
+  ): Promise<{ verdict: V; settled: ReadonlyArray<Outcome<T>> }> {
+    let seen: ReadonlyArray<Outcome<T>> = [];
+    const verdict = await firstVerdict<T, { failed: true } | { value: V }>(calls, (settled, pending) => {
+      seen = settled;
+      if (settled.filter((a) => !a.ok).length > n - quorum) return { failed: true };
+      const value = tally(
+        settled.flatMap((a) => (a.ok ? [a.value] : [])),
+        pending,
+      );
+      return value === undefined ? undefined : { value };
+    });
+    if ('failed' in verdict) throw unavailable(seen, what);
+    return { verdict: verdict.value, settled: seen };
   }
+
+  const ask = <T>(op: (store: (typeof stores)[number]) => Promise<T>) => stores.map((s) => outcome(op(s)));
+
+  /** true once a majority said yes, false once a majority no longer can. */
+  const yes = (count: number, pending: number) =>
+    count >= quorum ? true : count + pending < quorum ? false : undefined;
 
   async function acquire(request: AcquireRequest): Promise<AcquireResult> {
     const { key, owner, ttl } = request;
     const started = performance.now();
-    const calls = stores.map((s) => outcome(s.acquire(request)));
-    let seen: ReadonlyArray<Outcome<NodeAcquire>> = [];
-    const verdict = await firstVerdict<NodeAcquire, 'granted' | 'refused' | 'unavailable'>(
-      calls,
-      (settled, pending) => {
-        seen = settled;
-        const grants = settled.filter((a) => a.ok && a.value.granted).length;
-        if (grants >= quorum) return 'granted';
-        if (grants + pending >= quorum) return undefined;
-        const errors = settled.filter((a) => !a.ok).length;
-        return errors > n - quorum ? 'unavailable' : 'refused';
-      },
-    );
-    // A grant that took most of its TTL to gather may be about to expire on some nodes.
-    if (verdict === 'granted' && performance.now() - started < ttl - driftOf(ttl)) return { granted: true };
-    // Not ours: undo every grant this call made, on each node as soon as it answers, so that a
-    // minority of stray locks does not block the next contender until their TTL. A node that
-    // failed may have applied the command before failing, so it is undone too.
-    stores.forEach((store, i) => {
-      void calls[i]!.then((a) => {
-        if (a.ok && (!a.value.granted || a.value.renewed)) return;
-        store.release({ key, owner }).catch(() => {});
+    const calls = ask((s) => s.acquire(request));
+    // Undoes every grant this call made, on each node as soon as it answers, so that a minority
+    // of stray locks does not block the next contender until their TTL. A node that failed may
+    // have applied the command before failing, so it is undone too; a re-entry is left alone.
+    const undo = () =>
+      stores.forEach((store, i) => {
+        void calls[i]!.then((a) => {
+          if (a.ok && (!a.value.granted || a.value.renewed)) return;
+          store.release({ key, owner }).catch(() => {});
+        });
       });
-    });
-    if (verdict === 'unavailable') throw unavailable(seen, 'acquire');
-    const refusals = seen.flatMap((a) => (a.ok && !a.value.granted ? [a.value.holder] : []));
+    let decided: { verdict: boolean; settled: ReadonlyArray<Outcome<NodeAcquire>> };
+    try {
+      decided = await decide(calls, 'acquire', (values, pending) =>
+        yes(values.filter((v) => v.granted).length, pending),
+      );
+    } catch (error) {
+      undo();
+      throw error;
+    }
+    // A grant that took most of its TTL to gather may be about to expire on some nodes.
+    if (decided.verdict && performance.now() - started < ttl - driftOf(ttl)) return { granted: true };
+    undo();
+    const refusals = decided.settled.flatMap((a) => (a.ok && !a.value.granted ? [a.value.holder] : []));
     const holder = majorityHolder(refusals, 1);
     return holder ? { granted: false, holder } : { granted: false };
   }
 
   async function extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
     if (requests.length === 0) return [];
-    const results = answered(await everyNode((s) => s.extendMany(requests)), 'extend');
-    return requests.map((_, i) => results.filter((r) => r[i] === true).length >= quorum);
+    const { verdict } = await decide(
+      ask((s) => s.extendMany(requests)),
+      'extend',
+      (values, pending) => {
+        const out = requests.map((_, i) => yes(values.filter((v) => v[i] === true).length, pending));
+        return out.every((r) => r !== undefined) ? (out as boolean[]) : undefined;
+      },
+    );
+    return verdict;
   }
 
   return {
@@ -147,22 +172,29 @@ export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
     extendMany: (requests) => run('extendMany', () => extendMany(requests)),
     release: (request) =>
       run('release', async () => {
-        const results = answered(await everyNode((s) => s.release(request)), 'release');
-        return results.filter(Boolean).length >= quorum;
+        const calls = ask((s) => s.release(request));
+        return (
+          await decide(calls, 'release', (values, pending) => yes(values.filter(Boolean).length, pending))
+        ).verdict;
       }),
     inspect: (key) =>
       run('inspect', async () => {
-        const views = answered(await everyNode((s) => s.inspect(key)), 'inspect');
-        return (
-          majorityHolder(
-            views.filter((h): h is Holder => h !== null),
-            quorum,
-          ) ?? null
-        );
+        const calls = ask((s) => s.inspect(key));
+        const { verdict } = await decide(calls, 'inspect', (values, pending) => {
+          const held = values.filter((h): h is Holder => h !== null);
+          const holder = majorityHolder(held, quorum);
+          if (holder) return holder;
+          // No owner can reach a majority any more, even if every node still to answer agreed.
+          return largestGroup(held).length + pending < quorum ? null : undefined;
+        });
+        return verdict;
       }),
     list: (prefix = '') =>
       run('list', async () => {
-        const lists = answered(await everyNode((s) => s.list(prefix)), 'list');
+        const calls = ask((s) => s.list(prefix));
+        const { verdict: lists } = await decide(calls, 'list', (values, pending) =>
+          pending === 0 ? values : undefined,
+        );
         const byKey = new Map<string, Holder[]>();
         for (const entry of lists.flat()) byKey.set(entry.key, [...(byKey.get(entry.key) ?? []), entry]);
         return [...byKey].flatMap(([key, views]) => {
