@@ -11,6 +11,8 @@ const run = `${process.pid}_${Date.now().toString(36)}`;
 
 export interface TestStore {
   readonly name: 'memory' | 'redis' | 'postgres';
+  /** The Keyv namespace the run uses. */
+  readonly namespace: string;
   /** A Keyv over the store, configured to throw; `fresh` means its own connection. */
   keyv(): Keyv;
   /** Whether a backend may disconnect the Keyv it was given (false where one pool is shared). */
@@ -21,9 +23,11 @@ export interface TestStore {
 
 export function memoryStore(): TestStore {
   const map = new Map();
+  const namespace = `t${run}`;
   return {
     name: 'memory',
-    keyv: () => new Keyv({ store: map, namespace: `t${run}`, throwOnErrors: true }),
+    namespace,
+    keyv: () => new Keyv({ store: map, namespace, throwOnErrors: true }),
     ownsConnection: true,
     async cleanup() {
       map.clear();
@@ -41,6 +45,7 @@ export function redisStore(): TestStore {
     });
   return {
     name: 'redis',
+    namespace,
     keyv,
     ownsConnection: true,
     async cleanup() {
@@ -62,6 +67,7 @@ export function postgresStore(): TestStore {
   const shared = new Keyv(adapter, { throwOnErrors: true });
   return {
     name: 'postgres',
+    namespace: 'keyv',
     keyv: () => shared,
     ownsConnection: false,
     async cleanup() {
