@@ -90,9 +90,14 @@ export function createStore(conn: Connection, keys: KeySpace, options: StoreOpti
 
     async list(keyPrefix) {
       const args = [keys.pattern(keyPrefix), SCAN_COUNT];
-      // A Cluster's keys are spread over its primaries: one call to each, at once.
-      const targets = conn.isCluster ? (conn.client as Cluster).nodes('master') : [conn.client];
-      const replies = await conn.run(() => Promise.all(targets.map((t) => runScript(t, lua.list, [], args))));
+      const replies = await conn.run(async (client) => {
+        if (!conn.isCluster) return [await runScript(client, lua.list, [], args)];
+        // A Cluster's keys are spread over its primaries: one call to each, at once. Their list
+        // is known once the client has loaded the slot map.
+        const cluster = client as Cluster;
+        if (cluster.status !== 'ready') await new Promise((resolve) => cluster.once('ready', resolve));
+        return Promise.all(cluster.nodes('master').map((node) => runScript(node, lua.list, [], args)));
+      });
       return replies.flatMap((r) => listReply(r, keys.keyOf));
     },
   };

@@ -102,14 +102,19 @@ describe('redis-cluster specifics', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('leaves a Cluster client passed in open on close()', async () => {
-    const client = new Cluster([...cluster.nodes]);
-    const b = redisBackend({ client });
+  it('a Cluster client passed in: usable before it is ready, and left open on close()', async () => {
+    const other = backend();
     const owner = newToken();
     const key = unique('own');
-    expect((await b.acquire({ key, owner, ttl: 1000 })).granted).toBe(true);
+    expect((await other.acquire({ key, owner, ttl: 5000 })).granted).toBe(true);
+    const client = new Cluster([...cluster.nodes]);
+    const b = redisBackend({ client });
+    // Asked at once, before the client has loaded its slot map: list still asks every primary.
+    expect((await b.list('own:')).map((h) => h.key)).toContain(key);
     await b.close();
     expect(await client.exists(`oncelock:{${key}}`)).toBe(1);
     await client.quit();
+    await other.release({ key, owner });
+    await other.close();
   });
 });
