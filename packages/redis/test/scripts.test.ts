@@ -84,6 +84,29 @@ describe('Lua scripts', () => {
   });
 });
 
+describe('heartbeat', () => {
+  it('extends many leases of one backend in one script call per tick', async () => {
+    const b = redisBackend({ url: server.url });
+    const r = raw(server.url);
+    const leases = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => lease(b, unique(`hb-${i}`), { ttl: 600 })),
+    );
+    const calls = async () => {
+      const stats = (await r.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/);
+      return Number(stats?.[1] ?? 0);
+    };
+    const before = await calls();
+    await delay(1200); // two TTLs: every lease was extended several times
+    const used = (await calls()) - before;
+    expect(leases.every((l) => l.held)).toBe(true);
+    // One call per heartbeat tick (a tick every sixth to third of the TTL), not one per lease.
+    expect(used).toBeGreaterThan(2);
+    expect(used).toBeLessThan(40);
+    await Promise.all(leases.map((l) => l.release()));
+    await b.close();
+  });
+});
+
 describe('keys', () => {
   it('keep any user key intact, braces and percent signs included, each in one hash slot', async () => {
     const b = redisBackend({ url: server.url, prefix: 'enc:' });
