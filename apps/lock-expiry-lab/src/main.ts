@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InvalidArgumentError } from '@oncelock/core';
+import { stopAllWorkers } from '@oncelock/testkit/faults';
+import { runLab } from './lab.js';
+import { ciRuns, type LabOptions, parseOptions } from './options.js';
+import { formatReport, formatTable, verdict } from './report.js';
+
+const defaultOut = fileURLToPath(new URL('../out/', import.meta.url));
+
+async function main(): Promise<number> {
+  let o: LabOptions;
+  try {
+    o = parseOptions(process.argv.slice(2), defaultOut);
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    console.error(error.message);
+    return 2;
+  }
+  const results = await runLab(o, o.ci ? ciRuns : undefined, (r) => {
+    if (!o.quiet) console.log(`${r.backend} ${r.scenario}: ${verdict(r)}`);
+  });
+  writeFileSync(join(o.out, 'report.md'), formatReport(results, o.ttl));
+  writeFileSync(join(o.out, 'report.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (!o.quiet) console.log(`\n${formatTable(results)}\n\nreport: ${join(o.out, 'report.md')}`);
+  const failed = results.filter((r) => r.fenced && !r.clean);
+  console.log(
+    `${results.length} runs, ${failed.length} fenced runs with a stale write accepted out of order`,
+  );
+  return failed.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  async (error: unknown) => {
+    console.error(error);
+    await stopAllWorkers();
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,2 @@
+/** Names the app in error messages. */
+export const PKG = 'lock-expiry-lab';
