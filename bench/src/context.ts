@@ -20,18 +20,11 @@ export interface Group {
   readonly specs: readonly ArmSpec[];
 }
 
-/** The contenders of each store, floor first. */
-export async function storeGroups(ctx: Context): Promise<Group[]> {
+/** The contenders of each store, floor first, then the breakdown arms. */
+export function storeGroups(ctx: Context): Group[] {
   return [
-    { store: 'redis', specs: await redisArms(ctx.redis.url) },
-    { store: 'postgres', specs: await postgresArms(ctx.postgresUrl) },
+    { store: 'redis', specs: redisArms(ctx.redis.url) },
+    { store: 'postgres', specs: postgresArms(ctx.postgresUrl) },
     { store: 'memory', specs: memoryArms() },
   ];
-}
-
-/** The arms of `specs` that can run here, and a note for each that cannot. */
-export function runnable(specs: readonly ArmSpec[], notes: string[], store: string): ArmSpec[] {
-  for (const s of specs)
-    if (!s.make) notes.push(`${store}: ${s.label} was not measured (its package is not built).`);
-  return specs.filter((s) => s.make);
 }

@@ -30,8 +30,8 @@ export const profiles: Record<Profile['name'], Profile> = {
     name: 'quick',
     uncontended: { rounds: 2, opsPerRound: 40, warmupOps: 20 },
     throughput: { rounds: 1, keys: 100, ms: 200 },
-    handoff: { rounds: 1, workers: 8, ms: 1200, holdsMs: [20] },
-    scale: { rounds: 1, leases: 500, ttl: 2400, windowMs: 1500 },
+    handoff: { rounds: 1, workers: 8, ms: 800, holdsMs: [20] },
+    scale: { rounds: 1, leases: 500, ttl: 2400, windowMs: 1000 },
     bullmq: { rounds: 1, addsPerRound: 30 },
   },
 };

@@ -1,7 +1,7 @@
 import { memoryBackend } from '@oncelock/core';
 import { Mutex } from 'async-mutex';
 import type { ArmSpec, LockArm } from './arm.js';
-import { oncelockArm } from './oncelock.js';
+import { backendOnlyArm, oncelockArm } from './oncelock.js';
 
 /** async-mutex, the usual in-process lock: one Mutex per key. */
 function asyncMutexArm(): LockArm {
@@ -32,6 +32,13 @@ export function memoryArms(): ArmSpec[] {
       label: 'oncelock memoryBackend',
       waits: false,
       make: async () => oncelockArm(memoryBackend()),
+    },
+    {
+      id: 'oncelock-backend',
+      label: 'breakdown: memoryBackend calls without lease()',
+      waits: false,
+      breakdown: true,
+      make: async () => backendOnlyArm(memoryBackend()),
     },
   ];
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type LockBackend, tryLease } from '@oncelock/core';
 import type { LockArm } from './arm.js';
 
@@ -13,18 +14,17 @@ export function oncelockArm(backend: LockBackend): LockArm {
 }
 
 /**
- * A backend factory exported by a package that may not be built yet in this checkout (the
- * backends and the bench are written side by side): undefined until it is there.
+ * The backend's own `acquire` and `release`, without `lease()` around them: the difference to
+ * {@link oncelockArm} is what core adds (token, validation, lease handle, heartbeat, signal).
+ * Used only to break a gap to the floor down, never as a contender.
  */
-export async function factoryFrom<O>(
-  load: () => Promise<Record<string, unknown>>,
-  name: string,
-): Promise<((options: O) => LockBackend) | undefined> {
-  try {
-    const mod = await load();
-    const f = mod[name];
-    return typeof f === 'function' ? (f as (options: O) => LockBackend) : undefined;
-  } catch {
-    return undefined;
-  }
+export function backendOnlyArm(backend: LockBackend): LockArm {
+  return {
+    async acquire(key, ttl) {
+      const owner = randomUUID();
+      const r = await backend.acquire({ key, owner, ttl });
+      return r.granted ? { release: () => backend.release({ key, owner }) } : null;
+    },
+    close: () => backend.close(),
+  };
 }

@@ -1,6 +1,7 @@
+import { postgresBackend } from '@oncelock/postgres';
 import pg from 'pg';
 import type { ArmSpec, LockArm } from './arm.js';
-import { factoryFrom, oncelockArm } from './oncelock.js';
+import { oncelockArm } from './oncelock.js';
 
 /** A 32-bit FNV-1a hash of the key: the least a user does to turn a name into an advisory lock id. */
 function lockId(key: string): number {
@@ -69,11 +70,7 @@ async function blockingArm(url: string): Promise<LockArm> {
   };
 }
 
-export async function postgresArms(url: string): Promise<ArmSpec[]> {
-  const postgresBackend = await factoryFrom<{ connectionString: string }>(
-    () => import('@oncelock/postgres'),
-    'postgresBackend',
-  );
+export function postgresArms(url: string): ArmSpec[] {
   return [
     { id: 'raw', label: 'raw pg (floor)', floor: true, waits: false, make: () => rawArm(url) },
     {
@@ -86,7 +83,7 @@ export async function postgresArms(url: string): Promise<ArmSpec[]> {
       id: 'oncelock',
       label: 'oncelock',
       waits: true,
-      make: postgresBackend && (async () => oncelockArm(postgresBackend({ connectionString: url }))),
+      make: async () => oncelockArm(postgresBackend({ connectionString: url })),
     },
   ];
 }

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { redisBackend } from '@oncelock/redis';
 import { ExecutionError as SesameExecutionError, Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
 import Redlock, { ExecutionError, ResourceLockedError } from 'redlock';
 import { now } from '../clock.js';
 import type { ArmSpec, LockArm } from './arm.js';
-import { factoryFrom, oncelockArm } from './oncelock.js';
+import { backendOnlyArm, oncelockArm } from './oncelock.js';
 
 // Compare-and-delete, the least a correct release can do: delete only if the token is still ours.
 const DEL_IF_OWNER =
@@ -104,17 +106,39 @@ async function quit(client: Redis): Promise<void> {
   await client.quit();
 }
 
-/** Every Redis contender; each arm opens its own connection(s). */
-export async function redisArms(url: string): Promise<ArmSpec[]> {
-  const redisBackend = await factoryFrom<{ url: string }>(() => import('@oncelock/redis'), 'redisBackend');
+type ScriptClient = Redis & {
+  onceAcquire(lock: string, record: string, owner: string, ttl: number, keep: number): Promise<unknown>;
+  onceRelease(lock: string, record: string, owner: string, keep: number, channel: string): Promise<unknown>;
+};
+
+/**
+ * oncelock's own Lua scripts, sent straight through ioredis with no oncelock code around them:
+ * the difference to the floor is what the scripts do in Redis (fence, holder record, publish).
+ * Used only to break the gap down.
+ */
+function scriptsOnlyArm(url: string): LockArm {
+  const dir = new URL('../scripts/', import.meta.resolve('@oncelock/redis'));
+  const lua = (name: string) => readFileSync(new URL(name, dir), 'utf8');
+  const client = new Redis(url) as ScriptClient;
+  client.defineCommand('onceAcquire', { numberOfKeys: 2, lua: lua('acquire-2.lua') });
+  client.defineCommand('onceRelease', { numberOfKeys: 2, lua: lua('release-2.lua') });
+  const keep = 60_000;
+  return {
+    async acquire(key, ttl) {
+      const owner = randomUUID();
+      const reply = (await client.onceAcquire(key, `${key}:fence`, owner, ttl, keep)) as unknown[];
+      if (reply[0] !== 1) return null;
+      return { release: () => client.onceRelease(key, `${key}:fence`, owner, keep, `${key}:released`) };
+    },
+    close: () => quit(client),
+  };
+}
+
+/** Every Redis contender, then the breakdown of oncelock; each arm opens its own connection(s). */
+export function redisArms(url: string): ArmSpec[] {
   return [
     { id: 'raw', label: 'raw ioredis (floor)', floor: true, waits: false, make: async () => rawArm(url) },
-    {
-      id: 'oncelock',
-      label: 'oncelock',
-      waits: true,
-      make: redisBackend && (async () => oncelockArm(redisBackend({ url }))),
-    },
+    { id: 'oncelock', label: 'oncelock', waits: true, make: async () => oncelockArm(redisBackend({ url })) },
     {
       id: 'redlock',
       label: 'redlock 5.0.0-beta.2',
@@ -128,5 +152,19 @@ export async function redisArms(url: string): Promise<ArmSpec[]> {
       make: async () => redlockArm(url, redlockSesame, (e) => e instanceof SesameExecutionError),
     },
     { id: 'redis-semaphore', label: 'redis-semaphore', waits: true, make: async () => semaphoreArm(url) },
+    {
+      id: 'oncelock-scripts',
+      label: "breakdown: oncelock's Lua scripts alone",
+      waits: false,
+      breakdown: true,
+      make: async () => scriptsOnlyArm(url),
+    },
+    {
+      id: 'oncelock-backend',
+      label: 'breakdown: redisBackend calls without lease()',
+      waits: false,
+      breakdown: true,
+      make: async () => backendOnlyArm(redisBackend({ url })),
+    },
   ];
 }

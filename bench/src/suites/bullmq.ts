@@ -1,5 +1,6 @@
+import { onceQueue } from '@oncelock/bullmq';
+import { redisBackend } from '@oncelock/redis';
 import { Queue } from 'bullmq';
-import { factoryFrom } from '../arms/oncelock.js';
 import type { Context } from '../context.js';
 import { count, ms, times } from '../format.js';
 import { interleave } from '../interleave.js';
@@ -12,10 +13,6 @@ interface Producer {
   /** Adds job `i`, whose key no other job has. */
   add(i: string): Promise<void>;
   close(): Promise<void>;
-}
-
-interface OnceQueueLike {
-  add(name: string, data: { i: string }): Promise<{ status: string }>;
 }
 
 export interface BullmqFigures extends Summary {
@@ -31,10 +28,18 @@ function queue(ctx: Context, name: string): Queue {
   return new Queue(name, { connection: { url: ctx.redis.url } });
 }
 
-async function producers(ctx: Context, notes: string[]): Promise<Producer[]> {
+function producers(ctx: Context): Producer[] {
   const plain = queue(ctx, 'bench-plain');
   const dedup = queue(ctx, 'bench-dedup');
-  const out: Producer[] = [
+  const guarded = queue(ctx, 'bench-once');
+  // The claims live on the same Redis as the queue, as most deployments would have it.
+  const backend = redisBackend({ url: ctx.redis.url });
+  const once = onceQueue(guarded, {
+    backend,
+    mode: 'untilDone',
+    key: (_name, data: { i: string }) => data.i,
+  });
+  return [
     {
       id: 'plain',
       label: 'queue.add (no guard)',
@@ -47,31 +52,20 @@ async function producers(ctx: Context, notes: string[]): Promise<Producer[]> {
       add: async (i) => void (await dedup.add('job', { i }, { deduplication: { id: i } })),
       close: () => dedup.close(),
     },
+    {
+      id: 'oncelock',
+      label: 'oncelock onceQueue(queue).add',
+      async add(i) {
+        const r = await once.add('job', { i });
+        if (r.status !== 'added' && r.status !== 'cancelled')
+          throw new Error(`unexpected add result ${r.status}`);
+      },
+      async close() {
+        await guarded.close();
+        await backend.close();
+      },
+    },
   ];
-  const onceQueue = await factoryFrom<unknown>(() => import('@oncelock/bullmq'), 'onceQueue');
-  const redisBackend = await factoryFrom<{ url: string }>(() => import('@oncelock/redis'), 'redisBackend');
-  if (!onceQueue || !redisBackend) {
-    notes.push('oncelock was not measured: @oncelock/bullmq or @oncelock/redis is not built.');
-    return out;
-  }
-  const backend = redisBackend({ url: ctx.redis.url });
-  const guarded = queue(ctx, 'bench-once');
-  const make = onceQueue as unknown as (q: Queue, o: unknown) => OnceQueueLike;
-  const once = make(guarded, { backend, mode: 'untilDone', key: (_: string, data: { i: string }) => data.i });
-  out.push({
-    id: 'oncelock',
-    label: 'oncelock onceQueue(queue).add',
-    async add(i) {
-      const r = await once.add('job', { i });
-      if (r.status !== 'added' && r.status !== 'cancelled')
-        throw new Error(`unexpected add result ${r.status}`);
-    },
-    async close() {
-      await guarded.close();
-      await backend.close();
-    },
-  });
-  return out;
 }
 
 /** `n` sequential adds; with `duplicate`, every add repeats a key that is already queued. */
@@ -89,8 +83,7 @@ async function adds(p: Producer, prefix: string, n: number, duplicate: boolean) 
 
 export async function bullmq(ctx: Context): Promise<SuiteResult> {
   const p = ctx.profile.bullmq;
-  const notes: string[] = [];
-  const arms = await producers(ctx, notes);
+  const arms = producers(ctx);
   const cases = ['new', 'duplicate'] as const;
   const runs = arms.flatMap((arm) => cases.map((c) => ({ arm, c })));
   const measured = new Map(runs.map((r) => [r, { samples: [] as number[], ms: 0 }]));
@@ -148,7 +141,7 @@ export async function bullmq(ctx: Context): Promise<SuiteResult> {
           .map((f) => ({ label: f.label, value: f.p50, text: ms(f.p50) })),
       },
     ],
-    notes,
+    notes: [],
     data: withRatios,
   };
 }

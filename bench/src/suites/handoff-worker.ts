@@ -10,9 +10,9 @@ const arms = new Map<string, LockArm>();
 const name = (store: string, arm: string) => `${store}/${arm}`;
 
 async function prepare(store: 'redis' | 'postgres', arm: string, url: string): Promise<void> {
-  const specs: ArmSpec[] = store === 'redis' ? await redisArms(url) : await postgresArms(url);
+  const specs: ArmSpec[] = store === 'redis' ? redisArms(url) : postgresArms(url);
   const spec = specs.find((s) => s.id === arm);
-  if (!spec?.make) throw new Error(`no runnable arm ${arm} for ${store}`);
+  if (!spec) throw new Error(`no arm ${arm} for ${store}`);
   const made = await spec.make();
   // Connect and load scripts now, so that none of it is counted in a measured run.
   const held = await made.acquire(`bench:handoff:warmup:${process.pid}`, 1000, 0);

@@ -1,7 +1,7 @@
 import type { ArmSpec } from '../arms/arm.js';
 import { postgresArms } from '../arms/postgres.js';
 import { redisArms } from '../arms/redis.js';
-import { type Context, runnable } from '../context.js';
+import type { Context } from '../context.js';
 import { count, ms, times } from '../format.js';
 import { interleave } from '../interleave.js';
 import type { Chart, SuiteResult, Table } from '../report/types.js';
@@ -135,12 +135,12 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
   const p = ctx.profile.handoff;
   const notes: string[] = [];
   const stores = [
-    { store: 'redis' as const, url: ctx.redis.url, holds: p.holdsMs, specs: await redisArms(ctx.redis.url) },
+    { store: 'redis' as const, url: ctx.redis.url, holds: p.holdsMs, specs: redisArms(ctx.redis.url) },
     {
       store: 'postgres' as const,
       url: ctx.postgresUrl,
       holds: p.holdsMs.slice(0, 1),
-      specs: await postgresArms(ctx.postgresUrl),
+      specs: postgresArms(ctx.postgresUrl),
     },
   ];
   const workers: Worker[] = [];
@@ -149,7 +149,7 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
     for (let i = 0; i < p.workers; i++)
       workers.push(await startWorker(new URL('./handoff-worker.ts', import.meta.url)));
     for (const { store, url, holds, specs } of stores) {
-      const arms = runnable(specs, notes, store).filter((s) => s.waits);
+      const arms = specs.filter((s) => s.waits);
       for (const s of arms)
         await Promise.all(workers.map((w) => w.ask({ type: 'prepare', store, arm: s.id, url })));
       const runs = arms.flatMap((spec) => holds.map((holdMs) => ({ spec, holdMs })));

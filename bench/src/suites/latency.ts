@@ -1,5 +1,5 @@
 import type { ArmSpec, LockArm } from '../arms/arm.js';
-import { type Context, type Group, runnable, storeGroups } from '../context.js';
+import { type Context, type Group, type Store, storeGroups } from '../context.js';
 import { interleave } from '../interleave.js';
 import { ratio, type Summary, summarize } from '../stats.js';
 
@@ -7,11 +7,14 @@ import { ratio, type Summary, summarize } from '../stats.js';
 export interface ArmFigures extends Summary {
   readonly arm: string;
   readonly label: string;
+  readonly breakdown: boolean;
   readonly opsPerSec: number;
   /** p50 over the floor's p50: above 1 is slower than the floor. */
   readonly p50VsFloor: number;
   /** The floor's ops/s over this arm's: above 1 is slower than the floor. */
   readonly opsVsFloor: number;
+  /** A server counter's increase per operation (see {@link Counter}), where the store has one. */
+  readonly counterPerOp?: number;
 }
 
 /** What one arm measured in one round: the round's ops and how long it took. */
@@ -21,61 +24,81 @@ export interface Round {
   readonly ms: number;
 }
 
-/**
- * For each store: makes its arms, runs `round` for each in interleaved rounds, and summarises.
- * `round(arm, spec, i)` measures one round of one arm; round -1 is a warm-up, not recorded.
- */
-export async function measureStores(
-  ctx: Context,
-  notes: string[],
-  rounds: number,
-  round: (arm: LockArm, spec: ArmSpec, i: number) => Promise<Round>,
-): Promise<Record<string, ArmFigures[]>> {
+/** A server-wide counter read before and after each round, to show what an operation costs the store. */
+export interface Counter {
+  read(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface MeasureOptions {
+  readonly rounds: number;
+  /** Include the breakdown arms (parts of oncelock measured alone). */
+  readonly breakdown: boolean;
+  /** Measures one round of one arm; round -1 is a warm-up, not recorded. */
+  readonly round: (arm: LockArm, spec: ArmSpec, i: number) => Promise<Round>;
+  readonly counter?: (store: Store) => Promise<Counter | undefined>;
+}
+
+/** For each store: makes its arms, runs them in interleaved rounds, and summarises. */
+export async function measureStores(ctx: Context, o: MeasureOptions): Promise<Record<string, ArmFigures[]>> {
   const out: Record<string, ArmFigures[]> = {};
-  for (const group of await storeGroups(ctx)) {
-    out[group.store] = await measureGroup(ctx, group, notes, rounds, round);
-  }
+  for (const group of storeGroups(ctx)) out[group.store] = await measureGroup(ctx, group, o);
   return out;
 }
 
-async function measureGroup(
-  ctx: Context,
-  group: Group,
-  notes: string[],
-  rounds: number,
-  round: (arm: LockArm, spec: ArmSpec, i: number) => Promise<Round>,
-): Promise<ArmFigures[]> {
+async function measureGroup(ctx: Context, group: Group, o: MeasureOptions): Promise<ArmFigures[]> {
   // The blocking Postgres arm only differs from the floor while waiting: it belongs to the handoff suite.
-  const specs = runnable(group.specs, notes, group.store).filter((s) => s.id !== 'raw-blocking');
+  const specs = group.specs.filter((s) => s.id !== 'raw-blocking' && (o.breakdown || !s.breakdown));
   const arms = new Map<ArmSpec, LockArm>();
+  const counter = await o.counter?.(group.store);
   try {
-    for (const s of specs) arms.set(s, await (s.make as () => Promise<LockArm>)());
-    for (const [s, arm] of arms) await round(arm, s, -1);
-    const results = new Map<ArmSpec, Round[]>(specs.map((s) => [s, []]));
-    await interleave(specs, rounds, async (s, i) => {
-      results.get(s)?.push(await round(arms.get(s) as LockArm, s, i));
+    for (const s of specs) arms.set(s, await s.make());
+    for (const [s, arm] of arms) await o.round(arm, s, -1);
+    const results = new Map<ArmSpec, { rounds: Round[]; counted: number }>(
+      specs.map((s) => [s, { rounds: [], counted: 0 }]),
+    );
+    await interleave(specs, o.rounds, async (s, i) => {
+      const before = await counter?.read();
+      const r = await o.round(arms.get(s) as LockArm, s, i);
+      const after = await counter?.read();
+      const acc = results.get(s);
+      acc?.rounds.push(r);
+      if (acc && before !== undefined && after !== undefined) acc.counted += after - before;
     });
     ctx.log(`  ${group.store}: ${specs.map((s) => s.id).join(', ')}`);
-    return figures(specs, results);
+    return figures(specs, results, counter !== undefined);
   } finally {
     for (const arm of arms.values()) await arm.close().catch(() => {});
+    await counter?.close();
   }
 }
 
-function figures(specs: readonly ArmSpec[], results: Map<ArmSpec, Round[]>): ArmFigures[] {
+function figures(
+  specs: readonly ArmSpec[],
+  results: Map<ArmSpec, { rounds: Round[]; counted: number }>,
+  counted: boolean,
+): ArmFigures[] {
   const raw = specs.map((s) => {
-    const rs = results.get(s) ?? [];
-    const ops = rs.reduce((a, r) => a + r.ops, 0);
-    const time = rs.reduce((a, r) => a + r.ms, 0);
-    return { s, summary: summarize(rs.flatMap((r) => r.samples)), opsPerSec: (ops / time) * 1000 };
+    const { rounds, counted: c } = results.get(s) ?? { rounds: [], counted: 0 };
+    const ops = rounds.reduce((a, r) => a + r.ops, 0);
+    const time = rounds.reduce((a, r) => a + r.ms, 0);
+    return {
+      s,
+      summary: summarize(rounds.flatMap((r) => r.samples)),
+      ops,
+      opsPerSec: (ops / time) * 1000,
+      c,
+    };
   });
   const floor = raw.find((r) => r.s.floor);
-  return raw.map(({ s, summary, opsPerSec }) => ({
+  return raw.map(({ s, summary, ops, opsPerSec, c }) => ({
     arm: s.id,
     label: s.label,
+    breakdown: s.breakdown === true,
     ...summary,
     opsPerSec,
     p50VsFloor: ratio(summary.p50, floor?.summary.p50),
     opsVsFloor: ratio(floor?.opsPerSec, opsPerSec),
+    ...(counted ? { counterPerOp: c / ops } : {}),
   }));
 }

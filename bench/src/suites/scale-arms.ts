@@ -1,7 +1,7 @@
 import { type ExtendRequest, type Lease, type LockBackend, lease } from '@oncelock/core';
+import { redisBackend } from '@oncelock/redis';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
-import { factoryFrom } from '../arms/oncelock.js';
 
 /** Many leases held at once, kept alive by the arm's own extension mechanism. */
 export interface Holding {
@@ -46,8 +46,6 @@ async function inBatches(n: number, size: number, one: (i: number) => Promise<vo
 
 /** oncelock: one heartbeat loop for all leases, batched `extendMany` round trips. */
 async function oncelock(url: string, n: number, ttl: number): Promise<Holding> {
-  const redisBackend = await factoryFrom<{ url: string }>(() => import('@oncelock/redis'), 'redisBackend');
-  if (!redisBackend) throw new Error('@oncelock/redis is not built');
   const inner = redisBackend({ url });
   const ticks = tickCounter();
   // The same backend with its extension calls counted; core calls nothing else while leases are held.

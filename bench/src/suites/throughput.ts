@@ -28,10 +28,12 @@ async function concurrent(arm: LockArm, prefix: string, keys: number, duration: 
 
 export async function throughput(ctx: Context): Promise<SuiteResult> {
   const p = ctx.profile.throughput;
-  const notes: string[] = [];
-  const data = await measureStores(ctx, notes, p.rounds, (arm, spec, i) =>
-    concurrent(arm, `bench:throughput:${spec.id}`, p.keys, i < 0 ? Math.min(300, p.ms) : p.ms),
-  );
+  const data = await measureStores(ctx, {
+    rounds: p.rounds,
+    breakdown: false,
+    round: (arm, spec, i) =>
+      concurrent(arm, `bench:throughput:${spec.id}`, p.keys, i < 0 ? Math.min(300, p.ms) : p.ms),
+  });
   return {
     id: 'throughput',
     title: `Throughput over ${p.keys} keys at once`,
@@ -50,7 +52,7 @@ export async function throughput(ctx: Context): Promise<SuiteResult> {
       unit: 'ops/s',
       bars: rows.map((r) => ({ label: r.label, value: r.opsPerSec, text: count(r.opsPerSec) })),
     })),
-    notes,
+    notes: [],
     data,
   };
 }

@@ -1,8 +1,9 @@
+import pg from 'pg';
 import type { LockArm } from '../arms/arm.js';
 import type { Context } from '../context.js';
 import { count, ms, times } from '../format.js';
 import type { Chart, SuiteResult, Table } from '../report/types.js';
-import { type ArmFigures, measureStores, type Round } from './latency.js';
+import { type ArmFigures, type Counter, measureStores, type Round } from './latency.js';
 
 const TTL = 10_000;
 
@@ -22,10 +23,13 @@ async function sequential(arm: LockArm, key: string, n: number): Promise<Round> 
 
 export async function uncontended(ctx: Context): Promise<SuiteResult> {
   const p = ctx.profile.uncontended;
-  const notes: string[] = [];
-  const data = await measureStores(ctx, notes, p.rounds, (arm, spec, i) =>
-    sequential(arm, `bench:uncontended:${spec.id}`, i < 0 ? p.warmupOps : p.opsPerRound),
-  );
+  const data = await measureStores(ctx, {
+    rounds: p.rounds,
+    breakdown: true,
+    round: (arm, spec, i) =>
+      sequential(arm, `bench:uncontended:${spec.id}`, i < 0 ? p.warmupOps : p.opsPerRound),
+    counter: (store) => (store === 'postgres' ? walFlushes(ctx.postgresUrl) : Promise.resolve(undefined)),
+  });
   return {
     id: 'uncontended',
     title: 'Uncontended acquire + release',
@@ -36,15 +40,30 @@ export async function uncontended(ctx: Context): Promise<SuiteResult> {
       'Ratios are against the floor of the same store, measured in the same run.',
     tables: Object.entries(data).map(([store, rows]) => latencyTable(store, rows)),
     charts: Object.entries(data).map(([store, rows]) => p50Chart(`uncontended-${store}`, store, rows)),
-    notes,
+    notes: [
+      'Rows marked "breakdown" are not alternatives: they are parts of oncelock measured alone (its Lua scripts ' +
+        'sent straight through ioredis; the backend called without `lease()`), so that the gap between the floor ' +
+        'and oncelock can be read step by step.',
+      'PostgreSQL "WAL flushes / op" is the growth of `pg_stat_wal.wal_sync` per acquire + release. The counter is ' +
+        'server-wide: other sessions on the same server add to it.',
+    ],
     data,
   };
 }
 
-export function latencyTable(store: string, rows: readonly ArmFigures[]): Table {
+function latencyTable(store: string, rows: readonly ArmFigures[]): Table {
+  const wal = store === 'postgres';
   return {
     caption: store,
-    head: ['arm', 'p50', 'p99', 'ops/s', 'p50 vs floor', 'time per op vs floor'],
+    head: [
+      'arm',
+      'p50',
+      'p99',
+      'ops/s',
+      'p50 vs floor',
+      'time per op vs floor',
+      ...(wal ? ['WAL flushes / op'] : []),
+    ],
     rows: rows.map((r) => [
       r.label,
       ms(r.p50),
@@ -52,7 +71,21 @@ export function latencyTable(store: string, rows: readonly ArmFigures[]): Table 
       count(r.opsPerSec),
       times(r.p50VsFloor),
       times(r.opsVsFloor),
+      ...(wal ? [count(r.counterPerOp ?? Number.NaN)] : []),
     ]),
+  };
+}
+
+/** PostgreSQL's count of WAL flushes (fsyncs), server-wide. */
+async function walFlushes(url: string): Promise<Counter> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    read: async () =>
+      Number(
+        (await client.query<{ n: string }>('SELECT wal_sync AS n FROM pg_stat_wal')).rows[0]?.n ?? Number.NaN,
+      ),
+    close: () => client.end(),
   };
 }
 
