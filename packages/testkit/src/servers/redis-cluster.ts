@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BackendUnavailableError, InvalidArgumentError } from '@oncelock/core';
-import { killRedis, spawnOnFreePort } from './redis.js';
+import { killRedis, spawnOnFreePort } from './redis-process.js';
 
 const PKG = '@oncelock/testkit';
 const run = promisify(execFile);
