@@ -287,6 +287,8 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
         const g = grants.get(grantKey(r.key, r.owner));
         if (g) g.expiresAt = Math.max(g.expiresAt, t + r.ttl);
       }
+      // Behind a pooler no grant of this backend can be trusted: none is still held.
+      if (unusable) return slot.map(() => false);
       const s = await session();
       let held: Set<number>;
       try {

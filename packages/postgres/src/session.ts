@@ -55,9 +55,9 @@ export async function openSession(
   conn.client.on('error', (error) => end(`its connection failed: ${error.message}`));
   conn.client.on('end', () => end('its connection closed'));
 
-  async function run<R>(what: string, text: string, values: unknown[]): Promise<R[]> {
+  async function run<R>(what: string, text: string, values: unknown[], prepare = true): Promise<R[]> {
     if (dead) throw unavailable(where, what, new Error('the lock connection has ended'));
-    const sent = conn.client.query({ name: `oncelock_${what}`, text, values });
+    const sent = conn.client.query(prepare ? { name: `oncelock_${what}`, text, values } : { text, values });
     try {
       const result = await withTimeout(where, what, timeout, sent, () => end(`${what} timed out`));
       return result.rows as R[];
@@ -74,7 +74,9 @@ export async function openSession(
 
   let claim: Claim | undefined;
   try {
-    [claim] = await run<Claim>('connect', CLAIM_SESSION, [marker]);
+    // Not prepared: behind a pooler it must run even where another backend prepared it, so that
+    // it overwrites that backend's marker and both find out.
+    [claim] = await run<Claim>('connect', CLAIM_SESSION, [marker], false);
   } catch (error) {
     end('connect failed');
     throw error;

@@ -124,7 +124,9 @@ describe('advisory mode', () => {
 
   it('refuses a key or owner PostgreSQL cannot store, with a typed error', async () => {
     const a = make();
-    await expect(a.acquire({ key: 'nul\0key', owner: 'o', ttl: 1000 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(a.acquire({ key: 'nul\0key', owner: 'o', ttl: 1000 })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
     await expect(a.release({ key: 'k', owner: 'nul\0' })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(a.inspect('nul\0')).rejects.toBeInstanceOf(InvalidArgumentError);
   });
@@ -133,7 +135,9 @@ describe('advisory mode', () => {
     const own = testSchema('advisory_migrate');
     try {
       const b = make({ schema: own, migrate: false });
-      await expect(b.acquire({ key: 'k', owner: 'o', ttl: 1000 })).rejects.toBeInstanceOf(BackendUnavailableError);
+      await expect(b.acquire({ key: 'k', owner: 'o', ttl: 1000 })).rejects.toBeInstanceOf(
+        BackendUnavailableError,
+      );
       await b.migrate();
       await b.migrate(); // idempotent
       expect((await b.acquire({ key: 'k', owner: 'o', ttl: 1000 })).granted).toBe(true);

@@ -1,0 +1,79 @@
+import {
+  ADVISORY_LOCK_ID_VERSION,
+  advisoryLockId,
+  InvalidArgumentError,
+  postgresBackend,
+} from '@oncelock/postgres';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { PG_URL } from './helpers.js';
+
+describe('postgresBackend options', () => {
+  it('refuses bad options with InvalidArgumentError, before connecting', () => {
+    const pool = new pg.Pool({ connectionString: PG_URL });
+    const bad: unknown[] = [
+      undefined,
+      null,
+      'postgres://x',
+      {},
+      { connectionString: PG_URL, pool },
+      { connectionString: '' },
+      { connectionString: 42 },
+      { pool: {} },
+      { connectionString: PG_URL, mode: 'session' },
+      { connectionString: PG_URL, schema: 'Has-Dash' },
+      { connectionString: PG_URL, schema: 'UPPER' },
+      { connectionString: PG_URL, schema: 'x'.repeat(49) },
+      { connectionString: PG_URL, schema: '' },
+      { connectionString: PG_URL, migrate: 'yes' },
+      { connectionString: PG_URL, timeout: 5 },
+      { connectionString: PG_URL, timeout: 1.5 },
+      { connectionString: PG_URL, listen: PG_URL }, // advisory mode listens on its own connection
+      { connectionString: PG_URL, mode: 'table', listen: '' },
+    ];
+    for (const options of bad) expect(() => postgresBackend(options as never)).toThrow(InvalidArgumentError);
+    expect(pool.totalCount).toBe(0);
+    return pool.end();
+  });
+
+  it('declares what each mode guarantees', async () => {
+    const advisory = postgresBackend({ connectionString: PG_URL });
+    const table = postgresBackend({ connectionString: PG_URL, mode: 'table' });
+    const tableListening = postgresBackend({ connectionString: PG_URL, mode: 'table', listen: PG_URL });
+    expect(advisory.guarantees).toEqual({
+      exclusion: 'strict',
+      fencing: true,
+      deadHolder: 'with-session',
+      frozenHolder: 'at-ttl',
+      releaseNotifications: true,
+    });
+    expect(table.guarantees).toMatchObject({
+      deadHolder: 'at-ttl',
+      frozenHolder: 'at-ttl',
+      releaseNotifications: false,
+    });
+    expect(table.subscribe).toBeUndefined();
+    expect(tableListening.guarantees.releaseNotifications).toBe(true);
+    expect([advisory.name, table.name, advisory.schema]).toEqual(['postgres', 'postgres-table', 'oncelock']);
+    await Promise.all([advisory.close(), table.close(), tableListening.close()]);
+  });
+});
+
+describe('advisoryLockId', () => {
+  it('is pinned: version v1 gives these ids, now and in every later release', () => {
+    expect(ADVISORY_LOCK_ID_VERSION).toBe('v1');
+    // SHA-256("oncelock-advisory-v1\0<schema>\0<key>"), first 8 bytes, signed big-endian (checked with
+    // Python's hashlib). If this fails, the hash changed: two releases would not exclude each other.
+    expect(advisoryLockId('audit-backfill', 'oncelock')).toBe(6726308337530075540n);
+    expect(advisoryLockId('scan:3', 'oncelock')).toBe(1748571009050779587n);
+    expect(advisoryLockId('clé ✓', 'billing')).toBe(-9094705271223863082n);
+  });
+
+  it('separates schemas and keys, and stays within a signed 64-bit integer', () => {
+    const ids = new Set<bigint>();
+    for (const schema of ['oncelock', 'other'])
+      for (let i = 0; i < 1000; i++) ids.add(advisoryLockId(`k${i}`, schema));
+    expect(ids.size).toBe(2000);
+    for (const id of ids) expect(BigInt.asIntN(64, id)).toBe(id);
+  });
+});
