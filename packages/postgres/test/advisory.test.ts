@@ -14,7 +14,7 @@ import { advisoryLocksOf, delay, dropSchema, holderPid, lostReason, PG_URL, test
 
 const schema = testSchema('advisory');
 const made: PostgresBackend[] = [];
-const make = (extra: { schema?: string; migrate?: boolean } = {}) => {
+const make = (extra: { schema?: string; migrate?: boolean; mode?: 'advisory' | 'table' } = {}) => {
   const b = postgresBackend({ connectionString: PG_URL, schema, ...extra });
   made.push(b);
   return b;
@@ -103,6 +103,24 @@ describe('advisory mode', () => {
     expect(newPid).toBeTypeOf('number');
     expect(newPid).not.toBe(pid);
     await again.release();
+  });
+
+  it('excludes table-mode processes on the same schema, which see a dead session as free', async () => {
+    const advisory = make();
+    const table = make({ mode: 'table' });
+    const key = `mixed:${newToken()}`;
+    const held = await advisory.acquire({ key, owner: 'a', ttl: 60_000 });
+    expect(await table.acquire({ key, owner: 't', ttl: 5000 })).toMatchObject({
+      granted: false,
+      holder: { owner: 'a' },
+    });
+    await terminatePgBackends({ connectionString: PG_URL, pid: (await holderPid(schema, key))! });
+    const taken = await table.acquire({ key, owner: 't', ttl: 5000 });
+    expect(fenceOf(taken)).toBeGreaterThan(fenceOf(held)!);
+    expect(await advisory.acquire({ key, owner: 'a', ttl: 5000 })).toMatchObject({
+      granted: false,
+      holder: { owner: 't' },
+    });
   });
 
   it('lists the live holders under a prefix, and not those of a dead session', async () => {
