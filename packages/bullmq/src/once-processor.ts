@@ -6,12 +6,13 @@ import {
   queuedSlot,
   type RunClaim,
 } from '@oncelock/core';
-import { DelayedError, Job, type Processor } from 'bullmq';
+import { DelayedError, type Job, type Processor } from 'bullmq';
 import { failsForGood } from './attempts.js';
 import { retryIfStale, type StateOf } from './holder.js';
 import { type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
 import { cancelled, type OnceCancelled } from './results.js';
 import { claim } from './store.js';
+import { lockDurationOf, statesBeside } from './worker-view.js';
 
 /** What a guarded processor receives beside the job: its claim while it runs. */
 export interface JobClaim {
@@ -83,8 +84,9 @@ async function runGuarded<DataType, ResultType, NameType extends string>(
     const signal = bullSignal ?? new AbortController().signal;
     return processor(job, token, signal, claimOf(null, policy.mode, undefined, signal));
   }
+  checkTtlAgainstLock(policy.ttl, lockDurationOf(job as Job));
   const guard = policy.guard(key);
-  const stateOf = statesBeside(job);
+  const stateOf = statesBeside(job as Job);
   const start = () => guard.start(id);
   const refusedBy = (r: Awaited<ReturnType<typeof start>>) => (r.status === 'started' ? undefined : r.holder);
   const started = await retryIfStale(start, refusedBy, guard.abandon, stateOf, policy);
@@ -102,19 +104,37 @@ async function runGuarded<DataType, ResultType, NameType extends string>(
   try {
     result = await processor(job, token, signal, claimOf(key, policy.mode, run.lease, signal));
   } catch (error) {
-    await settle(policy, key, job, run, failsForGood(job as Job, error));
+    await settle(policy, key, job as Job, run, failsForGood(job as Job, error));
     throw error;
   }
-  await run.finish();
+  await settle(policy, key, job as Job, run, true);
   return result;
 }
 
 /**
- * A failed attempt. For good: the claim ends now. Coming back (a retry, or the processor moved
- * the job): the claim is kept for the job id with `queuedTtl`, so no other job of the key takes
- * its place meanwhile. The running lease must be released to stop its heartbeat, so there is one
- * round trip between its release and the re-claim in which another job could take the key; that
- * job then goes first, and this one is cancelled or put back when it comes back.
+ * A frozen worker must lose its claim before BullMQ gives its stalled job to another worker: BullMQ
+ * renews a job's lock at least every half `lockDuration`, so the lock outlives a freeze by at least
+ * that much, and a claim of at most that TTL has run out locally by then.
+ */
+function checkTtlAgainstLock(ttl: number, lockDuration: number | undefined): void {
+  if (lockDuration === undefined || ttl <= lockDuration / 2) return;
+  throw new InvalidArgumentError(
+    `ttl (${ttl} ms) must be at most half the worker's lockDuration (${lockDuration} ms): a frozen worker could otherwise still believe it holds the claim when its stalled job runs elsewhere`,
+    { pkg: PKG },
+  );
+}
+
+/**
+ * The end of an attempt. Done for good (completed, or failed with no attempt left): the claim ends
+ * now. Coming back (a retry, or the processor moved the job): the claim is kept for the job id with
+ * `queuedTtl`, so no other job of the key takes its place meanwhile. The running lease must be
+ * released to stop its heartbeat, so there is one round trip between its release and the re-claim
+ * in which another job could take the key; that job then goes first, and this one is cancelled or
+ * put back when it comes back.
+ *
+ * A lost lease is left alone: its owner is the job id, and the claim may now be held by the same
+ * job running again on another worker (BullMQ found this attempt stalled). Releasing it would take
+ * the claim from that attempt.
  */
 async function settle<D, N extends string>(
   policy: Policy<D, N>,
@@ -123,6 +143,7 @@ async function settle<D, N extends string>(
   run: RunClaim,
   forGood: boolean,
 ): Promise<void> {
+  if (run.lease && !run.lease.held) return;
   await run.finish();
   if (forGood || !run.lease || job.id === undefined) return;
   await claim(policy, key, job.id, policy.queuedTtl).catch(() => {});
@@ -185,14 +206,5 @@ function claimOf(
       }
       return lease.fence;
     },
-  };
-}
-
-/** Reads other jobs' states through the job's own queue handle (the worker that runs it). */
-function statesBeside(job: Job): StateOf {
-  const queue = (job as unknown as { queue: Parameters<typeof Job.fromId>[0] }).queue;
-  return async (id) => {
-    const other = await Job.fromId(queue, id);
-    return other ? other.getState() : 'unknown';
   };
 }

@@ -1,5 +1,6 @@
 import {
   CapabilityUnsupportedError,
+  InvalidArgumentError,
   type JobClaim,
   type LockBackend,
   LockLostError,
@@ -309,5 +310,17 @@ describe('onceProcessor', () => {
     bench.workers[0]?.resume();
     expect((await finished(queue, first)).returnvalue).toBe(0);
     expect((await finished(queue, second)).returnvalue).toBe(1);
+  });
+
+  it("refuses a claim TTL above half the worker's lockDuration, and a processor that is not a function", async () => {
+    const { jobs, queue } = setUp(
+      'ttl-vs-lock',
+      policy({ mode: 'whileRunning', ttl: 20_000 }),
+      async () => 'ran',
+    );
+    const id = added(await jobs.add('scan', { shard: 1 }));
+    const job = await finished(queue, id);
+    expect(job.failedReason).toMatch(/at most half the worker's lockDuration \(30000 ms\)/);
+    expect(() => onceProcessor('no' as never, policy())).toThrow(InvalidArgumentError);
   });
 });
