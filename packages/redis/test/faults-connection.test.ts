@@ -3,12 +3,13 @@ import {
   LockLostError,
   lease,
   newToken,
+  onEvent,
   redisBackend,
   WaitTimeoutError,
 } from '@oncelock/redis';
 import { killRedisClients, startTcpProxy, type TcpProxy } from '@oncelock/testkit/faults';
 import { type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { aborted, delay, raw, unique } from './helpers.js';
 
 // Real network faults between the backend and a redis-server of our own: a TCP proxy that
@@ -18,6 +19,11 @@ let proxy: TcpProxy;
 beforeAll(async () => {
   server = await startRedisServer();
   proxy = await startTcpProxy({ targetPort: server.port });
+});
+afterEach(async () => {
+  // A failed test must not leave the network broken for the next one.
+  proxy.blackhole(false);
+  await proxy.refuse(false);
 });
 afterAll(async () => {
   await proxy?.close();
@@ -37,41 +43,55 @@ async function eventually<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
   }
 }
 
+/**
+ * When the last grant or extension of `key` was requested: the store holds the lock at least a
+ * TTL past that. `stop()` stops watching and returns it.
+ */
+function watchRenewals(key: string) {
+  let renewedAt = performance.now(); // before the grant's request, so never later than it
+  const off = onEvent('extended', (e) => {
+    if (e.key === key) renewedAt = performance.now() - e.tookMs;
+  });
+  return {
+    stop() {
+      off();
+      return renewedAt;
+    },
+  };
+}
+
 describe('connection faults', () => {
   it('a connection dropped under a held lease: its signal fires before the TTL, and nothing throws', async () => {
     const b = redisBackend({ url: proxy.url('redis'), timeout: 300 });
     const key = unique('dropped');
-    const ttl = 800;
+    const ttl = 2000; // its drift and safety margins leave ~120 ms for a loaded machine's late timers
+    const renewals = watchRenewals(key);
     const l = await lease(b, key, { ttl });
     await proxy.refuse(true);
     proxy.reset(); // every open connection gets a RST; reconnects are refused
-    const droppedAt = performance.now();
-    const reason = await aborted(l.signal);
-    expect(reason).toBeInstanceOf(LockLostError);
-    // Local validity ends before the store's TTL does (drift and safety margins): nobody else can have it yet.
-    expect(performance.now() - droppedAt).toBeLessThan(ttl);
+    expect(await aborted(l.signal)).toBeInstanceOf(LockLostError);
+    // The signal fired while the store still held the lock: nobody else could have it yet.
+    expect(performance.now()).toBeLessThan(renewals.stop() + ttl);
     expect(l.held).toBe(false);
     expect(() => l.assertHeld()).toThrow(LockLostError);
     await expect(b.inspect(key)).rejects.toBeInstanceOf(BackendUnavailableError);
     await expect(l.release()).rejects.toBeInstanceOf(BackendUnavailableError);
-    // The store still holds the lock until its TTL: another client that can reach it is refused.
-    const direct = redisBackend({ url: server.url });
-    expect((await direct.acquire({ key, owner: newToken(), ttl })).granted).toBe(false);
     // The network comes back: the same backend works again.
     await proxy.refuse(false);
     const again = await eventually(() => lease(b, unique('back'), { ttl: 1000 }));
     expect(await again.release()).toBe(true);
-    await Promise.all([b.close(), direct.close()]);
+    await b.close();
   });
 
   it('a black-holed connection: calls give up at the timeout and the lease signal fires on time', async () => {
     const b = redisBackend({ url: proxy.url('redis'), timeout: 300 });
-    const l = await lease(b, unique('blackhole'), { ttl: 600 });
+    const key = unique('blackhole');
+    const renewals = watchRenewals(key);
+    const l = await lease(b, key, { ttl: 1500 });
     proxy.blackhole(true);
-    const started = performance.now();
     const inspect = b.inspect(l.key).catch((e: unknown) => e);
     expect(await aborted(l.signal)).toBeInstanceOf(LockLostError);
-    expect(performance.now() - started).toBeLessThan(600);
+    expect(performance.now()).toBeLessThan(renewals.stop() + 1500);
     expect(await inspect).toBeInstanceOf(BackendUnavailableError);
     proxy.blackhole(false); // the held replies arrive late and are dropped without a fuss
     await delay(100);
@@ -109,7 +129,7 @@ describe('Redis restarted mid-run', () => {
       const workers = backends.map(async (b) => {
         while (running) {
           try {
-            const l = await lease(b, key, { ttl: 400, wait: 1000 });
+            const l = await lease(b, key, { ttl: 2000, wait: 1000 });
             grants.push({ at: performance.now(), fence: l.fence });
             await delay(10);
             await l.release().catch(() => {});
@@ -121,18 +141,22 @@ describe('Redis restarted mid-run', () => {
           }
         }
       });
-      await delay(300);
+      const until = async (done: () => boolean) => {
+        for (const deadline = performance.now() + 10_000; !done() && performance.now() < deadline; )
+          await delay(20);
+      };
+      await until(() => grants.length >= 5);
       const before = grants.length;
       const restartedAt = performance.now();
       await own.restart();
       expect(await aborted(long.signal)).toBeInstanceOf(LockLostError);
-      await delay(600);
+      await until(() => grants.filter((g) => g.at > restartedAt).length >= 5);
       running = false;
       await Promise.all(workers);
       expect(unexpected).toEqual([]);
       const after = grants.filter((g) => g.at > restartedAt);
-      expect(before).toBeGreaterThan(3);
-      expect(after.length).toBeGreaterThan(3);
+      expect(before).toBeGreaterThanOrEqual(5);
+      expect(after.length).toBeGreaterThanOrEqual(5);
       // In the order they were granted, fences rise strictly: the restart lost every record, and
       // the next fences came from the server clock, ahead of every earlier one.
       for (let i = 1; i < grants.length; i++) expect(grants[i]!.fence).toBeGreaterThan(grants[i - 1]!.fence);

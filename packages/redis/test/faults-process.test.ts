@@ -47,8 +47,8 @@ describe('holder processes', () => {
     }
     // Granted by a request sent no earlier than the TTL the store reported (2 ms of PTTL rounding)...
     expect(grantedAt).toBeGreaterThanOrEqual(expiresBy - 2);
-    // ...and promptly once it had passed (a generous bound for a loaded machine).
-    expect(grantedAt - expiresBy).toBeLessThan(300);
+    // ...and promptly once it had passed (a generous bound for a loaded machine: well inside a second TTL).
+    expect(grantedAt - expiresBy).toBeLessThan(ttl);
     const fence = (await b.inspect(key))?.fence;
     expect(fence).toBeGreaterThan(held.fence);
     await b.release({ key, owner: contender });
@@ -69,7 +69,8 @@ describe('holder processes', () => {
     worker.thaw();
     const lost = await worker.next<Lost>((m) => (m as { type: string }).type === 'lost', 5000);
     // The frozen process's overdue timer runs first thing on resume and finds its validity gone.
-    expect(lost.at - thawedAt).toBeLessThan(250);
+    // (Before its next heartbeat would even be due, let alone answered; generous for a loaded machine.)
+    expect(lost.at - thawedAt).toBeLessThan(500);
     expect(lost.reason).toMatch(/was lost/);
     // Its resumed heartbeat took nothing back from the new holder.
     await delay(100);
