@@ -11,11 +11,13 @@ import { startWorker, stopAll, type Worker } from '../workers.js';
 import type { Contention, HandoffRequest } from './handoff-protocol.js';
 
 const TTL = 5000;
+type Store = 'redis' | 'postgres';
 
 export interface HandoffFigures extends Summary {
-  readonly store: 'redis' | 'postgres';
+  readonly store: Store;
   readonly arm: string;
   readonly label: string;
+  readonly processes: number;
   readonly holdMs: number;
   readonly grants: number;
   /** Grants that overlapped a live holder: must be 0. */
@@ -29,6 +31,12 @@ export interface HandoffFigures extends Summary {
   readonly commandsPerGrant?: number;
   /** Redis only: milliseconds of Redis CPU per second of the run. */
   readonly redisCpuMsPerSecond?: number;
+}
+
+interface Run {
+  readonly spec: ArmSpec;
+  readonly processes: number;
+  readonly holdMs: number;
 }
 
 interface Tally {
@@ -71,22 +79,23 @@ export function handoffs(runs: readonly Contention[], offsets: readonly number[]
   return { samples, overlaps, grants: runs.reduce((a, r) => a + r.grants.length, 0) };
 }
 
+/** One round of one run: the first `run.processes` workers contend; the store's counters bracket it. */
 async function contendAll(
   ctx: Context,
-  workers: readonly Worker[],
-  spec: ArmSpec,
-  store: 'redis' | 'postgres',
-  holdMs: number,
+  all: readonly Worker[],
+  store: Store,
+  run: Run,
   round: number,
   tally: Tally,
-): Promise<void> {
+) {
+  const workers = all.slice(0, run.processes);
   const request: HandoffRequest = {
     type: 'run',
     store,
-    arm: spec.id,
-    key: `bench:handoff:${spec.id}:${holdMs}:${round}`,
+    arm: run.spec.id,
+    key: `bench:handoff:${run.spec.id}:${run.processes}:${run.holdMs}:${round}`,
     ttl: TTL,
-    holdMs,
+    holdMs: run.holdMs,
     ms: ctx.profile.handoff.ms,
   };
   const cpu = store === 'redis' ? await resetStoreStats(ctx.redis.admin) : 0;
@@ -109,13 +118,14 @@ async function contendAll(
   tally.waitedMs += runs.reduce((a, r) => a + r.waitedMs, 0);
 }
 
-function figures(store: 'redis' | 'postgres', spec: ArmSpec, holdMs: number, t: Tally): HandoffFigures {
+function figures(store: Store, run: Run, t: Tally): HandoffFigures {
   const ws = t.waitedMs / 1000;
   const base = {
     store,
-    arm: spec.id,
-    label: spec.label,
-    holdMs,
+    arm: run.spec.id,
+    label: run.spec.label,
+    processes: run.processes,
+    holdMs: run.holdMs,
     ...summarize(t.samples),
     grants: t.grants,
     overlaps: t.overlaps,
@@ -133,31 +143,33 @@ function figures(store: 'redis' | 'postgres', spec: ArmSpec, holdMs: number, t: 
 
 export async function handoff(ctx: Context): Promise<SuiteResult> {
   const p = ctx.profile.handoff;
-  const notes: string[] = [];
   const stores = [
-    { store: 'redis' as const, url: ctx.redis.url, holds: p.holdsMs, specs: redisArms(ctx.redis.url) },
+    { store: 'redis' as const, url: ctx.redis.url, runs: p.runs, specs: redisArms(ctx.redis.url) },
     {
       store: 'postgres' as const,
       url: ctx.postgresUrl,
-      holds: p.holdsMs.slice(0, 1),
+      runs: p.runs.filter((r) => r.postgres),
       specs: postgresArms(ctx.postgresUrl),
     },
   ];
   const workers: Worker[] = [];
   const data: HandoffFigures[] = [];
   try {
-    for (let i = 0; i < p.workers; i++)
+    const most = Math.max(...p.runs.map((r) => r.processes));
+    for (let i = 0; i < most; i++)
       workers.push(await startWorker(new URL('./handoff-worker.ts', import.meta.url)));
-    for (const { store, url, holds, specs } of stores) {
+    for (const { store, url, runs: shapes, specs } of stores) {
       const arms = specs.filter((s) => s.waits);
       for (const s of arms)
         await Promise.all(workers.map((w) => w.ask({ type: 'prepare', store, arm: s.id, url })));
-      const runs = arms.flatMap((spec) => holds.map((holdMs) => ({ spec, holdMs })));
+      const runs: Run[] = shapes.flatMap((r) =>
+        arms.map((spec) => ({ spec, processes: r.processes, holdMs: r.holdMs })),
+      );
       const tallies = new Map(runs.map((r) => [r, newTally()]));
       await interleave(runs, p.rounds, (r, round) =>
-        contendAll(ctx, workers, r.spec, store, r.holdMs, round, tallies.get(r) as Tally),
+        contendAll(ctx, workers, store, r, round, tallies.get(r) as Tally),
       );
-      for (const r of runs) data.push(figures(store, r.spec, r.holdMs, tallies.get(r) as Tally));
+      for (const r of runs) data.push(figures(store, r, tallies.get(r) as Tally));
       ctx.log(`  ${store}: ${arms.map((s) => s.id).join(', ')}`);
     }
     await Promise.all(workers.map((w) => w.ask({ type: 'close' })));
@@ -165,23 +177,25 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
     await stopAll(workers);
   }
   const spread = Math.max(...workers.map((w) => Math.abs(w.offset)));
-  notes.push(
+  const notes = [
     `Process clocks were aligned by ping before the runs; the largest correction was ${ms(spread)}.`,
-  );
+  ];
   for (const f of data)
     if (f.overlaps > 0) notes.push(`${f.store} ${f.label}: ${f.overlaps} grant(s) overlapped a live holder.`);
+  const shapes = p.runs.map((r) => `${r.processes} processes holding ${r.holdMs} ms`).join('; ');
   return {
     id: 'handoff',
     title: 'Handoff between processes, and the load waiting puts on Redis',
     about:
-      `${p.workers} processes contend for one key. Each holds it ${p.holdsMs.join(' or ')} ms, releases it, then ` +
-      'steps aside as long again, so the next grant goes to a process that was waiting. A handoff is the time ' +
-      "from the release call to the next holder's grant, both stamped with `performance.timeOrigin + " +
-      'performance.now()` and aligned across processes. Every library waits its own way at its default ' +
-      'settings (redlock: 10 retries 200 ms apart; redis-semaphore: a poll every 10 ms; oncelock: a release ' +
-      'notification, with a slow fallback poll). Redis figures come from `INFO commandstats` on a private ' +
-      '`redis-server`, reset before each run: commands include those run inside scripts; waiter-seconds are ' +
-      `the time all processes spent inside acquire calls. ${p.rounds} round(s) of ${p.ms} ms per arm, interleaved.`,
+      `Processes contend for one key (${shapes}). Each holder releases the key, then steps aside as long as it ` +
+      'held it, so the next grant goes to a process that was waiting. A handoff is the time from the release ' +
+      "call to the next holder's grant, both stamped with `performance.timeOrigin + performance.now()` and " +
+      'aligned across processes. Every library waits its own way at its default settings (redlock: retries ' +
+      '200 ms apart with jitter; redis-semaphore: a poll every 10 ms; oncelock: a release notification, with a ' +
+      'slow fallback poll; PostgreSQL floor: `pg_advisory_lock` blocking in the server). Redis figures come from ' +
+      '`INFO commandstats` on a private `redis-server`, reset before each run; commands include those run ' +
+      'inside scripts; waiter-seconds are the time all processes spent inside acquire calls. ' +
+      `${p.rounds} round(s) of ${p.ms} ms per arm and shape, interleaved.`,
     tables: tables(data),
     charts: charts(data),
     notes,
@@ -203,56 +217,62 @@ function newTally(): Tally {
 }
 
 function tables(data: readonly HandoffFigures[]): Table[] {
-  const out: Table[] = [];
-  for (const store of ['redis', 'postgres'] as const) {
-    for (const hold of [...new Set(data.filter((f) => f.store === store).map((f) => f.holdMs))]) {
-      const rows = data.filter((f) => f.store === store && f.holdMs === hold);
-      const ref = rows.find((f) => f.arm === 'oncelock');
-      const head = ['arm', 'handoffs', 'p50', 'p99', 'p50 vs oncelock'];
-      if (store === 'redis')
-        head.push('commands / waiter·s', 'scripts / waiter·s', 'commands / grant', 'Redis CPU ms/s');
-      out.push({
-        caption: `${store}, hold ${hold} ms`,
-        head,
-        rows: rows.map((f) => [
-          f.label,
-          String(f.n),
-          ms(f.p50),
-          ms(f.p99),
-          times(ratio(f.p50, ref?.p50)),
-          ...(store === 'redis'
-            ? [
-                count(f.commandsPerWaiterSecond ?? Number.NaN),
-                count(f.scriptsPerWaiterSecond ?? Number.NaN),
-                count(f.commandsPerGrant ?? Number.NaN),
-                count(f.redisCpuMsPerSecond ?? Number.NaN),
-              ]
-            : []),
-        ]),
-      });
-    }
-  }
-  return out;
+  const shapes = [...new Set(data.map((f) => `${f.store}|${f.processes}|${f.holdMs}`))];
+  return shapes.map((shape) => {
+    const rows = data.filter((f) => `${f.store}|${f.processes}|${f.holdMs}` === shape);
+    const { store, processes, holdMs } = rows[0] as HandoffFigures;
+    const ref = rows.find((f) => f.arm === 'oncelock');
+    const redis = store === 'redis';
+    return {
+      caption: `${store}, ${processes} processes, hold ${holdMs} ms`,
+      head: [
+        'arm',
+        'handoffs',
+        'p50',
+        'p99',
+        'p50 vs oncelock',
+        ...(redis ? ['commands / waiter·s', 'scripts / waiter·s', 'commands / grant', 'Redis CPU ms/s'] : []),
+      ],
+      rows: rows.map((f) => [
+        f.label,
+        String(f.n),
+        ms(f.p50),
+        ms(f.p99),
+        times(ratio(f.p50, ref?.p50)),
+        ...(redis
+          ? [
+              f.commandsPerWaiterSecond,
+              f.scriptsPerWaiterSecond,
+              f.commandsPerGrant,
+              f.redisCpuMsPerSecond,
+            ].map((x) => count(x ?? Number.NaN))
+          : []),
+      ]),
+    };
+  });
 }
 
 function charts(data: readonly HandoffFigures[]): Chart[] {
-  const redis = data.filter((f) => f.store === 'redis');
-  const hold = redis[0]?.holdMs;
-  const first = redis.filter((f) => f.holdMs === hold);
+  const first = data[0];
+  if (!first) return [];
+  const main = data.filter(
+    (f) => f.store === 'redis' && f.processes === first.processes && f.holdMs === first.holdMs,
+  );
+  const shape = `${first.processes} processes, hold ${first.holdMs} ms`;
   return [
     {
       file: 'handoff-redis.svg',
-      title: `Handoff p50 between 8 processes, Redis, hold ${hold} ms (shorter is faster)`,
+      title: `Handoff p50 on Redis, ${shape} (shorter is faster)`,
       unit: 'ms',
       log: true,
-      bars: first.map((f) => ({ label: f.label, value: f.p50, text: ms(f.p50) })),
+      bars: main.map((f) => ({ label: f.label, value: f.p50, text: ms(f.p50) })),
     },
     {
       file: 'store-load-redis.svg',
-      title: `Redis commands per waiter-second, hold ${hold} ms (shorter is lighter)`,
+      title: `Redis commands per waiter-second, ${shape} (shorter is lighter)`,
       unit: 'commands',
       log: true,
-      bars: first.map((f) => ({
+      bars: main.map((f) => ({
         label: f.label,
         value: f.commandsPerWaiterSecond ?? Number.NaN,
         text: count(f.commandsPerWaiterSecond ?? Number.NaN),

@@ -7,18 +7,18 @@ import { type ArmFigures, type Counter, measureStores, type Round } from './late
 
 const TTL = 10_000;
 
-/** `n` sequential acquire + release pairs on a free key, each timed. */
-async function sequential(arm: LockArm, key: string, n: number): Promise<Round> {
+/** Sequential acquire + release pairs on a free key for `duration` ms, each timed. */
+async function sequential(arm: LockArm, key: string, duration: number): Promise<Round> {
   const samples: number[] = [];
   const began = performance.now();
-  for (let i = 0; i < n; i++) {
+  while (performance.now() < began + duration) {
     const t0 = performance.now();
     const held = await arm.acquire(key, TTL, 0);
     if (!held) throw new Error(`uncontended acquire of ${key} was refused`);
     await held.release();
     samples.push(performance.now() - t0);
   }
-  return { samples, ops: n, ms: performance.now() - began };
+  return { samples, ops: samples.length, ms: performance.now() - began };
 }
 
 export async function uncontended(ctx: Context): Promise<SuiteResult> {
@@ -26,15 +26,14 @@ export async function uncontended(ctx: Context): Promise<SuiteResult> {
   const data = await measureStores(ctx, {
     rounds: p.rounds,
     breakdown: true,
-    round: (arm, spec, i) =>
-      sequential(arm, `bench:uncontended:${spec.id}`, i < 0 ? p.warmupOps : p.opsPerRound),
+    round: (arm, spec, i) => sequential(arm, `bench:uncontended:${spec.id}`, i < 0 ? p.warmupMs : p.ms),
     counter: (store) => (store === 'postgres' ? walFlushes(ctx.postgresUrl) : Promise.resolve(undefined)),
   });
   return {
     id: 'uncontended',
     title: 'Uncontended acquire + release',
     about:
-      `One caller takes a free key and gives it back, ${p.opsPerRound} times per round, ${p.rounds} rounds, ` +
+      `One caller takes a free key and gives it back, again and again for ${p.ms} ms per round, ${p.rounds} rounds, ` +
       'the arms of each store interleaved round by round. Each pair is timed from the acquire call to the ' +
       'settled release. Redis runs on a private `redis-server` on loopback; PostgreSQL on loopback. ' +
       'Ratios are against the floor of the same store, measured in the same run.',
