@@ -3,6 +3,7 @@ import type { Job } from 'bullmq';
 import { isQueued } from './holder.js';
 import type { Policy } from './options.js';
 import { type AddResult, cancelled } from './results.js';
+import { claim } from './store.js';
 
 interface Existing<J> {
   /** The holder's job, if it can still be found. */
@@ -14,7 +15,7 @@ interface Existing<J> {
  * or adds one; `replace` and `delay` change the queued job only while it has not started.
  */
 export async function resolveConflict<J extends Job>(
-  policy: Pick<Policy<unknown, string>, 'onConflict' | 'where'>,
+  policy: Pick<Policy<unknown, string>, 'onConflict' | 'where' | 'backend' | 'queuedTtl'>,
   slot: string,
   holder: Holder | undefined,
   data: unknown,
@@ -26,7 +27,11 @@ export async function resolveConflict<J extends Job>(
   const job = await existing.find(holder.owner);
   if (!job) return cancelled(holder);
   if (policy.onConflict === 'replace') return replace(job, data, holder);
-  return postpone(job, delay, holder);
+  const result = await postpone(job, delay, holder);
+  // The postponed job waits longer than its add planned for: its claim's TTL starts again (by
+  // job id, re-entrant; refused, and left alone, if the claim is no longer that job's).
+  if (result.status === 'delayed') await claim(policy, slot, holder.owner, policy.queuedTtl);
+  return result;
 }
 
 async function replace<J extends Job>(job: J, data: unknown, holder: Holder): Promise<AddResult<J>> {

@@ -7,7 +7,8 @@ import {
   once,
   onceQueue,
 } from '@oncelock/bullmq';
-import { Worker } from 'bullmq';
+import { startTcpProxy } from '@oncelock/testkit/faults';
+import { Queue, Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Bench, connection, queueName, sleep, until } from './support.js';
 
@@ -125,18 +126,23 @@ describe('add() at enqueue time', () => {
   });
 
   it("onConflict 'delay' postpones a delayed job, and cancels when the job is no longer delayed", async () => {
-    const scans = onceQueue(bench.queue(queueName('delay')), policy({ onConflict: 'delay' }));
-    const first = await scans.add('scan', { shard: 1 }, { delay: 2_000 });
+    const scans = onceQueue(
+      bench.queue(queueName('delay')),
+      policy({ onConflict: 'delay', queuedTtl: 20_000 }),
+    );
+    const first = await scans.add('scan', { shard: 1 }, { delay: 3_000 });
     if (first.status !== 'added') expect.fail('first add');
-    const before = (await scans.queue.getJob(first.job.id as string))?.delay;
-    expect(before).toBe(2_000);
-    await sleep(50);
+    expect((await scans.queue.getJob(first.job.id as string))?.delay).toBe(3_000);
+    await sleep(1_000);
     const second = await scans.add('scan', { shard: 1, note: 'ignored' }, { delay: 5_000 });
     expect(second.status).toBe('delayed');
     const job = await scans.queue.getJob(first.job.id as string);
     expect(job?.delay).toBe(5_000);
     expect(job?.data).toEqual({ shard: 1 });
     expect(await scans.queue.getDelayedCount()).toBe(1);
+    // The claim's TTL starts again with the postponement (a second has passed since the add).
+    const key = `${scans.queue.qualifiedName}:scan:1`;
+    expect((await backend.inspect(key))?.ttlRemaining).toBeGreaterThan(19_500);
 
     await job?.promote();
     const third = await scans.add('scan', { shard: 1 }, { delay: 5_000 });
@@ -207,6 +213,30 @@ describe('stale claims', () => {
     });
     await sleep(350);
     expect((await scans.add('scan', { shard: 1 })).status).toBe('added');
+  });
+
+  it('a slow add whose claim was taken over meanwhile withdraws its own job', async () => {
+    const name = queueName('slow-add');
+    const proxy = await startTcpProxy({ targetPort: connection.port });
+    const slow = new Queue(name, { connection: { host: '127.0.0.1', port: proxy.port } });
+    try {
+      await slow.waitUntilReady();
+      const options = policy({ addTimeout: 300 });
+      // The network to the queue's Redis stops for a while in the middle of an add.
+      proxy.blackhole(true);
+      const stuck = onceQueue(slow, options).add('scan', { shard: 1 });
+      await sleep(400);
+      const other = await onceQueue(bench.queue(name), options).add('scan', { shard: 1 });
+      if (other.status !== 'added')
+        expect.fail(`the other producer should take the stale claim over, got ${other.status}`);
+      proxy.blackhole(false);
+      expect(await stuck).toEqual({ status: 'cancelled', reason: 'locked', existingJobId: other.job.id });
+      expect(await slow.getJobCounts('waiting')).toEqual({ waiting: 1 });
+      expect((await slow.getWaiting())[0]?.id).toBe(other.job.id);
+    } finally {
+      await slow.close();
+      await proxy.close();
+    }
   });
 
   it('a claim whose job completed without giving it up is taken over at once', async () => {
