@@ -68,13 +68,13 @@ describe('redlock', () => {
       const b = redlock(servers.map((s) => s.url));
       await Promise.all(servers.slice(0, survivable).map((s) => s.stop()));
       const key = unique('minority');
-      const l = await lease(a, key, { ttl: 600 });
-      await expect(lease(b, key, { ttl: 600 })).rejects.toBeInstanceOf(LockNotAcquiredError);
-      await delay(900); // the heartbeat extends it on the surviving majority
+      const l = await lease(a, key, { ttl: 1000 });
+      await expect(lease(b, key, { ttl: 1000 })).rejects.toBeInstanceOf(LockNotAcquiredError);
+      await delay(1300); // past its first TTL: the heartbeat extended it on the surviving majority
       expect(l.signal.aborted).toBe(false);
       expect((await b.inspect(key))?.owner).toBe(l.token);
       expect(await l.release()).toBe(true);
-      const next = await lease(b, key, { ttl: 600 });
+      const next = await lease(b, key, { ttl: 1000 });
       await next.release();
     });
 
