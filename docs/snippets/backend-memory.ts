@@ -1,0 +1,12 @@
+// The in-memory backend: one process, or tests.
+import { lease, memoryBackend } from '@oncelock/memory';
+
+// #region memory
+const backend = memoryBackend();
+
+await using held = await lease(backend, 'cache-warmup', { ttl: 5_000 });
+console.log(held.fence); // fences strictly increase, as on Redis and PostgreSQL
+// #endregion memory
+
+await held.release();
+await backend.close();
