@@ -3,7 +3,6 @@ import { type ArmResult, Metrics } from './metrics.js';
 import type { ArmName, BackfillOptions } from './options.js';
 import { runArm } from './run-arm.js';
 import { memoryTable } from './table/memory-table.js';
-import { createSchema, dropSchema, postgresTable, runSchema } from './table/postgres-table.js';
 import type { AuditTable } from './table/table.js';
 import { generateWorkload, type Workload } from './workload.js';
 
@@ -16,18 +15,19 @@ export interface BackfillRun {
 export async function runBackfill(o: BackfillOptions): Promise<BackfillRun> {
   const workload = generateWorkload(o);
   const results: BackfillRun['results'] = {};
-  const schema = o.store === 'postgres' ? runSchema() : undefined;
-  if (schema) await createSchema(o.postgresUrl, schema);
+  // pg, ioredis and BullMQ are loaded only when asked for: the embedded demo starts without them.
+  const pg = o.store === 'postgres' ? await import('./table/postgres-table.js') : undefined;
+  const schema = pg?.runSchema();
+  if (pg && schema) await pg.createSchema(o.postgresUrl, schema);
   // Workers, the sampler and the arrivals each need a connection at once.
-  const table: AuditTable = schema ? postgresTable(o.postgresUrl, schema, o.workers + 3) : memoryTable();
+  const table: AuditTable =
+    pg && schema ? pg.postgresTable(o.postgresUrl, schema, o.workers + 3) : memoryTable();
   try {
     for (const arm of o.arms) {
       const metrics = new Metrics();
       const start =
-        o.queue === 'bullmq'
-          ? () => {
-              throw new Error('--queue bullmq is not built yet');
-            }
+        o.queue === 'bullmq' && schema
+          ? async () => (await import('./bullmq/runtime.js')).bullmqRuntime(arm, o, schema, metrics)
           : () => embeddedRuntime(arm, o, table, metrics);
       results[arm] = await runArm(
         { triggerMs: o.triggerMs, maxMs: o.maxMs, sampleMs: o.store === 'postgres' ? 50 : 20 },
@@ -39,7 +39,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillRun> {
     }
   } finally {
     await table.close();
-    if (schema) await dropSchema(o.postgresUrl, schema);
+    if (pg && schema) await pg.dropSchema(o.postgresUrl, schema);
   }
   return { workload, results };
 }

@@ -48,12 +48,11 @@ export async function embeddedRuntime(
     (length) => metrics.queued(length, false),
   );
   return {
-    arm,
+    trigger: () => arm.trigger(),
     queueLength: async () => queue.length,
     idle: async () => queue.length === 0 && queue.active === 0,
     async close() {
       await queue.close();
-      await arm.close();
       await backend.close();
     },
   };

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '@oncelock/core';
 import { runBackfill } from './backfill.js';
 import { renderChart } from './chart.js';
-import { type BackfillOptions, parseOptions } from './options.js';
+import { type BackfillOptions, parseOptions, usage } from './options.js';
 import { formatJson, formatTable } from './report.js';
 
 // The demo: both arms on one generated workload, a table, an SVG chart, and one JSON line last.
 const defaultOut = fileURLToPath(new URL('../out/', import.meta.url));
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--help')) {
+    console.log(usage);
+    return 0;
+  }
   let o: BackfillOptions;
   try {
     o = parseOptions(process.argv.slice(2), defaultOut);
@@ -30,7 +34,8 @@ async function main(): Promise<number> {
       `${workload.total} rows, batch ${o.batch}, trigger every ${o.triggerMs} ms, ${o.workers} workers, table: ${o.store}, queue: ${o.queue}`,
     ),
   );
-  if (!o.quiet) console.log(`${formatTable(o, workload.total, results)}\n\nchart: ${chart}\n`);
+  if (!o.quiet)
+    console.log(`${formatTable(o, workload.total, results)}\n\nchart: ${relative(process.cwd(), chart)}\n`);
   console.log(formatJson(results));
   return 0;
 }

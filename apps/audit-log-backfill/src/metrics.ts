@@ -38,7 +38,7 @@ export interface ArmResult extends Headline {
 
 /** Collects one arm's figures. Times are monotonic milliseconds since the arm started. */
 export class Metrics {
-  readonly #t0 = performance.now();
+  #t0 = performance.now();
   readonly #rendered = new Map<number, number>();
   readonly queueSeries: Array<[number, number]> = [];
   readonly backlogSeries: Array<[number, number]> = [];
@@ -52,6 +52,11 @@ export class Metrics {
   #errors = 0;
   #firstError: string | undefined;
   drainMs: number | null = null;
+
+  /** The arm starts now: its workers are up, its trigger is about to fire. */
+  begin(): void {
+    this.#t0 = performance.now();
+  }
 
   elapsed(): number {
     return performance.now() - this.#t0;

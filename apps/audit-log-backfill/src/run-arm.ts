@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Arm } from './arms/arm.js';
 import type { ArmResult, Metrics } from './metrics.js';
 import type { AuditTable } from './table/table.js';
 import type { Workload } from './workload.js';
 
 /** An arm wired to a queue and its workers (in this process, or BullMQ and worker processes). */
 export interface Runtime {
-  readonly arm: Arm;
+  /** The periodic trigger fired: resolves `true` if a job was put on the queue. */
+  trigger(): Promise<boolean>;
   /** Jobs waiting (ready or delayed). */
   queueLength(): Promise<number>;
   /** No job waiting or running. */
@@ -37,6 +37,7 @@ export async function runArm(
   await table.reset();
   await table.append(workload.backlog);
   const runtime = await start();
+  metrics.begin();
   let stopped = false;
   let arrivalsDone = workload.waves.length === 0;
   const t0 = performance.now();
@@ -49,7 +50,7 @@ export async function runArm(
   const trigger = (async () => {
     for (let tick = 0; !stopped; tick++) {
       metrics.triggers++;
-      const added = await runtime.arm.trigger().catch((error: unknown) => {
+      const added = await runtime.trigger().catch((error: unknown) => {
         fail(error);
         return false;
       });

@@ -42,3 +42,12 @@ describe('audit-log-backfill, Postgres table (real unique constraint), in-proces
     expectTheStory(workload.total, results.naive, results.oncelock);
   });
 });
+
+describe('audit-log-backfill, Postgres table, BullMQ queue, prefork worker processes', () => {
+  it('shows the same story with @oncelock/bullmq drainBacklog across processes', async () => {
+    const { workload, results } = await runBackfill(
+      shortConfig({ store: 'postgres', queue: 'bullmq', workers: 3 }),
+    );
+    expectTheStory(workload.total, results.naive, results.oncelock);
+  });
+});

@@ -28,7 +28,8 @@ export async function createBackend(spec: BackendSpec): Promise<LockBackend> {
       ]);
       // Errors must surface, or a failed read would look like a free lock (see @oncelock/keyv).
       const store = new Keyv(new KeyvRedis(spec.url, { throwOnErrors: true }), { throwOnErrors: true });
-      return keyvBackend({ store, closeStore: true });
+      // Reads back 20 ms after writing (default 5): a loaded machine answers slower than that.
+      return keyvBackend({ store, closeStore: true, settle: 20 });
     }
   }
 }

@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '@oncelock/core';
 import { stopAllWorkers } from '@oncelock/testkit/faults';
 import { runLab } from './lab.js';
-import { ciRuns, type LabOptions, parseOptions } from './options.js';
+import { ciRuns, type LabOptions, parseOptions, usage } from './options.js';
 import { formatReport, formatTable, verdict } from './report.js';
 
 const defaultOut = fileURLToPath(new URL('../out/', import.meta.url));
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--help')) {
+    console.log(usage);
+    return 0;
+  }
   let o: LabOptions;
   try {
     o = parseOptions(process.argv.slice(2), defaultOut);
@@ -24,7 +28,7 @@ async function main(): Promise<number> {
   });
   writeFileSync(join(o.out, 'report.md'), formatReport(results, o.ttl));
   writeFileSync(join(o.out, 'report.json'), `${JSON.stringify(results, null, 2)}\n`);
-  if (!o.quiet) console.log(`\n${formatTable(results)}\n\nreport: ${join(o.out, 'report.md')}`);
+  if (!o.quiet) console.log(`\n${formatTable(results)}\n\nreport: ${relative(process.cwd(), join(o.out, 'report.md'))}`);
   const failed = results.filter((r) => r.fenced && !r.clean);
   console.log(
     `${results.length} runs, ${failed.length} fenced runs with a stale write accepted out of order`,

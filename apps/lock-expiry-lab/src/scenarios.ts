@@ -38,6 +38,20 @@ export interface Scenario {
 
 const always = () => true;
 
+/** Turns a fault on for 2.5 TTLs, aimed at a holder just past its check, and marks the span. */
+async function atHolder(
+  c: FaultContext,
+  label: string,
+  fault: (i: number, on: boolean) => void,
+): Promise<Mark[]> {
+  const i = await c.aboutToWrite();
+  const start = historyNow();
+  fault(i, true);
+  await sleep(c.ttl * 2.5);
+  fault(i, false);
+  return [{ label: `${label} ${c.names[i]}`, start, end: historyNow(), worker: c.names[i]! }];
+}
+
 export const scenarios: Record<ScenarioName, Scenario> = {
   kill: {
     name: 'kill',
@@ -55,28 +69,18 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     name: 'freeze',
     title: 'the holder is frozen (SIGSTOP) for 2.5 TTLs between its check and its write, then resumed',
     applies: always,
-    async inject(c) {
-      const i = await c.aboutToWrite();
-      const start = historyNow();
-      c.workers[i]!.freeze();
-      await sleep(c.ttl * 2.5);
-      c.workers[i]!.thaw();
-      return [{ label: `SIGSTOP..SIGCONT ${c.names[i]}`, start, end: historyNow(), worker: c.names[i]! }];
-    },
+    inject: (c) =>
+      atHolder(c, 'SIGSTOP..SIGCONT', (i, on) => (on ? c.workers[i]!.freeze() : c.workers[i]!.thaw())),
   },
   cut: {
     name: 'cut',
     title:
       "the holder's connections to the lock store go silent for 2.5 TTLs (a partition): its extensions fail",
     applies: always,
-    async inject(c) {
-      const i = await c.aboutToWrite();
-      const start = historyNow();
-      for (const p of c.proxies[i]!) p.blackhole(true);
-      await sleep(c.ttl * 2.5);
-      for (const p of c.proxies[i]!) p.blackhole(false);
-      return [{ label: `partition ${c.names[i]}`, start, end: historyNow(), worker: c.names[i]! }];
-    },
+    inject: (c) =>
+      atHolder(c, 'partition', (i, on) => {
+        for (const p of c.proxies[i]!) p.blackhole(on);
+      }),
   },
   restart: {
     name: 'restart',

@@ -23,20 +23,29 @@ export interface Arm {
   trigger(): Promise<boolean>;
   /** A worker took job `id` off the queue. */
   process(id: string): Promise<AfterJob>;
-  close(): Promise<void>;
 }
 
-/** Runs one batch and reports it. Resolves whether the batch was full (more rows may wait). */
-export async function runBatchJob(ctx: ArmContext): Promise<boolean> {
+/** Runs one batch and reports it, failure included; a failure is then rethrown. */
+export async function reportedBatch(
+  ctx: Pick<ArmContext, 'table' | 'settings' | 'report'>,
+): Promise<{ filled: number; full: boolean }> {
   const processed: number[] = [];
   try {
     const r = await backfillBatch(ctx.table, ctx.settings, (ids) => processed.push(...ids));
     ctx.report({ processed, outcome: r.filled > 0 ? 'filled' : 'empty' });
-    return r.full;
+    return r;
   } catch (error) {
     ctx.report({ processed, outcome: 'failed', error: (error as Error).message ?? String(error) });
-    return false;
+    throw error;
   }
+}
+
+/** Runs one batch and reports it. Resolves whether the batch was full (more rows may wait). */
+export async function runBatchJob(ctx: ArmContext): Promise<boolean> {
+  return reportedBatch(ctx).then(
+    (r) => r.full,
+    () => false, // reported already; the job is over
+  );
 }
 
 /** Job ids unique across processes and runs: the arm, the process and a counter. */

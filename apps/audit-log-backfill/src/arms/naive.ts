@@ -18,6 +18,5 @@ export function naiveArm(ctx: ArmContext): Arm {
       if (await runBatchJob(ctx)) await ctx.add(nextId());
       return undefined;
     },
-    async close() {},
   };
 }

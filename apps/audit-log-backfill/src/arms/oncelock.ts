@@ -58,6 +58,5 @@ export function oncelockArm(ctx: ArmContext, backend: LockBackend, maxRetryMs: n
       if (successor && !successor.added && successor.waiting) await ctx.promote(successor.waiting);
       return undefined;
     },
-    async close() {},
   };
 }
