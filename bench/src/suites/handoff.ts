@@ -31,6 +31,8 @@ export interface HandoffFigures extends Summary {
   readonly commandsPerGrant?: number;
   /** Redis only: milliseconds of Redis CPU per second of the run. */
   readonly redisCpuMsPerSecond?: number;
+  /** Redis only: each command's calls per grant, to see what a handoff costs (`evalsha`, `subscribe`, ...). */
+  readonly perGrant?: Record<string, number>;
 }
 
 interface Run {
@@ -48,6 +50,7 @@ interface Tally {
   scripts: number;
   cpuSeconds: number;
   runMs: number;
+  byCommand: Record<string, number>;
 }
 
 /**
@@ -107,6 +110,8 @@ async function contendAll(
     tally.commands += load.totalCommands;
     tally.scripts += load.scripts;
     tally.cpuSeconds += load.cpuSeconds;
+    for (const [name, n] of Object.entries(load.commands))
+      tally.byCommand[name] = (tally.byCommand[name] ?? 0) + n;
   }
   const h = handoffs(
     runs,
@@ -138,6 +143,11 @@ function figures(store: Store, run: Run, t: Tally): HandoffFigures {
     scriptsPerWaiterSecond: t.scripts / ws,
     commandsPerGrant: t.commands / t.grants,
     redisCpuMsPerSecond: (t.cpuSeconds * 1000) / (t.runMs / 1000),
+    perGrant: Object.fromEntries(
+      Object.entries(t.byCommand)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, n]) => [name, Number((n / t.grants).toFixed(2))]),
+    ),
   };
 }
 
@@ -213,6 +223,7 @@ function newTally(): Tally {
     scripts: 0,
     cpuSeconds: 0,
     runMs: 0,
+    byCommand: {},
   };
 }
 
