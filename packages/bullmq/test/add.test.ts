@@ -2,34 +2,32 @@ import {
   InvalidArgumentError,
   type LockBackend,
   LockNotAcquiredError,
-  memoryBackend,
   type OnceJobOptions,
   once,
   onceQueue,
 } from '@oncelock/bullmq';
 import { startTcpProxy } from '@oncelock/testkit/faults';
 import { Queue, Worker } from 'bullmq';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Bench, connection, queueName, sleep, until } from './support.js';
-
-type Data = { shard: number; note?: string };
+import { describe, expect, it } from 'vitest';
+import {
+  type Bench,
+  connection,
+  eachTest,
+  queueName,
+  type Scan,
+  scanPolicy,
+  sleep,
+  until,
+} from './support.js';
 
 let bench: Bench;
 let backend: LockBackend;
-beforeEach(() => {
-  bench = new Bench();
-  backend = memoryBackend();
-});
-afterEach(async () => {
-  await bench.close();
-  await backend.close();
+eachTest((b, m) => {
+  bench = b;
+  backend = m;
 });
 
-const policy = (extra: Partial<OnceJobOptions<Data>> = {}): OnceJobOptions<Data> => ({
-  backend,
-  key: (_name, data) => `scan:${data.shard}`,
-  ...extra,
-});
+const policy = (extra: Partial<OnceJobOptions<Scan>> = {}) => scanPolicy(backend, extra);
 
 describe('add() at enqueue time', () => {
   it('untilDone: a second add for the same key is cancelled and names the job already there', async () => {
@@ -106,7 +104,7 @@ describe('add() at enqueue time', () => {
     const running = new Promise<void>((r) => {
       release = r;
     });
-    const seen: Data[] = [];
+    const seen: Scan[] = [];
     bench.worker(name, async (job) => {
       seen.push(job.data);
       await running;

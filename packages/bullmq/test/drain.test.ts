@@ -1,22 +1,12 @@
-import {
-  type DrainOutcome,
-  drainBacklog,
-  InvalidArgumentError,
-  type LockBackend,
-  memoryBackend,
-} from '@oncelock/bullmq';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Bench, queueName, sleep, until } from './support.js';
+import { type DrainOutcome, drainBacklog, InvalidArgumentError, type LockBackend } from '@oncelock/bullmq';
+import { describe, expect, it } from 'vitest';
+import { type Bench, eachTest, queueName, sleep, until } from './support.js';
 
 let bench: Bench;
 let backend: LockBackend;
-beforeEach(() => {
-  bench = new Bench();
-  backend = memoryBackend();
-});
-afterEach(async () => {
-  await bench.close();
-  await backend.close();
+eachTest((b, m) => {
+  bench = b;
+  backend = m;
 });
 
 /** A backlog of numbered items, and a record of which batches took which items, and when. */

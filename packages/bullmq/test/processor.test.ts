@@ -4,7 +4,6 @@ import {
   type JobClaim,
   type LockBackend,
   LockLostError,
-  memoryBackend,
   type OnceJobOptions,
   type OnceProcessorFunction,
   onceProcessor,
@@ -12,35 +11,24 @@ import {
   queuedSlot,
 } from '@oncelock/bullmq';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Bench, gate, queueName, until } from './support.js';
-
-type Data = { shard: number; n?: number };
+import { describe, expect, it } from 'vitest';
+import { type Bench, eachTest, gate, queueName, type Scan, scanPolicy, until } from './support.js';
 
 let bench: Bench;
 let backend: LockBackend;
-beforeEach(() => {
-  bench = new Bench();
-  backend = memoryBackend();
-});
-afterEach(async () => {
-  await bench.close();
-  await backend.close();
+eachTest((b, m) => {
+  bench = b;
+  backend = m;
 });
 
-const policy = (extra: Partial<OnceJobOptions<Data>> = {}): OnceJobOptions<Data> => ({
-  backend,
-  key: (_name, data) => `scan:${data.shard}`,
-  ttl: 1_000,
-  retryDelay: 100,
-  ...extra,
-});
+const policy = (extra: Partial<OnceJobOptions<Scan>> = {}) =>
+  scanPolicy(backend, { ttl: 1_000, retryDelay: 100, ...extra });
 
 /** A queue, its once-guarded add(), and a worker running `fn` under the same policy. */
 function setUp(
   label: string,
-  options: OnceJobOptions<Data>,
-  fn: OnceProcessorFunction<Data, unknown, string>,
+  options: OnceJobOptions<Scan>,
+  fn: OnceProcessorFunction<Scan, unknown, string>,
 ) {
   const name = queueName(label);
   const queue = bench.queue(name);

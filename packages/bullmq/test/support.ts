@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { type LockBackend, memoryBackend, type OnceJobOptions } from '@oncelock/bullmq';
 import { type Processor, Queue, Worker, type WorkerOptions } from 'bullmq';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const connection = { host: '127.0.0.1', port: 6379 };
@@ -76,3 +77,31 @@ export function openGates(): void {
   for (const open of gates) open();
   gates.clear();
 }
+
+/**
+ * Hooks for an in-process test file: each test gets a Bench and a fresh memory backend (handed to
+ * `use`), and both are closed after it.
+ */
+export function eachTest(use: (bench: Bench, backend: LockBackend) => void): void {
+  let current: { bench: Bench; backend: LockBackend } | undefined;
+  beforeEach(() => {
+    current = { bench: new Bench(), backend: memoryBackend() };
+    use(current.bench, current.backend);
+  });
+  afterEach(async () => {
+    await current?.bench.close();
+    await current?.backend.close();
+  });
+}
+
+/** The jobs of the in-process tests: a scan of one shard, keyed by it. */
+export type Scan = { shard: number; note?: string; n?: number };
+
+export const scanPolicy = (
+  backend: LockBackend,
+  extra: Partial<OnceJobOptions<Scan>> = {},
+): OnceJobOptions<Scan> => ({
+  backend,
+  key: (_name, data) => `scan:${data.shard}`,
+  ...extra,
+});
