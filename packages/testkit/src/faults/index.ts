@@ -1,3 +1,11 @@
+export {
+  type Chaos,
+  type ChaosFault,
+  type ChaosOptions,
+  type ChaosSummary,
+  seededRandom,
+  startChaos,
+} from './chaos.js';
 export { isLoopbackHost } from './loopback.js';
 export { type TerminatePgBackendsOptions, terminatePgBackends } from './postgres.js';
 export {

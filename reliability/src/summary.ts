@@ -1,0 +1,18 @@
+import type { TortureReport } from './torture.js';
+
+/** Faults injected, all kinds together. */
+export const faultCount = (r: TortureReport): number => Object.values(r.faults).reduce((a, b) => a + b, 0);
+
+/** One line per run, for logs and for RELIABILITY.md. */
+export function summary(r: TortureReport): string {
+  const f = r.findings;
+  const faults = Object.entries(r.faults)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+  return [
+    `${r.lab}: ${r.options.workers} workers x ${r.options.sections} sections on ${r.options.keys} keys in ${(r.durationMs / 1000).toFixed(1)} s`,
+    `  sections ${r.tally.sections}, processes ${r.processes}, faults ${faultCount(r)} (${faults})`,
+    `  writes accepted ${f.writes.accepted}, refused as stale ${f.writes.rejected}, unanswered ${f.unanswered.total} (applied ${f.unanswered.applied})`,
+    `  late holds ${f.lateHolds} (overlapping ${f.holdOverlaps} others), write overlaps ${f.writeOverlaps}, fence regressions ${f.fenceRegressions}, lost updates ${f.lostUpdates}, unaccounted ${f.unaccounted}, stuck keys ${f.stuckKeys.length}, crashes ${r.crashes.length}`,
+  ].join('\n');
+}

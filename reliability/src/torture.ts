@@ -1,0 +1,261 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Guarantees } from '@oncelock/core';
+import { type ChaosFault, seededRandom, startChaos } from '@oncelock/testkit/faults';
+import { analyse, type Findings, readIntents, stuckKeys } from './analyse.js';
+import { openCounter } from './counter/index.js';
+import { delay } from './deadline.js';
+import { type Lab, type LabKind, openLab } from './labs/index.js';
+import { type Crash, Seat, WORKER_SCRIPT } from './slots.js';
+import { addTally, emptyTally, type Tally } from './tally.js';
+import { createBackend } from './targets.js';
+
+export interface TortureOptions {
+  lab: LabKind;
+  /** Contending processes. The issue's figure: 8. */
+  workers: number;
+  /** Critical sections per worker. The issue's figure: 2,000. */
+  sections: number;
+  /** How many keys they contend on. */
+  keys: number;
+  /** Lease TTL, ms. Freezes and partitions last 1.5 to 3 TTLs, so that leases do run out. */
+  ttl: number;
+  /** How long a worker waits for a key before counting a wait timeout and trying another. */
+  wait: number;
+  /** Longest pause between a section's read and its write, ms. */
+  thinkMs: number;
+  /** Milliseconds between faults, drawn from `[min, max]`. */
+  faultEvery: readonly [number, number];
+  /** `round-robin`: every kind of fault in turn, so that a short run sees each. Default `random`. */
+  order: 'random' | 'round-robin';
+  /** Replays the fault schedule (which fault, which worker, how long); worker timing still varies. */
+  seed: number;
+  /** The run gives up (and reports a hang) after this long. */
+  limitMs: number;
+}
+
+export interface TortureReport {
+  lab: LabKind;
+  guarantees: Guarantees;
+  options: TortureOptions;
+  durationMs: number;
+  /** Summed over every worker process. */
+  tally: Tally;
+  /** Worker processes started (the first of each seat, plus one per kill). */
+  processes: number;
+  faults: Record<string, number>;
+  faultErrors: string[];
+  findings: Findings;
+  /** Worker processes that died on their own: crashes, unhandled rejections. */
+  crashes: Crash[];
+  /** Seats that had not finished within `limitMs`, with what they last reported. */
+  hung: string[];
+}
+
+export const ciOptions = (lab: LabKind): TortureOptions => ({
+  lab,
+  workers: 4,
+  sections: 60,
+  keys: 2,
+  ttl: 400,
+  wait: 10_000,
+  thinkMs: 2,
+  faultEvery: [400, 900],
+  order: 'round-robin',
+  seed: 1,
+  // Generous: a shared two-core machine under load takes seconds to start each replacement process.
+  limitMs: 150_000,
+});
+
+export const soakOptions = (lab: LabKind): TortureOptions => ({
+  lab,
+  workers: 8,
+  sections: 2000,
+  keys: 3,
+  ttl: 500,
+  wait: 30_000,
+  thinkMs: 2,
+  faultEvery: [300, 1500],
+  order: 'random',
+  seed: 2,
+  limitMs: 30 * 60_000,
+});
+
+/**
+ * The torture: `workers` processes run `sections` critical sections each on a few keys, each a
+ * read-modify-write of a counter, while faults are injected at random: a worker frozen past its
+ * TTL, killed and replaced, cut off from its stores (a partition, or every connection reset), and
+ * the lab's server faults. Then the history and the counters are checked (see `analyse`).
+ */
+export async function torture(options: TortureOptions): Promise<TortureReport> {
+  if (!existsSync(WORKER_SCRIPT)) {
+    throw new Error(
+      `${WORKER_SCRIPT} is missing: build first (pnpm turbo run build --filter=@oncelock/reliability...)`,
+    );
+  }
+  const keys = Array.from({ length: options.keys }, (_, i) => `torture:${i}`);
+  const dir = mkdtempSync(join(tmpdir(), `oncelock-torture-${options.lab}-`));
+  const lab = await openLab(options.lab, options.workers, keys);
+  const began = performance.now();
+  try {
+    const fenced = lab.guarantees.fencing;
+    const seats = lab.slots.map(
+      (slot, i) =>
+        new Seat(i, slot, {
+          keys,
+          sections: options.sections,
+          ttl: options.ttl,
+          wait: options.wait,
+          fenced,
+          thinkMs: options.thinkMs,
+          history: join(dir, 'history.jsonl'),
+          intents: join(dir, 'intents.jsonl'),
+        }),
+    );
+    const random = seededRandom(options.seed);
+    const runs = seats.map((seat) => seat.run());
+    const chaos = startChaos({
+      faults: faultsOf(lab, seats, options.ttl, random),
+      every: options.faultEvery,
+      order: options.order,
+      random,
+    });
+    const finished = Promise.all(runs).then(() => true);
+    const inTime = await Promise.race([finished, delay(options.limitMs).then(() => false)]);
+    const summary = await chaos.stop();
+    const hung = inTime ? [] : seats.filter((s) => s.remaining > 0).map((s) => s.describe());
+    if (!inTime) await Promise.all(seats.map((s) => s.stop()));
+    await Promise.all(runs.map((r) => Promise.race([r, delay(10_000)])));
+    const durationMs = performance.now() - began;
+
+    const findings = await check(
+      lab,
+      keys,
+      join(dir, 'history.jsonl'),
+      join(dir, 'intents.jsonl'),
+      options.ttl,
+    );
+    const tally = emptyTally();
+    for (const seat of seats) addTally(tally, seat.tally);
+    const report: TortureReport = {
+      lab: lab.kind,
+      guarantees: lab.guarantees,
+      options,
+      durationMs: Math.round(durationMs),
+      tally,
+      processes: seats.reduce((n, s) => n + s.incarnations, 0),
+      faults: summary.injected,
+      faultErrors: summary.errors.map((e) => `${e.fault}: ${String(e.error)}`),
+      findings,
+      crashes: seats.flatMap((s) => s.crashes),
+      hung,
+    };
+    // The files of a failed run (or of any, with ONCELOCK_KEEP=1) stay for a closer look.
+    if (verdict(report).ok && !process.env.ONCELOCK_KEEP) rmSync(dir, { recursive: true, force: true });
+    else console.error(`torture ${options.lab}: history and intents kept in ${dir}`);
+    return report;
+  } finally {
+    await lab.stop();
+  }
+}
+
+/** Counters and stuck keys read directly (no proxies), then the history checked. */
+async function check(lab: Lab, keys: string[], history: string, intents: string, ttl: number) {
+  const counter = await openCounter(lab.direct.counter, 'oncelock-torture-check');
+  const backend = createBackend(lab.direct.backend);
+  try {
+    return analyse({
+      historyFile: history,
+      intents: readIntents(intents),
+      counters: await counter.state(keys),
+      fenced: lab.guarantees.fencing,
+      stuckKeys: await stuckKeys(backend, keys, ttl),
+    });
+  } finally {
+    await Promise.all([counter.close(), backend.close()]);
+  }
+}
+
+/** The faults of a run. Each picks an idle seat at random, or does nothing if none is idle. */
+function faultsOf(lab: Lab, seats: Seat[], ttl: number, random: () => number): Record<string, ChaosFault> {
+  const idle = () => {
+    const free = seats.filter((s) => !s.busy && s.worker && s.remaining > 0);
+    return free.length === 0 ? undefined : free[Math.floor(random() * free.length)];
+  };
+  const longerThanTtl = () => Math.round(ttl * (1.5 + random() * 1.5));
+  /** Runs `fault` on an idle seat, holding it busy until the fault is over; `false` from it: nothing done. */
+  const onSeat =
+    (fault: (seat: Seat) => Promise<unknown>): ChaosFault['run'] =>
+    async () => {
+      const seat = idle();
+      if (!seat) return false;
+      seat.busy = true;
+      try {
+        return (await fault(seat)) !== false;
+      } finally {
+        seat.busy = false;
+      }
+    };
+  const faults: Record<string, ChaosFault> = {
+    freeze: {
+      weight: 3,
+      run: onSeat(async (seat) => {
+        const worker = seat.worker!;
+        worker.freeze();
+        await delay(longerThanTtl());
+        worker.thaw();
+      }),
+    },
+    kill: { weight: 2, run: onSeat((seat) => seat.kill()) },
+    partition: {
+      weight: 3,
+      run: onSeat(async (seat) => {
+        for (const p of seat.slot.proxies) p.blackhole(true);
+        await delay(longerThanTtl());
+        for (const p of seat.slot.proxies) p.blackhole(false);
+      }),
+    },
+    reset: {
+      weight: 2,
+      run: onSeat(async (seat) => {
+        for (const p of seat.slot.proxies) p.reset();
+      }),
+    },
+  };
+  // One server fault at a time: two restarts of one server would trip over each other.
+  let serverBusy = false;
+  for (const [name, fault] of Object.entries(lab.serverFaults)) {
+    faults[name] = {
+      weight: 1,
+      run: async () => {
+        if (serverBusy) return false;
+        serverBusy = true;
+        try {
+          return await onSeat((seat) => fault(seat.index))();
+        } finally {
+          serverBusy = false;
+        }
+      },
+    };
+  }
+  return faults;
+}
+
+/** What a run must show, given what its backend promises. */
+export function verdict(report: TortureReport): { ok: boolean; problems: string[] } {
+  const f = report.findings;
+  const problems: string[] = [];
+  if (report.crashes.length > 0) problems.push(`${report.crashes.length} worker crash(es)`);
+  if (report.hung.length > 0) problems.push(`did not finish in time: ${report.hung.join('; ')}`);
+  if (f.stuckKeys.length > 0) problems.push(`stuck keys: ${f.stuckKeys.join(', ')}`);
+  if (f.unaccounted !== 0) problems.push(`${f.unaccounted} applied write(s) unaccounted for`);
+  if (report.faultErrors.length > 0) problems.push(`fault errors: ${report.faultErrors.join('; ')}`);
+  // Fences are the promise that survives freezes and partitions; the lock alone is not, on any
+  // lease-based backend. Backends without fences are measured, not judged.
+  if (report.guarantees.fencing) {
+    if (!f.historyOk) problems.push(`${f.fenceRegressions} fence regression(s)`);
+    if (f.lostUpdates !== 0) problems.push(`${f.lostUpdates} lost update(s)`);
+  }
+  return { ok: problems.length === 0, problems };
+}

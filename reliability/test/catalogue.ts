@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import type { LockBackend } from '@oncelock/core';
+import {
+  type RedisCluster,
+  type RedisServer,
+  startRedisCluster,
+  startRedisServer,
+} from '@oncelock/testkit/servers';
+import { afterAll, beforeAll } from 'vitest';
+import { PG_URL, pgExec } from '../src/labs/index.js';
+import { type BackendSpec, createBackend } from '../src/targets.js';
+
+/** The shared Redis: fuzzing makes no faults, and a prefix of the file's own keeps it apart. */
+export const REDIS_URL = process.env.ONCELOCK_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** One backend under test: how to make it, and how a second contender gets one. */
+export interface Entry {
+  readonly name: string;
+  /** A fresh backend with its own connections (closed by `closeAll`). */
+  create(): LockBackend;
+  /** A second contender: a separate backend, except in memory, where there is only one process. */
+  peer(first: LockBackend): LockBackend;
+}
+
+/**
+ * Every backend, for tests that run through the public API on each: memory, Redis (one primary,
+ * a Cluster, Redlock over three), Postgres (advisory and table mode) and Keyv over Redis. Servers
+ * start before the file's tests and stop after them; every backend made is closed.
+ */
+export function catalogue(file: string): Entry[] {
+  const tag = `${file}_${randomBytes(3).toString('hex')}`;
+  const made: LockBackend[] = [];
+  let cluster: RedisCluster | undefined;
+  let nodes: RedisServer[] = [];
+  const schemas = [`rel_${tag}_adv`, `rel_${tag}_tab`];
+
+  beforeAll(async () => {
+    [cluster, nodes] = await Promise.all([
+      startRedisCluster({ primaries: 3 }),
+      Promise.all([startRedisServer(), startRedisServer(), startRedisServer()]),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all(made.splice(0).map((b) => b.close().catch(() => {})));
+    await Promise.all([cluster?.stop(), ...nodes.map((n) => n.stop())]);
+    await pgExec(schemas.map((s) => `DROP SCHEMA IF EXISTS "${s}" CASCADE;`).join(' '));
+  });
+
+  const entry = (name: string, spec: () => BackendSpec): Entry => ({
+    name,
+    create() {
+      const backend = createBackend(spec());
+      made.push(backend);
+      return backend;
+    },
+    peer() {
+      return this.create();
+    },
+  });
+  const memory: Entry = {
+    name: 'memory',
+    create() {
+      const backend = createBackend({ kind: 'memory' });
+      made.push(backend);
+      return backend;
+    },
+    peer: (first) => first,
+  };
+  return [
+    memory,
+    entry('redis', () => ({ kind: 'redis', url: REDIS_URL, prefix: `rel:${tag}:` })),
+    entry('redis-cluster', () => ({
+      kind: 'redis-cluster',
+      nodes: [...cluster!.nodes],
+      prefix: `rel:${tag}:`,
+    })),
+    entry('redlock', () => ({ kind: 'redlock', urls: nodes.map((n) => n.url), prefix: `rel:${tag}:` })),
+    entry('postgres-advisory', () => ({
+      kind: 'postgres',
+      mode: 'advisory',
+      connectionString: PG_URL,
+      schema: schemas[0]!,
+    })),
+    entry('postgres-table', () => ({
+      kind: 'postgres',
+      mode: 'table',
+      connectionString: PG_URL,
+      schema: schemas[1]!,
+    })),
+    entry('keyv', () => ({ kind: 'keyv', redisUrl: REDIS_URL, prefix: `rel:${tag}:` })),
+  ];
+}

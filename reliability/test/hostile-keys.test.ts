@@ -1,0 +1,122 @@
+import {
+  InvalidArgumentError,
+  type Lease,
+  lease,
+  once,
+  runOnceOrCancel,
+  tryLease,
+  withLease,
+} from '@oncelock/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { deadline } from '../src/deadline.js';
+import { hostileKey, invalidKey, neighbours } from './arbitraries.js';
+import { catalogue } from './catalogue.js';
+
+// Keys with Lua and SQL metacharacters, Cluster braces, NUL, line breaks, very long and
+// non-ASCII keys, through the public API of every backend. A key is a name, nothing more: each
+// must lock exactly itself (held, seen, refused to a second contender, freed by its release),
+// never a neighbour that an encoding, a prefix or a truncation could confuse it with.
+
+const entries = catalogue('keys');
+const bound = <T>(p: Promise<T>, what: string) => deadline(p, 10_000, what);
+
+/**
+ * PostgreSQL text cannot hold NUL, so the Postgres backends refuse such keys with
+ * `InvalidArgumentError`: a typed refusal is correct behaviour too, for that character only.
+ */
+async function takeOrRefuse(entry: { name: string }, take: () => Promise<Lease | null>, key: string) {
+  try {
+    return await bound(take(), `take ${JSON.stringify(key)}`);
+  } catch (error) {
+    if (entry.name.startsWith('postgres') && key.includes('\0') && error instanceof InvalidArgumentError)
+      return 'refused' as const;
+    throw error;
+  }
+}
+
+/**
+ * Postgres keeps the key in a btree primary key, whose entries are limited to 2,704 bytes: a key
+ * of 1,024 characters of 3 bytes each (which core accepts) cannot be stored. That is a known bug,
+ * pinned by the last test below; the property leaves such keys out for Postgres only.
+ */
+const fitsPostgres = (key: string) => Buffer.byteLength(key) <= 2000;
+
+describe.each(entries)('hostile keys: $name', (entry) => {
+  const keys = entry.name.startsWith('postgres') ? hostileKey.filter(fitsPostgres) : hostileKey;
+
+  it('each key locks itself and nothing else, and is free after release', async () => {
+    const a = entry.create();
+    const b = entry.peer(a);
+    await fc.assert(
+      fc.asyncProperty(keys, async (key) => {
+        const held = await takeOrRefuse(entry, () => lease(a, key, { ttl: 10_000 }), key);
+        if (held === 'refused') {
+          // Refused consistently: the contender is refused the same way, and nothing was written.
+          expect(await takeOrRefuse(entry, () => tryLease(b, key, { ttl: 10_000 }), key)).toBe('refused');
+          return;
+        }
+        try {
+          expect(held!.key).toBe(key);
+          expect((await bound(b.inspect(key), 'inspect'))?.owner).toBe(held!.token);
+          expect(await bound(tryLease(b, key, { ttl: 10_000 }), 'contender')).toBeNull();
+          for (const other of neighbours(key)) {
+            const near = await takeOrRefuse(entry, () => tryLease(b, other, { ttl: 10_000 }), other);
+            if (near === 'refused') continue;
+            expect(near, `neighbour ${JSON.stringify(other)} was held`).not.toBeNull();
+            expect(await bound(near!.release(), 'neighbour release')).toBe(true);
+          }
+        } finally {
+          expect(await bound(held!.release(), 'release')).toBe(true);
+        }
+        expect(await bound(b.inspect(key), 'inspect after release')).toBeNull();
+        const next = await bound(tryLease(b, key, { ttl: 10_000 }), 'take after release');
+        expect(next).not.toBeNull();
+        expect(await bound(next!.release(), 'release of the second')).toBe(true);
+      }),
+      // No shrinking: each step costs round trips; the counterexample is reported as found.
+      { numRuns: 15, endOnFailure: true },
+    );
+  }, 120_000);
+
+  it('refuses every invalid key with InvalidArgumentError, before any round trip', async () => {
+    const backend = entry.create();
+    await fc.assert(
+      fc.asyncProperty(invalidKey, async (key) => {
+        const k = key as string;
+        await expect(bound(lease(backend, k, { ttl: 1000 }), 'lease')).rejects.toBeInstanceOf(
+          InvalidArgumentError,
+        );
+        await expect(bound(tryLease(backend, k, { ttl: 1000 }), 'tryLease')).rejects.toBeInstanceOf(
+          InvalidArgumentError,
+        );
+        await expect(
+          bound(
+            withLease(backend, k, () => 1, { ttl: 1000 }),
+            'withLease',
+          ),
+        ).rejects.toBeInstanceOf(InvalidArgumentError);
+        expect(() => once(backend, { key: k })).toThrow(InvalidArgumentError);
+        const run = runOnceOrCancel(async () => 1, { backend, key: () => k, ttl: 1000 });
+        await expect(bound(run(), 'runOnceOrCancel')).rejects.toBeInstanceOf(InvalidArgumentError);
+      }),
+      { numRuns: 40, endOnFailure: true },
+    );
+  });
+});
+
+describe('known bug: long non-ASCII keys on Postgres', () => {
+  // 1,000 distinct BMP characters of 3 bytes each: 3,000 bytes, incompressible, within core's limit.
+  const key = Array.from({ length: 1000 }, (_, i) => String.fromCharCode(0x800 + ((i * 7919) % 0xd000))).join(
+    '',
+  );
+
+  it.fails.each(entries.filter((e) => e.name.startsWith('postgres')))(
+    '$name: a key of 1,000 three-byte characters can be locked (fails today: btree row limit)',
+    async (entry) => {
+      const backend = entry.create();
+      const held = await bound(lease(backend, key, { ttl: 10_000 }), 'lease');
+      expect(await bound(held.release(), 'release')).toBe(true);
+    },
+  );
+});

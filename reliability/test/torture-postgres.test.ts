@@ -1,0 +1,3 @@
+import { tortureSuite } from './torture-suite.js';
+
+tortureSuite(['postgres-advisory', 'postgres-pooler']);
