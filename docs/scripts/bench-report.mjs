@@ -38,8 +38,8 @@ export function renderBenchPage(text, svgs) {
   if (text === undefined) {
     out.push(
       '::: warning No results yet',
-      'This checkout has no benchmark report: `bench/results/results.md` does not exist.',
-      'Run `pnpm bench` (or `pnpm bench:quick`) and rebuild the docs to see measured figures here.',
+      'This build has no benchmark report: `bench/results/results.md` does not exist yet.',
+      'Run `pnpm bench` and rebuild the docs to see measured figures here.',
       'Until then this page shows no numbers at all.',
       ':::',
       '',
