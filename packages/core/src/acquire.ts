@@ -16,6 +16,8 @@ export interface Grant {
 export interface Refusal {
   readonly granted: false;
   readonly holder: Holder | undefined;
+  /** The store granted it, but the reply came too late to trust; it was given back. */
+  readonly stale?: true;
 }
 
 export interface AcquireParams {
@@ -50,7 +52,7 @@ export async function acquireOnce(
   if (now() >= validUntil - safetyMargin(ttl)) {
     // Stale: the store may already consider it expired. Give it back, and never throw for it.
     backend.release({ key, owner }).catch(() => {});
-    return { granted: false, holder: undefined };
+    return { granted: false, holder: undefined, stale: true };
   }
   return { granted: true, fence: result.fence, startedAt, validUntil };
 }
@@ -68,6 +70,7 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
   let sleeper: ReturnType<typeof sleep> | undefined;
   let unsubscribe: (() => void) | undefined;
   let subscribed = false;
+  let retriedStale = false;
   const outcome = (o: 'acquired' | 'timeout' | 'aborted') => {
     if (p.wait > 0 && hasListeners())
       emit({ type: 'waited', backend: backend.name, key: p.key, outcome: o, waitedMs: now() - begin });
@@ -94,6 +97,11 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
           });
         }
         return result;
+      }
+      if (result.stale && !retriedStale) {
+        // Usually a slow first round trip (connecting): one more try costs little and often succeeds.
+        retriedStale = true;
+        continue;
       }
       if (now() >= deadline) {
         outcome('timeout');

@@ -43,8 +43,13 @@ export class OncelockError extends Error {
 export class LockNotAcquiredError extends OncelockError {
   /** What the backend knows of the current holder, if anything. */
   readonly holder: Holder | undefined;
-  constructor(key: string, holder: Holder | undefined, options?: OncelockErrorOptions) {
-    super('ONCELOCK_NOT_ACQUIRED', `lock "${key}" is held by another owner`, options);
+  constructor(
+    key: string,
+    holder: Holder | undefined,
+    options?: OncelockErrorOptions,
+    why = 'is held by another owner',
+  ) {
+    super('ONCELOCK_NOT_ACQUIRED', `lock "${key}" ${why}`, options);
     this.holder = holder;
   }
 }

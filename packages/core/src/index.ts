@@ -10,6 +10,7 @@ export type {
   Unsubscribe,
 } from './backend.js';
 export { MAX_KEY_LENGTH, MAX_OWNER_LENGTH, MAX_TTL, MIN_TTL } from './backend.js';
+export { call as callBackend } from './call.js';
 export { checkRequirements, type Requirements } from './capabilities.js';
 export {
   BackendClosedError,
@@ -51,4 +52,15 @@ export {
   runOnceOrCancel,
 } from './run-once-or-cancel.js';
 export { newToken } from './token.js';
-export { checkKey, checkOwner, checkTtl } from './validate.js';
+export {
+  checkBackend,
+  checkBoolean,
+  checkKey,
+  checkObject,
+  checkOneOf,
+  checkOwner,
+  checkSignal,
+  checkTtl,
+  checkWait,
+  describe as describeValue,
+} from './validate.js';

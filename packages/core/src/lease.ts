@@ -59,8 +59,18 @@ export interface Lease extends AsyncDisposable {
   assertHeld(): void;
   /** Compare-and-extend now, by `ttl` (default: the lease's TTL, which it also becomes). Throws `LockLostError` if no longer ours. */
   extend(ttl?: number): Promise<void>;
-  /** Compare-and-delete. Resolves `true` if the lease was still ours. Idempotent. */
+  /**
+   * Compare-and-delete. Resolves `true` if the lease was still ours. Idempotent. A lease already
+   * lost sends nothing and resolves `false`: its owner token may by now belong to someone else
+   * (a job id held by the same job's next attempt).
+   */
   release(): Promise<boolean>;
+  /**
+   * Stops watching and extending the lease but leaves it in the store until its TTL runs out,
+   * for a claim that must outlive this process's hold on it (a job handed back to its queue).
+   * Extend it first if it needs longer. The signal aborts; the lease is no longer `held` here.
+   */
+  detach(): void;
 }
 
 interface Parsed {
@@ -100,7 +110,8 @@ export async function lease(backend: LockBackend, key: string, options: LeaseOpt
   if (result.granted) return new LeaseHandle(backend, key, p, result);
   const where = { backend: backend.name, pkg: backend.pkg };
   if (p.wait > 0) throw new WaitTimeoutError(key, p.wait, where);
-  throw new LockNotAcquiredError(key, result.holder, where);
+  const why = result.stale ? 'was granted, but the reply came too late to trust within its TTL' : undefined;
+  throw new LockNotAcquiredError(key, result.holder, where, why);
 }
 
 /** Like {@link lease}, but resolves `null` instead of throwing when the key stays held. */
@@ -272,8 +283,10 @@ class LeaseHandle implements Lease, Beating {
   }
 
   async #release(): Promise<boolean> {
+    const wasLost = this.#state === 'lost';
     this.#state = 'released';
     heartbeatOf(this.#backend).delete(this);
+    if (wasLost) return false;
     try {
       const ok = await call(this.#backend, 'release', () =>
         this.#backend.release({ key: this.key, owner: this.token }),
@@ -291,6 +304,13 @@ class LeaseHandle implements Lease, Beating {
       if (!this.#controller.signal.aborted)
         this.#controller.abort(new LockLostError(this.key, 'it was released', this.#where()));
     }
+  }
+
+  detach(): void {
+    if (this.#state !== 'held') return;
+    this.#state = 'released';
+    heartbeatOf(this.#backend).delete(this);
+    this.#controller.abort(new LockLostError(this.key, 'it was detached', this.#where()));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

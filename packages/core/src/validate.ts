@@ -3,6 +3,7 @@ import { InvalidArgumentError } from './errors.js';
 
 // Every public entry point runs these before any round trip, so bad input never reaches a store.
 
+/** A non-empty, well-formed string of at most `MAX_KEY_LENGTH` characters, or `InvalidArgumentError`. */
 export function checkKey(key: unknown, what = 'key'): string {
   if (typeof key !== 'string')
     throw new InvalidArgumentError(`${what} must be a string, got ${describe(key)}`);
@@ -17,6 +18,7 @@ export function checkKey(key: unknown, what = 'key'): string {
   return key;
 }
 
+/** A non-empty, well-formed owner token of at most `MAX_OWNER_LENGTH` characters, or `InvalidArgumentError`. */
 export function checkOwner(owner: unknown): string {
   if (typeof owner !== 'string' || owner.length === 0 || owner.length > MAX_OWNER_LENGTH) {
     throw new InvalidArgumentError(
@@ -27,6 +29,7 @@ export function checkOwner(owner: unknown): string {
   return owner;
 }
 
+/** A whole number of milliseconds in [`MIN_TTL`, `MAX_TTL`], or `InvalidArgumentError`. */
 export function checkTtl(ttl: unknown, what = 'ttl'): number {
   if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < MIN_TTL || ttl > MAX_TTL) {
     throw new InvalidArgumentError(
@@ -36,7 +39,7 @@ export function checkTtl(ttl: unknown, what = 'ttl'): number {
   return ttl;
 }
 
-/** `false` (try once) or a whole number of milliseconds, 0 meaning "try once" too. */
+/** `false`/`undefined` (0: try once) or whole milliseconds up to `MAX_TTL`, or `InvalidArgumentError`. */
 export function checkWait(wait: unknown): number {
   if (wait === undefined || wait === false) return 0;
   if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 0 || wait > MAX_TTL) {
@@ -47,6 +50,7 @@ export function checkWait(wait: unknown): number {
   return wait;
 }
 
+/** An `AbortSignal` or `undefined`, or `InvalidArgumentError`. */
 export function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal))
@@ -54,6 +58,7 @@ export function checkSignal(signal: unknown): AbortSignal | undefined {
   return signal;
 }
 
+/** A boolean (`fallback` when `undefined`), or `InvalidArgumentError` naming `what`. */
 export function checkBoolean(value: unknown, what: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean')
@@ -61,6 +66,7 @@ export function checkBoolean(value: unknown, what: string, fallback: boolean): b
   return value;
 }
 
+/** One of `allowed` (`fallback` when `undefined`), or `InvalidArgumentError` listing them. */
 export function checkOneOf<T extends string>(
   value: unknown,
   what: string,
@@ -76,6 +82,7 @@ export function checkOneOf<T extends string>(
   return value as T;
 }
 
+/** A plain options object (`{}` when `undefined`), or `InvalidArgumentError` naming `what`. */
 export function checkObject(value: unknown, what: string): Record<string, unknown> {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -84,6 +91,7 @@ export function checkObject(value: unknown, what: string): Record<string, unknow
   return value as Record<string, unknown>;
 }
 
+/** Something shaped like a `LockBackend`, or `InvalidArgumentError`. */
 export function checkBackend(backend: unknown): void {
   const b = backend as Record<string, unknown> | null;
   if (
@@ -100,6 +108,7 @@ export function checkBackend(backend: unknown): void {
   }
 }
 
+/** A short, safe description of a bad value for error messages (never the whole of a long string). */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string')
