@@ -29,7 +29,8 @@ export async function createBackend(spec: BackendSpec): Promise<LockBackend> {
       // Errors must surface, or a failed read would look like a free lock (see @oncelock/keyv).
       const store = new Keyv(new KeyvRedis(spec.url, { throwOnErrors: true }), { throwOnErrors: true });
       // Reads back 20 ms after writing (default 5): a loaded machine answers slower than that.
-      return keyvBackend({ store, closeStore: true, settle: 20 });
+      // A call that hangs (a restarted or silent server) fails after 2 s, as with the other backends.
+      return keyvBackend({ store, closeStore: true, settle: 20, timeout: 2000 });
     }
   }
 }

@@ -28,7 +28,8 @@ async function main(): Promise<number> {
   });
   writeFileSync(join(o.out, 'report.md'), formatReport(results, o.ttl));
   writeFileSync(join(o.out, 'report.json'), `${JSON.stringify(results, null, 2)}\n`);
-  if (!o.quiet) console.log(`\n${formatTable(results)}\n\nreport: ${relative(process.cwd(), join(o.out, 'report.md'))}`);
+  if (!o.quiet)
+    console.log(`\n${formatTable(results)}\n\nreport: ${relative(process.cwd(), join(o.out, 'report.md'))}`);
   const failed = results.filter((r) => r.fenced && !r.clean);
   console.log(
     `${results.length} runs, ${failed.length} fenced runs with a stale write accepted out of order`,
