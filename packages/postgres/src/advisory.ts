@@ -15,7 +15,7 @@ import type { ParsedOptions } from './options.js';
 import { openSession, poolerDetected, type Session } from './session.js';
 import { acquireSql, closeSql, extendSql, releaseSql, unlockSql } from './sql/advisory.js';
 import { type HolderRow, toHolder, toListed } from './sql/holder.js';
-import { inspectSql, listSql } from './sql/rows.js';
+import { BY_SESSION_SNAPSHOT, inspectSql, listSql } from './sql/rows.js';
 
 const now = () => performance.now();
 
@@ -57,8 +57,8 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
     extend: extendSql(schema),
     release: releaseSql(schema),
     close: closeSql(schema),
-    inspect: inspectSql(schema),
-    list: listSql(schema),
+    inspect: inspectSql(schema, BY_SESSION_SNAPSHOT),
+    list: listSql(schema, BY_SESSION_SNAPSHOT),
   };
   const grants = new Map<string, Grant>();
   /** Acquire and release calls in flight, per (key, owner): the next one waits for them. */

@@ -9,7 +9,7 @@ export interface Session {
   /** Set once the session has ended or can no longer be trusted; its locks are gone or orphaned. */
   readonly dead: boolean;
   /**
-   * Sends `text` at once (so statements reach the server in call order) and resolves its rows.
+   * Queues `text` at once (statements reach the server one at a time, in call order) and resolves its rows.
    * The statement is prepared once per session under the name `oncelock_<what>`: the session is
    * ours alone, and planning these statements costs more than running them.
    */
@@ -55,7 +55,16 @@ export async function openSession(
   conn.client.on('error', (error) => end(`its connection failed: ${error.message}`));
   conn.client.on('end', () => end('its connection closed'));
 
-  async function run<R>(what: string, text: string, values: unknown[], prepare = true): Promise<R[]> {
+  // Our own queue, one statement in flight at a time: pg is deprecating queries sent while one
+  // is running, and the timeout must count from when a statement is sent, not from when it queued.
+  let tail: Promise<unknown> = Promise.resolve();
+  function run<R>(what: string, text: string, values: unknown[], prepare = true): Promise<R[]> {
+    const turn = tail.then(() => send<R>(what, text, values, prepare));
+    tail = turn.catch(() => {});
+    return turn;
+  }
+
+  async function send<R>(what: string, text: string, values: unknown[], prepare: boolean): Promise<R[]> {
     if (dead) throw unavailable(where, what, new Error('the lock connection has ended'));
     const sent = conn.client.query(prepare ? { name: `oncelock_${what}`, text, values } : { text, values });
     try {

@@ -3,7 +3,7 @@ import { type Base, makeBase, type PostgresBackend } from './base.js';
 import { storable, uniquePairs } from './batch.js';
 import type { ParsedOptions } from './options.js';
 import { type HolderRow, toHolder, toListed } from './sql/holder.js';
-import { inspectSql, listSql, pruneSql } from './sql/rows.js';
+import { BY_TTL, inspectSql, listSql, pruneSql } from './sql/rows.js';
 import { acquireSql, extendSql, releaseSql } from './sql/table.js';
 
 /** Rows of holders that died without releasing are pruned once per this many acquisitions. */
@@ -23,8 +23,8 @@ export function tableBackend(options: ParsedOptions): PostgresBackend {
     acquire: acquireSql(s),
     extend: extendSql(s),
     release: releaseSql(s),
-    inspect: inspectSql(s),
-    list: listSql(s),
+    inspect: inspectSql(s, BY_TTL),
+    list: listSql(s, BY_TTL),
     prune: pruneSql(s),
   };
   let acquisitions = 0;

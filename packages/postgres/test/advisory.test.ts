@@ -105,21 +105,26 @@ describe('advisory mode', () => {
     await again.release();
   });
 
-  it('excludes table-mode processes on the same schema, which see a dead session as free', async () => {
+  it("excludes table-mode processes on the same schema, which see an ended session's keys free at their TTL", async () => {
     const advisory = make();
     const table = make({ mode: 'table' });
-    const key = `mixed:${newToken()}`;
-    const held = await advisory.acquire({ key, owner: 'a', ttl: 60_000 });
-    expect(await table.acquire({ key, owner: 't', ttl: 5000 })).toMatchObject({
+    const [early, late] = [`mixed:early:${newToken()}`, `mixed:late:${newToken()}`];
+    const held = await advisory.acquire({ key: early, owner: 'a', ttl: 60_000 });
+    await advisory.acquire({ key: late, owner: 'a', ttl: 600 });
+    expect(await table.acquire({ key: early, owner: 't', ttl: 5000 })).toMatchObject({
       granted: false,
       holder: { owner: 'a' },
     });
-    await terminatePgBackends({ connectionString: PG_URL, pid: (await holderPid(schema, key))! });
-    const taken = await table.acquire({ key, owner: 't', ttl: 5000 });
-    expect(fenceOf(taken)).toBeGreaterThan(fenceOf(held)!);
-    expect(await advisory.acquire({ key, owner: 'a', ttl: 5000 })).toMatchObject({
+    await terminatePgBackends({ connectionString: PG_URL, pid: (await holderPid(schema, early))! });
+    // Advisory mode sees the session gone at once; table mode (which never reads pg_locks) waits for the TTL.
+    const next = await make().acquire({ key: early, owner: 'n', ttl: 5000 });
+    expect(fenceOf(next)).toBeGreaterThan(fenceOf(held)!);
+    expect((await table.acquire({ key: late, owner: 't', ttl: 5000 })).granted).toBe(false);
+    await delay(700);
+    expect((await table.acquire({ key: late, owner: 't', ttl: 5000 })).granted).toBe(true);
+    expect(await table.acquire({ key: early, owner: 't', ttl: 5000 })).toMatchObject({
       granted: false,
-      holder: { owner: 't' },
+      holder: { owner: 'n' },
     });
   });
 

@@ -22,6 +22,7 @@ describe.skipIf(!installed)('behind PgBouncer in transaction mode', () => {
       bouncer = await startPgbouncer({ poolMode: 'transaction', poolSize: 3 });
     },
     create: () => postgresBackend({ connectionString: bouncer!.url, schema, mode: 'table', listen: PG_URL }),
+    timeScale: 2,
     teardown: async () => {
       await bouncer?.stop();
       await dropSchema(schema);

@@ -11,7 +11,17 @@
 // Only a statement that hands out a new fence waits for its commit to be flushed. A grant's row
 // means nothing once its session is gone, and a server crash ends every session, so losing any
 // other of these statements in a crash is harmless.
-import { commitMode, deleteOwn, extendMany, refusalHolder, upsert } from './rows.js';
+import {
+  BY_SESSION,
+  BY_SESSION_SNAPSHOT,
+  commitMode,
+  deleteOwn,
+  extendMany,
+  refusalHolder,
+  upsert,
+} from './rows.js';
+
+const { live } = BY_SESSION;
 
 const MINE = `SELECT current_setting('oncelock.session', true) IS NOT DISTINCT FROM $1::text AS mine`;
 
@@ -29,15 +39,15 @@ export const CLAIM_SESSION = `SELECT current_setting('oncelock.session', true) A
  */
 export const acquireSql = (s: string) => `WITH s AS (${MINE}),
 l AS (SELECT CASE WHEN NOT s.mine THEN false WHEN $6::bool THEN true ELSE pg_try_advisory_lock_shared($2::int8) END AS locked FROM s),
-w AS (${upsert(s, { key: '$3', owner: '$4', ttl: '$5', pid: 'pg_backend_pid()', lockId: '$2::int8', from: 'l', when: 'l.locked' })}),
+w AS (${upsert(s, live, { key: '$3', owner: '$4', ttl: '$5', pid: 'pg_backend_pid()', lockId: '$2::int8', from: 'l', when: 'l.locked' })}),
 u AS (SELECT pg_advisory_unlock_shared($2::int8) AS ok FROM l WHERE l.locked AND NOT $6::bool AND NOT EXISTS (SELECT 1 FROM w))
 SELECT s.mine, (SELECT fence FROM w)::text AS granted_fence, (SELECT ok FROM u) AS unlocked, holder.*,
   ${commitMode("CASE WHEN EXISTS (SELECT 1 FROM w) THEN 'on' ELSE 'off' END")} AS commit_mode
-FROM s ${refusalHolder(s, '$3', 'EXISTS (SELECT 1 FROM w)')}`;
+FROM s ${refusalHolder(s, live, '$3', 'EXISTS (SELECT 1 FROM w)')}`;
 
 /** $1 marker, $2 keys, $3 owners, $4 ttls. */
-export const extendSql = (s: string) => `WITH s AS (${MINE}),
-u AS (${extendMany(s, '$2', '$3', '$4', '(SELECT mine FROM s)')})
+export const extendSql = (s: string) => `WITH s AS (${MINE}), ${BY_SESSION_SNAPSHOT.cte},
+u AS (${extendMany(s, BY_SESSION_SNAPSHOT.live, '$2', '$3', '$4', '(SELECT mine FROM s)')})
 SELECT s.mine, array(SELECT ord FROM u) AS held, ${commitMode("'off'")} AS commit_mode FROM s`;
 
 /**
@@ -46,7 +56,7 @@ SELECT s.mine, array(SELECT ord FROM u) AS held, ${commitMode("'off'")} AS commi
  * is given back.
  */
 export const releaseSql = (s: string) => `WITH s AS (${MINE}),
-d AS (${deleteOwn(s, '$2', '$3', '(SELECT mine FROM s)')}),
+d AS (${deleteOwn(s, live, '$2', '$3', '(SELECT mine FROM s)')}),
 u AS (SELECT pg_advisory_unlock_shared($5::int8) AS ok FROM s WHERE s.mine AND $5::int8 IS NOT NULL AND (SELECT count(*) FROM d) >= 0),
 n AS (SELECT pg_notify($4::text, d.key) FROM d)
 SELECT s.mine, (SELECT live FROM d) AS live, (SELECT ok FROM u) AS unlocked, (SELECT count(*) FROM n) AS notified,

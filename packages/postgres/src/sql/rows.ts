@@ -3,14 +3,51 @@
 // Table mode writes rows with no session (pid NULL): a row lives until its expiry, by the
 // database clock. Advisory mode also names its session (pid, lock_id) and holds a shared
 // advisory lock on lock_id there: its row dies at once when that session ends. Processes in
-// either mode, on the same schema, therefore exclude each other correctly.
+// either mode, on the same schema, exclude each other; table mode sees an advisory row of an
+// ended session as held until its TTL (see BY_TTL).
 
-/** Is row `h` a live grant now? */
-export const LIVE = `(h.expires_at > statement_timestamp() AND (h.pid IS NULL OR EXISTS (
+const UNEXPIRED = 'h.expires_at > statement_timestamp()';
+const DATABASE = '(SELECT oid FROM pg_database WHERE datname = current_database())';
+
+/** How a statement decides whether row `h` is a live grant. `cte` is what `live` needs in the WITH list. */
+export interface Liveness {
+  readonly cte: string;
+  readonly live: string;
+}
+
+/**
+ * Table mode: a row lives until its expiry. An advisory-mode row whose session has ended therefore
+ * looks held to table mode until its TTL, which is safe, and keeps table mode's statements cheap
+ * (no pg_locks), which matters because behind a pooler they are planned afresh every time.
+ */
+export const BY_TTL: Liveness = { cte: '', live: `(${UNEXPIRED})` };
+
+/**
+ * Advisory mode, for statements that decide a grant: a row with a session lives only while that
+ * session holds the shared lock on its lock_id, read from pg_locks at the moment the row is
+ * looked at (again after waiting for another writer's row lock, so never stale).
+ */
+export const BY_SESSION: Liveness = {
+  cte: '',
+  live: `(${UNEXPIRED} AND (h.pid IS NULL OR EXISTS (
   SELECT 1 FROM pg_locks k
-  WHERE k.locktype = 'advisory' AND k.objsubid = 1 AND k.granted AND k.pid = h.pid
-    AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND k.classid = ((h.lock_id >> 32) & 4294967295)::oid AND k.objid = (h.lock_id & 4294967295)::oid)))`;
+  WHERE k.locktype = 'advisory' AND k.objsubid = 1 AND k.granted AND k.pid = h.pid AND k.database = ${DATABASE}
+    AND k.classid = ((h.lock_id >> 32) & 4294967295)::oid AND k.objid = (h.lock_id & 4294967295)::oid)))`,
+};
+
+/**
+ * Advisory mode, for batches and reads: one pg_locks scan per statement (`held`), instead of one
+ * per row, so a heartbeat extending thousands of leases costs one scan, not thousands.
+ */
+export const BY_SESSION_SNAPSHOT: Liveness = {
+  cte: `held AS MATERIALIZED (
+  SELECT k.pid, (k.classid::int8 << 32) | k.objid::int8 AS lock_id FROM pg_locks k
+  WHERE k.locktype = 'advisory' AND k.objsubid = 1 AND k.granted AND k.database = ${DATABASE})`,
+  live: `(${UNEXPIRED} AND (h.pid IS NULL OR EXISTS (SELECT 1 FROM held WHERE held.pid = h.pid AND held.lock_id = h.lock_id)))`,
+};
+
+/** `WITH` clause for a read with liveness `l` (empty if it needs no CTE). */
+const withFor = (l: Liveness) => (l.cte ? `WITH ${l.cte} ` : '');
 
 /** Columns of a holder row (alias `h`), as every holder query returns them. */
 export const HOLDER_COLUMNS = `h.key, h.owner, h.fence::text AS fence,
@@ -30,18 +67,19 @@ const expiry = (ttl: string) => `statement_timestamp() + ${ttl}::float8 * interv
  */
 export function upsert(
   s: string,
+  live: string,
   p: { key: string; owner: string; ttl: string; pid: string; lockId: string; from: string; when: string },
 ): string {
   return `INSERT INTO "${s}".locks AS h (key, owner, fence, since, expires_at, pid, lock_id)
   SELECT ${p.key}::text, ${p.owner}::text, nextval('"${s}".fence'), statement_timestamp(), ${expiry(p.ttl)}, ${p.pid}, ${p.lockId}
   FROM ${p.from}
   WHERE ${p.when} AND NOT EXISTS (
-    SELECT 1 FROM "${s}".locks h WHERE h.key = ${p.key}::text AND h.owner <> ${p.owner}::text AND ${LIVE})
+    SELECT 1 FROM "${s}".locks h WHERE h.key = ${p.key}::text AND h.owner <> ${p.owner}::text AND ${live})
   ON CONFLICT (key) DO UPDATE SET
-    fence = CASE WHEN h.owner = excluded.owner AND ${LIVE} THEN h.fence ELSE excluded.fence END,
-    since = CASE WHEN h.owner = excluded.owner AND ${LIVE} THEN h.since ELSE excluded.since END,
+    fence = CASE WHEN h.owner = excluded.owner AND ${live} THEN h.fence ELSE excluded.fence END,
+    since = CASE WHEN h.owner = excluded.owner AND ${live} THEN h.since ELSE excluded.since END,
     owner = excluded.owner, expires_at = excluded.expires_at, pid = excluded.pid, lock_id = excluded.lock_id
-  WHERE h.owner = excluded.owner OR NOT ${LIVE}
+  WHERE h.owner = excluded.owner OR NOT ${live}
   RETURNING h.fence`;
 }
 
@@ -54,30 +92,37 @@ export function upsert(
 export const commitMode = (sync: string) => `set_config('synchronous_commit', ${sync}, true)`;
 
 /** The live holder of `key`, unless `granted` (an SQL condition) says the caller just took it. */
-export const refusalHolder = (s: string, key: string, granted: string) =>
-  `LEFT JOIN LATERAL (SELECT ${HOLDER_COLUMNS} FROM "${s}".locks h WHERE h.key = ${key}::text AND ${LIVE} AND NOT ${granted}) holder ON true`;
+export const refusalHolder = (s: string, live: string, key: string, granted: string) =>
+  `LEFT JOIN LATERAL (SELECT ${HOLDER_COLUMNS} FROM "${s}".locks h WHERE h.key = ${key}::text AND ${live} AND NOT ${granted}) holder ON true`;
 
 /**
  * Compare-and-extend for a batch, as a CTE body returning the 1-based positions still held.
  * `keys`, `owners`, `ttls` are array parameters; `guard` is an extra SQL condition.
  */
-export const extendMany = (s: string, keys: string, owners: string, ttls: string, guard = 'true') =>
+export const extendMany = (
+  s: string,
+  live: string,
+  keys: string,
+  owners: string,
+  ttls: string,
+  guard = 'true',
+) =>
   `UPDATE "${s}".locks h SET expires_at = statement_timestamp() + r.ttl * interval '1 millisecond'
   FROM unnest(${keys}::text[], ${owners}::text[], ${ttls}::float8[]) WITH ORDINALITY AS r(key, owner, ttl, ord)
-  WHERE ${guard} AND h.key = r.key AND h.owner = r.owner AND ${LIVE}
+  WHERE ${guard} AND h.key = r.key AND h.owner = r.owner AND ${live}
   RETURNING r.ord`;
 
 /** Compare-and-delete as a CTE body: deletes `owner`'s row (live or not) and says whether it was live. */
-export const deleteOwn = (s: string, key: string, owner: string, guard = 'true') =>
-  `DELETE FROM "${s}".locks h WHERE ${guard} AND h.key = ${key}::text AND h.owner = ${owner}::text RETURNING h.key, ${LIVE} AS live`;
+export const deleteOwn = (s: string, live: string, key: string, owner: string, guard = 'true') =>
+  `DELETE FROM "${s}".locks h WHERE ${guard} AND h.key = ${key}::text AND h.owner = ${owner}::text RETURNING h.key, ${live} AS live`;
 
 /** $1 key. */
-export const inspectSql = (s: string) =>
-  `SELECT ${HOLDER_COLUMNS} FROM "${s}".locks h WHERE h.key = $1::text AND ${LIVE}`;
+export const inspectSql = (s: string, l: Liveness) =>
+  `${withFor(l)}SELECT ${HOLDER_COLUMNS} FROM "${s}".locks h WHERE h.key = $1::text AND ${l.live}`;
 
 /** $1 key prefix. */
-export const listSql = (s: string) =>
-  `SELECT ${HOLDER_COLUMNS} FROM "${s}".locks h WHERE starts_with(h.key, $1::text) AND ${LIVE} ORDER BY h.key`;
+export const listSql = (s: string, l: Liveness) =>
+  `${withFor(l)}SELECT ${HOLDER_COLUMNS} FROM "${s}".locks h WHERE starts_with(h.key, $1::text) AND ${l.live} ORDER BY h.key`;
 
 /** Deletes up to 1000 rows that expired over a minute ago, skipping rows someone is busy with. */
 export const pruneSql = (s: string) => `DELETE FROM "${s}".locks WHERE key IN (

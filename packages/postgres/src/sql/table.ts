@@ -1,10 +1,12 @@
 // Table mode: every operation is one autocommit statement that keeps no session state, so any
 // server session may run it. That is what lets this mode work behind a transaction pooler.
-import { commitMode, deleteOwn, extendMany, refusalHolder, upsert } from './rows.js';
+import { BY_TTL, commitMode, deleteOwn, extendMany, refusalHolder, upsert } from './rows.js';
+
+const { live } = BY_TTL;
 
 /** $1 key, $2 owner, $3 ttl ms. */
 export const acquireSql = (s: string) => {
-  const w = upsert(s, {
+  const w = upsert(s, live, {
     key: '$1',
     owner: '$2',
     ttl: '$3',
@@ -16,15 +18,15 @@ export const acquireSql = (s: string) => {
   return `WITH w AS (${w})
 SELECT (SELECT fence FROM w)::text AS granted_fence, holder.*,
   ${commitMode("CASE WHEN EXISTS (SELECT 1 FROM w) THEN 'on' ELSE 'off' END")} AS commit_mode
-FROM (SELECT 1) one ${refusalHolder(s, '$1', 'EXISTS (SELECT 1 FROM w)')}`;
+FROM (SELECT 1) one ${refusalHolder(s, live, '$1', 'EXISTS (SELECT 1 FROM w)')}`;
 };
 
 /** $1 keys, $2 owners, $3 ttls. */
-export const extendSql = (s: string) => extendMany(s, '$1', '$2', '$3');
+export const extendSql = (s: string) => extendMany(s, live, '$1', '$2', '$3');
 
 /**
  * $1 key, $2 owner, $3 channel. Commits without waiting for the flush: a release lost in a crash
  * leaves the key held until its TTL, which is safe.
  */
-export const releaseSql = (s: string) => `WITH d AS (${deleteOwn(s, '$1', '$2')})
+export const releaseSql = (s: string) => `WITH d AS (${deleteOwn(s, live, '$1', '$2')})
 SELECT d.live, pg_notify($3::text, d.key), ${commitMode("'off'")} AS commit_mode FROM d`;
