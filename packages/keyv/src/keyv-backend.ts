@@ -5,6 +5,7 @@ import {
   BackendUnavailableError,
   type ExtendRequest,
   type Holder,
+  InvalidArgumentError,
   type LockBackend,
   type ReleaseRequest,
 } from '@oncelock/core';
@@ -43,18 +44,22 @@ export function keyvBackend(options: KeyvBackendOptions): LockBackend {
     }
   }
 
-  /** Our entry stays live for longer than a write takes to land, so nobody can be taking it. */
+  /** Our entry stays live for longer than a write takes to land, so no contender sees it expire first. */
   const safeAhead = (entry: Entry) => entry.expiresAt - Date.now() > o.settle;
 
   /**
-   * How long a read that shows the key free may be acted on. A contender that wrote before us
-   * reads back for `settle × confirmations` ms; our write must land inside that window, or it
-   * overwrites an entry its writer has already confirmed. So a read that came back later than
-   * that (a GC pause, a busy event loop, a slow store) is not acted on but retried.
+   * How long a read may be acted on. A contender that wrote before us reads back for
+   * `settle × confirmations` ms; a write or delete of ours that lands later, decided on a read
+   * taken before that contender's write, undoes an entry its writer has already confirmed. So a
+   * read that came back later than that (a GC pause, a busy event loop, a slow store) is not
+   * acted on but taken again.
    */
   const freshFor = o.settle * o.confirmations;
 
-  /** Reads `key` to decide whether to write it: see {@link freshFor}. */
+  /**
+   * Reads `key` before a write or delete that depends on what it shows. A read showing another
+   * owner leads to no write and may be stale; one showing the key free or ours must be fresh.
+   */
   async function readToWrite(key: string, owner: string): Promise<Entry | undefined> {
     let slowest = 0;
     for (let attempt = 0; attempt < FRESH_READ_ATTEMPTS; attempt++) {
@@ -62,7 +67,6 @@ export function keyvBackend(options: KeyvBackendOptions): LockBackend {
       const current = live(await store.read(key));
       const age = performance.now() - sent;
       if ((current && current.owner !== owner) || freshFor === 0 || age <= freshFor) return current;
-      if (current && safeAhead(current)) return current;
       slowest = Math.max(slowest, age);
     }
     throw new BackendUnavailableError(
@@ -96,6 +100,13 @@ export function keyvBackend(options: KeyvBackendOptions): LockBackend {
 
     async acquire({ key, owner, ttl }: AcquireRequest): Promise<AcquireResult> {
       ensureOpen();
+      // Our own entry would expire while we read it back, and every acquire would be refused.
+      if (ttl <= freshFor) {
+        throw new InvalidArgumentError(
+          `ttl ${ttl} ms must be longer than settle × confirmations (${freshFor} ms), the time acquire reads back`,
+          where,
+        );
+      }
       const current = await readToWrite(key, owner);
       if (current && current.owner !== owner) return { granted: false, holder: holderOf(current) };
       // Re-entrant: the same owner keeps its `since` and restarts its TTL.
@@ -107,7 +118,7 @@ export function keyvBackend(options: KeyvBackendOptions): LockBackend {
 
     async extend({ key, owner, ttl }: ExtendRequest): Promise<boolean> {
       ensureOpen();
-      const current = live(await store.read(key));
+      const current = await readToWrite(key, owner);
       // Too close to expiry, a contender may take the key before this write lands: call it lost.
       if (!current || current.owner !== owner || !safeAhead(current)) return false;
       await store.write(key, { owner, expiresAt: Date.now() + ttl, since: current.since }, ttl);
@@ -116,7 +127,7 @@ export function keyvBackend(options: KeyvBackendOptions): LockBackend {
 
     async release({ key, owner }: ReleaseRequest): Promise<boolean> {
       ensureOpen();
-      const current = live(await store.read(key));
+      const current = await readToWrite(key, owner);
       if (!current || current.owner !== owner) return false;
       // About to expire: a delete could land after a contender's write and remove it. Let it lapse.
       if (!safeAhead(current)) return true;

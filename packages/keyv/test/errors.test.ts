@@ -53,6 +53,26 @@ describe('store errors throw', () => {
       await careless.disconnect().catch(() => {});
     });
 
+    it('a store slower than settle × confirmations is an error that names settle, not a stale decision', async () => {
+      proxy.setLatency(15); // a 30 ms round trip, against the default 10 ms freshness bound
+      try {
+        const slow = keyvBackend({ store: redisKeyv(proxy.url(REDIS_URL)), closeStore: true });
+        const key = `slow:${newToken()}`;
+        const error = await failure(slow.acquire({ key, owner: newToken(), ttl: 5000 }));
+        expect(error.message).toMatch(/settle/);
+        expect(await slow.inspect(key)).toBeNull(); // nothing was written on a stale read
+        await slow.close();
+        const patient = keyvBackend({ store: redisKeyv(proxy.url(REDIS_URL)), settle: 40, closeStore: true });
+        const owner = newToken();
+        expect(await patient.acquire({ key, owner, ttl: 5000 })).toEqual({ granted: true });
+        expect(await patient.extend({ key, owner, ttl: 5000 })).toBe(true);
+        expect(await patient.release({ key, owner })).toBe(true);
+        await patient.close();
+      } finally {
+        proxy.setLatency(0);
+      }
+    });
+
     it('a partition makes calls time out with a typed error, and they work again once it heals', async () => {
       const store = redisKeyv(proxy.url(REDIS_URL));
       const backend = keyvBackend({ store, timeout: 300, closeStore: true });

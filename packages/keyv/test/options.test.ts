@@ -57,6 +57,16 @@ describe('keyvBackend options', () => {
     }
   });
 
+  it('refuses a TTL that would lapse while acquire reads back, before writing anything', async () => {
+    const store = good();
+    const backend = keyvBackend({ store, settle: 20, confirmations: 2 });
+    await expect(backend.acquire({ key: 'k', owner: 'me', ttl: 40 })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    expect(await store.get('oncelock:k')).toBeUndefined();
+    expect((await backend.acquire({ key: 'k', owner: 'me', ttl: 200 })).granted).toBe(true);
+  });
+
   it('declares best-effort exclusion, no fences, expiry at the TTL and no notifications', () => {
     const backend = keyvBackend({ store: good() });
     expect(backend.guarantees).toEqual({
