@@ -39,7 +39,7 @@ export const profiles: Record<Profile['name'], Profile> = {
         { processes: 2, holdMs: 20, postgres: true },
       ],
     },
-    scale: { rounds: 2, leases: 10_000, ttl: 3000, windowMs: 8000 },
+    scale: { rounds: 2, leases: 10_000, ttl: 6000, windowMs: 10_000 },
     bullmq: { rounds: 5, addsPerRound: 300 },
   },
   quick: {
