@@ -9,8 +9,18 @@ import {
   postgresBackend,
 } from '@oncelock/postgres';
 import { terminatePgBackends } from '@oncelock/testkit/faults';
+import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { advisoryLocksOf, delay, dropSchema, holderPid, lostReason, PG_URL, testSchema } from './helpers.js';
+import {
+  advisoryLocksOf,
+  delay,
+  dropSchema,
+  eventually,
+  holderPid,
+  lostReason,
+  PG_URL,
+  testSchema,
+} from './helpers.js';
 
 const schema = testSchema('advisory');
 const made: PostgresBackend[] = [];
@@ -53,7 +63,7 @@ describe('advisory mode', () => {
     const k = (n: string) => `counts:${n}:${newToken()}`;
     const [released, expiring, stolen] = [k('released'), k('expiring'), k('stolen')];
     await a.acquire({ key: released, owner: 'o', ttl: 5000 });
-    await a.acquire({ key: expiring, owner: 'o', ttl: 150 });
+    await a.acquire({ key: expiring, owner: 'o', ttl: 1000 });
     await a.acquire({ key: stolen, owner: 'o', ttl: 5000 });
     const pid = (await holderPid(schema, released))!;
     expect(await advisoryLocksOf(pid)).toBe(3);
@@ -63,8 +73,8 @@ describe('advisory mode', () => {
     expect((await b.acquire({ key: stolen, owner: 'thief', ttl: 5000 })).granted).toBe(true);
     // The first session learns it at its next extension, and gives that count back.
     expect(await a.extend({ key: stolen, owner: 'o', ttl: 5000 })).toBe(false);
-    await delay(400); // past the 150 ms TTL: the sweep gives that count back
-    expect(await advisoryLocksOf(pid)).toBe(0);
+    // Past the expiring grant's TTL, the backend's sweep gives that count back too.
+    expect(await eventually(async () => (await advisoryLocksOf(pid)) === 0)).toBe(true);
     expect(await a.inspect(expiring)).toBeNull();
   });
 
@@ -143,6 +153,24 @@ describe('advisory mode', () => {
     const pid = (await holderPid(schema, `${prefix}x`))!;
     await terminatePgBackends({ connectionString: PG_URL, pid });
     expect(await make().list(prefix)).toEqual([]);
+  });
+
+  it("with { pool }, keeps its lock session out of the user's pool for good, and leaves the pool open", async () => {
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 3 });
+    try {
+      const b = postgresBackend({ pool, schema });
+      const key = `pool:${newToken()}`;
+      expect((await b.acquire({ key, owner: 'o', ttl: 5000 })).granted).toBe(true);
+      expect(pool.totalCount - pool.idleCount).toBe(1); // the lock session, checked out
+      const pid = (await holderPid(schema, key))!;
+      await b.close();
+      // close() destroyed that connection (its session ends) instead of handing it back.
+      expect(await eventually(async () => (await advisoryLocksOf(pid)) === 0)).toBe(true);
+      expect(pool.totalCount - pool.idleCount).toBe(0);
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('refuses a key or owner PostgreSQL cannot store, with a typed error', async () => {

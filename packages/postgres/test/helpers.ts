@@ -49,3 +49,13 @@ export function lostReason(signal: AbortSignal): Promise<unknown> {
     signal.addEventListener('abort', () => resolve(signal.reason), { once: true }),
   );
 }
+
+/** Polls `check` every 25 ms until it resolves true or `ms` pass; resolves its last answer. */
+export async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<boolean> {
+  const until = performance.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (performance.now() >= until) return false;
+    await delay(25);
+  }
+}
