@@ -7,6 +7,7 @@ import { ratio, type Summary, summarize } from '../stats.js';
 export interface ArmFigures extends Summary {
   readonly arm: string;
   readonly label: string;
+  readonly floor: boolean;
   readonly breakdown: boolean;
   readonly opsPerSec: number;
   /** p50 over the floor's p50: above 1 is slower than the floor. */
@@ -94,6 +95,7 @@ function figures(
   return raw.map(({ s, summary, ops, opsPerSec, c }) => ({
     arm: s.id,
     label: s.label,
+    floor: s.floor === true,
     breakdown: s.breakdown === true,
     ...summary,
     opsPerSec,

@@ -43,11 +43,43 @@ export async function uncontended(ctx: Context): Promise<SuiteResult> {
       'Rows marked "breakdown" are not alternatives: they are parts of oncelock measured alone (its Lua scripts ' +
         'sent straight through ioredis; the backend called without `lease()`), so that the gap between the floor ' +
         'and oncelock can be read step by step.',
+      ...gapNotes(data),
       'PostgreSQL "WAL flushes / op" is the growth of `pg_stat_wal.wal_sync` per acquire + release. The counter is ' +
         'server-wide: other sessions on the same server add to it.',
     ],
     data,
   };
+}
+
+/**
+ * Splits oncelock's p50 gap to the floor along the breakdown arms: each step is the difference
+ * between the medians of two neighbouring layers, so the steps add up to the whole gap.
+ */
+function gapNotes(data: Record<string, ArmFigures[]>): string[] {
+  const out: string[] = [];
+  for (const [store, rows] of Object.entries(data)) {
+    const at = (arm: string) => rows.find((r) => r.arm === arm)?.p50;
+    const floor = rows.find((r) => r.floor)?.p50;
+    const whole = at('oncelock');
+    if (floor === undefined || whole === undefined) continue;
+    const layers: Array<[string, number | undefined]> = [
+      ["oncelock's Lua scripts in place of SET NX + compare-and-delete", at('oncelock-scripts')],
+      ["the backend's own code", at('oncelock-backend')],
+      ['`lease()` (token, validation, lease handle, heartbeat, signal)', whole],
+    ];
+    const steps: string[] = [];
+    let below = floor;
+    for (const [what, p50] of layers) {
+      if (p50 === undefined) continue;
+      steps.push(`${what} ${ms(p50 - below)}`);
+      below = p50;
+    }
+    if (steps.length > 1)
+      out.push(
+        `${store}: oncelock's p50 is ${ms(whole - floor)} above the floor's; by layer: ${steps.join(', ')}.`,
+      );
+  }
+  return out;
 }
 
 function latencyTable(store: string, rows: readonly ArmFigures[]): Table {
