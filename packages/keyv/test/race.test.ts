@@ -39,7 +39,10 @@ describe('contention in memory (one process, one Map)', () => {
 
 describe('contention over Redis (8 connections)', () => {
   const store = redisStore();
-  const backends = Array.from({ length: 8 }, () => keyvBackend({ store: store.keyv(), closeStore: true }));
+  // A wider freshness bound than the default: this checks liveness, and must not trip on a loaded machine.
+  const backends = Array.from({ length: 8 }, () =>
+    keyvBackend({ store: store.keyv(), settle: 20, closeStore: true }),
+  );
   afterAll(async () => {
     await Promise.all(backends.map((b) => b.close()));
     await store.cleanup();
