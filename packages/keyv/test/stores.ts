@@ -13,7 +13,7 @@ export interface TestStore {
   readonly name: 'memory' | 'redis' | 'postgres';
   /** The Keyv namespace the run uses. */
   readonly namespace: string;
-  /** A Keyv over the store, configured to throw; `fresh` means its own connection. */
+  /** A Keyv over the store, configured to throw; for Redis each has its own connection. */
   keyv(): Keyv;
   /** Whether a backend may disconnect the Keyv it was given (false where one pool is shared). */
   readonly ownsConnection: boolean;
@@ -62,17 +62,24 @@ export function redisStore(): TestStore {
  */
 export function postgresStore(): TestStore {
   const table = `oncelock_keyv_${run}`;
-  // Keys are up to 1024 characters; the adapter's default column holds 255.
-  const adapter = new KeyvPostgres({ uri: POSTGRES_URL, table, keySize: 2048 });
-  const shared = new Keyv(adapter, { throwOnErrors: true });
+  // Made on first use: the adapter creates its table as soon as it exists, and a filtered run
+  // that never uses it would never get to the cleanup that drops it.
+  let shared: { adapter: KeyvPostgres; keyv: Keyv } | undefined;
+  const open = () => {
+    // Keys are up to 1024 characters; the adapter's default column holds 255.
+    const adapter = new KeyvPostgres({ uri: POSTGRES_URL, table, keySize: 2048 });
+    return { adapter, keyv: new Keyv(adapter, { throwOnErrors: true }) };
+  };
   return {
     name: 'postgres',
     namespace: 'keyv',
-    keyv: () => shared,
+    keyv: () => (shared ??= open()).keyv,
     ownsConnection: false,
     async cleanup() {
-      await adapter.query(`DROP TABLE IF EXISTS public.${table}`);
-      await shared.disconnect();
+      if (!shared) return;
+      await shared.adapter.query(`DROP TABLE IF EXISTS public.${table}`);
+      await shared.keyv.disconnect();
+      shared = undefined;
     },
   };
 }
