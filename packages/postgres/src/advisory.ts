@@ -135,11 +135,11 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
   }
 
   /** Forgets `g` and gives its count back (batched). Only the caller that removes it gives it back. */
-  function drop(g: Grant): void {
+  function drop(g: Grant, reschedule = true): void {
     const k = grantKey(g.key, g.owner);
     if (grants.get(k) !== g) return;
     grants.delete(k);
-    schedule();
+    if (reschedule) schedule();
     if (g.session.dead) return;
     const ids = toUnlock.get(g.session);
     if (ids) {
@@ -168,7 +168,8 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
     sweepTimer = undefined;
     try {
       const t = now();
-      for (const [k, g] of grants) if (g.expiresAt <= t && !pending.has(k)) drop(g);
+      // A grant being renewed had its expiry moved before its statement went out: it is not due.
+      for (const g of [...grants.values()]) if (g.expiresAt <= t) drop(g, false);
     } finally {
       schedule();
     }
