@@ -1,5 +1,7 @@
 // Turns bench/results/results.md into markdown VitePress can include safely.
 
+import { posix } from 'node:path';
+
 // HTML that may appear in a report; any other `<word` is escaped so Vue does not read it as a tag.
 const allowedTags = new Set([
   'img',
@@ -93,7 +95,7 @@ function rewriteProse(text, used) {
       .replace(
         /(?<!!)\[([^\]]+)\]\((?!https?:|#|\/|mailto:)([^)]+)\)/g,
         (/** @type {string} */ _, /** @type {string} */ label, /** @type {string} */ target) =>
-          `${label} (\`bench/results/${target}\`)`,
+          `${label} (\`${posix.join('bench/results', target)}\`)`,
       )
       // Any tag-like text that is not ordinary HTML would be compiled by Vue as a component.
       .replace(

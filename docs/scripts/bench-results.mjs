@@ -13,9 +13,13 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { renderBenchPage } from './bench-report.mjs';
 
-const results = new URL('../../bench/results/', import.meta.url);
+// BENCH_RESULTS_DIR points elsewhere, to try the page with a report before the bench has run.
+const results = process.env.BENCH_RESULTS_DIR
+  ? pathToFileURL(`${process.env.BENCH_RESULTS_DIR.replace(/\/$/, '')}/`)
+  : new URL('../../bench/results/', import.meta.url);
 const generated = new URL('../.generated/', import.meta.url);
 const charts = new URL('../public/bench/', import.meta.url);
 

@@ -14,7 +14,7 @@ describe('benchmarks page body', () => {
     const report = [
       '# Benchmarks',
       '',
-      'Acquire and release, p50 <2 ms on <Redis> (see [method](method.md)).',
+      'Acquire and release, p50 <2 ms on <Redis> (see [method](method.md), [how](../README.md)).',
       '',
       '![throughput](./throughput.svg)',
       '',
@@ -24,6 +24,7 @@ describe('benchmarks page body', () => {
     expect(page).not.toContain('# Benchmarks'); // the page has its own title
     expect(page).toContain('![throughput](/bench/throughput.svg)');
     expect(page).toContain('method (`bench/results/method.md`)');
+    expect(page).toContain('how (`bench/README.md`)');
     expect(page).toContain('&lt;Redis>'); // not a Vue component
     expect(page).toContain('`code with <T> stays`');
     expect(page).toContain('<div v-pre>');
