@@ -15,6 +15,8 @@ export function checkKey(key: unknown, what = 'key'): string {
   }
   if (!key.isWellFormed())
     throw new InvalidArgumentError(`${what} contains a lone surrogate and cannot be encoded`);
+  // Some stores (PostgreSQL text) cannot hold NUL; refusing it everywhere keeps backends interchangeable.
+  if (key.includes('\0')) throw new InvalidArgumentError(`${what} contains a NUL character`);
   return key;
 }
 
@@ -25,7 +27,9 @@ export function checkOwner(owner: unknown): string {
       `owner must be a non-empty string of at most ${MAX_OWNER_LENGTH} characters`,
     );
   }
-  if (!owner.isWellFormed()) throw new InvalidArgumentError('owner contains a lone surrogate');
+  if (!owner.isWellFormed() || owner.includes('\0')) {
+    throw new InvalidArgumentError('owner contains a lone surrogate or a NUL character');
+  }
   return owner;
 }
 

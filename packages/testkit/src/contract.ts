@@ -34,6 +34,14 @@ export interface ContractOptions {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Resolves with the lease's abort reason, also when the signal has already fired. */
+const lostReason = (l: Lease): Promise<unknown> =>
+  l.signal.aborted
+    ? Promise.resolve(l.signal.reason)
+    : new Promise((resolve) =>
+        l.signal.addEventListener('abort', () => resolve(l.signal.reason), { once: true }),
+      );
+
 /**
  * Registers the backend contract suite: the behaviour every oncelock backend must have.
  * Tests that need a guarantee the backend declares it lacks (fencing, strict exclusion,
@@ -161,7 +169,7 @@ export function backendContract(options: ContractOptions): void {
       const a = await make();
       const b = await peerOf(a);
       const k = key('auto');
-      const ttl = t(300);
+      const ttl = t(600);
       const l = await lease(a, k, { ttl });
       await delay(ttl * 3);
       expect(l.held).toBe(true);
@@ -301,9 +309,7 @@ export function backendContract(options: ContractOptions): void {
       const k = key('lost');
       const ttl = t(300);
       const l = await lease(a, k, { ttl, autoExtend: false });
-      const reason = await new Promise((resolve) =>
-        l.signal.addEventListener('abort', () => resolve(l.signal.reason)),
-      );
+      const reason = await lostReason(l);
       expect(reason).toBeInstanceOf(LockLostError);
       expect(l.held).toBe(false);
       expect(() => l.assertHeld()).toThrow(LockLostError);
@@ -319,9 +325,7 @@ export function backendContract(options: ContractOptions): void {
       // Another owner force-releases with the stolen token and takes the key: the next extension must fail.
       expect(await b.release({ key: k, owner: l.token })).toBe(true);
       const thief = await lease(b, k, { ttl: t(5000) });
-      const reason = await new Promise((resolve) =>
-        l.signal.addEventListener('abort', () => resolve(l.signal.reason)),
-      );
+      const reason = await lostReason(l);
       expect(reason).toBeInstanceOf(LockLostError);
       expect((await b.inspect(k))?.owner).toBe(thief.token);
       await thief.release();
@@ -383,6 +387,8 @@ export function backendContract(options: ContractOptions): void {
         ['ok', { ttl: 1000, signal: {} }],
         ['ok', { ttl: 1000, autoExtend: 'yes' }],
         ['ok', { ttl: 1000, owner: '' }],
+        ['nul\0key', { ttl: 1000 }],
+        ['ok', { ttl: 1000, owner: 'nul\0owner' }],
         ['ok', null],
       ];
       for (const [k, o] of bad) {
