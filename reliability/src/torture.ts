@@ -79,7 +79,7 @@ export const soakOptions = (lab: LabKind): TortureOptions => ({
   faultEvery: [300, 1500],
   order: 'random',
   seed: 2,
-  limitMs: 30 * 60_000,
+  limitMs: 90 * 60_000,
 });
 
 /**
