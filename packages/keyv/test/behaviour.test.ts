@@ -13,7 +13,7 @@ for (const makeStore of allStores) {
     afterAll(() => store.cleanup());
 
     it('re-acquiring by the same owner keeps `since` and restarts the TTL', async () => {
-      const b = keyvBackend({ store: store.keyv() });
+      const b = keyvBackend({ store: store.keyv(), ...store.tuning });
       const key = `reentrant:${newToken()}`;
       const owner = newToken();
       expect(await b.acquire({ key, owner, ttl: 1000 })).toEqual({ granted: true });
@@ -29,7 +29,7 @@ for (const makeStore of allStores) {
     });
 
     it('a refusal names the holder, its TTL left and since when it holds the key', async () => {
-      const b = keyvBackend({ store: store.keyv() });
+      const b = keyvBackend({ store: store.keyv(), ...store.tuning });
       const key = `refusal:${newToken()}`;
       const owner = newToken();
       const before = Date.now();

@@ -6,7 +6,7 @@ for (const makeStore of allStores) {
   const store = makeStore();
   backendContract({
     name: `keyv (${store.name})`,
-    create: () => keyvBackend({ store: store.keyv(), closeStore: store.ownsConnection }),
+    create: () => keyvBackend({ store: store.keyv(), ...store.tuning, closeStore: store.ownsConnection }),
     teardown: () => store.cleanup(),
   });
 }
