@@ -71,7 +71,8 @@ export const usage = `usage: node dist/main.js [options]
   --postgres-url URL        (default ${defaults.postgresUrl})
   --redis-url URL           (default ${defaults.redisUrl})
   --out DIR                 where the SVG chart goes (default the app's out/)
-  --quiet                   print only the final JSON line`;
+  --quiet                   print only the final JSON line
+  --help                    this text`;
 
 const numeric = {
   workers: ['workers', 1, 64],

@@ -1,3 +1,5 @@
+import { seededRandom } from '@oncelock/testkit/faults';
+
 /** One row of the audit log, as it arrives: everything but its human-readable repr. */
 export interface AuditRow {
   id: number;
@@ -19,25 +21,14 @@ const actors = ['alice', 'bob', 'carol', 'dmitri', 'eve', 'farah', 'gus', 'hana'
 const actions = ['created', 'updated', 'deleted'] as const;
 const objectTypes = ['Invoice', 'Customer', 'Order', 'Refund', 'ApiKey', 'Webhook'];
 
-/** A small seeded generator (mulberry32): the workload is the same on every run with one seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generateWorkload(p: {
   backlog: number;
   arrivals: number;
   arrivalMs: number;
   seed: number;
 }): Workload {
-  const next = random(p.seed);
+  // Seeded: both arms, and every run with one seed, see the same rows.
+  const next = seededRandom(p.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
   let id = 0;
   const row = (): AuditRow => ({

@@ -1,7 +1,9 @@
+import { CapabilityUnsupportedError } from '@oncelock/core';
 import { startTcpProxy, type TcpProxy } from '@oncelock/testkit/faults';
 import { type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
 import pg from 'pg';
 import type { BackendKind, BackendSpec, StoreSpec } from './protocol.js';
+import { PKG } from './where.js';
 
 /**
  * The servers one backend runs against, and a way to give each worker its own proxies in front
@@ -90,7 +92,9 @@ async function postgresEnv(url: string): Promise<LabEnv> {
       return { spec: { kind: 'postgres', url: proxy.url(url), schema }, proxies: [proxy] };
     },
     async restart() {
-      throw new Error('the lab never restarts the shared PostgreSQL server');
+      throw new CapabilityUnsupportedError('the lab never restarts the shared PostgreSQL server', {
+        pkg: PKG,
+      });
     },
     async reset(key) {
       await sql(`DELETE FROM ${schema}.locks`).catch(() => {});

@@ -39,7 +39,8 @@ export const usage = `usage: node dist/main.js [options]
   --postgres-url URL (default postgres://postgres@127.0.0.1:5432/test)
   --out DIR          report and SVG timelines (default the app's out/)
   --ci               the short CI configuration: ${ciRuns.map(([b, s]) => `${b} ${s}`).join(', ')}, TTL 400 ms
-  --quiet            print only the summary line`;
+  --quiet            print only the summary line
+  --help             this text`;
 
 export function parseOptions(argv: readonly string[], out: string): LabOptions {
   let values: Record<string, string | boolean | undefined>;

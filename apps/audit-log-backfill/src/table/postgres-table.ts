@@ -1,4 +1,6 @@
+import { InvalidArgumentError } from '@oncelock/core';
 import pg from 'pg';
+import { PKG } from '../options.js';
 import type { AuditRow } from '../workload.js';
 import type { AuditTable } from './table.js';
 
@@ -8,7 +10,8 @@ export function runSchema(): string {
 }
 
 const quote = (schema: string) => {
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+    throw new InvalidArgumentError(`bad schema name ${schema}`, { pkg: PKG });
   return `"${schema}"`;
 };
 
