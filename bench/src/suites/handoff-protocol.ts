@@ -16,4 +16,6 @@ export interface Contention {
   readonly releases: number[];
   /** Milliseconds spent inside acquire calls, waiting or being granted. */
   readonly waitedMs: number;
+  /** Messages of calls that failed. */
+  readonly errors: string[];
 }

@@ -22,6 +22,9 @@ export interface HandoffFigures extends Summary {
   readonly grants: number;
   /** Grants that overlapped a live holder: must be 0. */
   readonly overlaps: number;
+  /** Acquire or release calls that failed, and the first such message. */
+  readonly errors: number;
+  readonly firstError?: string;
   /** Seconds the contenders spent waiting, summed over processes. */
   readonly waiterSeconds: number;
   /** Redis only: every command executed (those inside scripts included) per waiter-second. */
@@ -51,6 +54,7 @@ interface Tally {
   cpuSeconds: number;
   runMs: number;
   byCommand: Record<string, number>;
+  errors: string[];
 }
 
 /**
@@ -121,6 +125,7 @@ async function contendAll(
   tally.grants += h.grants;
   tally.overlaps += h.overlaps;
   tally.waitedMs += runs.reduce((a, r) => a + r.waitedMs, 0);
+  tally.errors.push(...runs.flatMap((r) => r.errors));
 }
 
 function figures(store: Store, run: Run, t: Tally): HandoffFigures {
@@ -134,6 +139,8 @@ function figures(store: Store, run: Run, t: Tally): HandoffFigures {
     ...summarize(t.samples),
     grants: t.grants,
     overlaps: t.overlaps,
+    errors: t.errors.length,
+    ...(t.errors[0] ? { firstError: t.errors[0] } : {}),
     waiterSeconds: ws,
   };
   if (store !== 'redis') return base;
@@ -192,6 +199,11 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
   ];
   for (const f of data)
     if (f.overlaps > 0) notes.push(`${f.store} ${f.label}: ${f.overlaps} grant(s) overlapped a live holder.`);
+  for (const f of data)
+    if (f.errors > 0)
+      notes.push(
+        `${f.store} ${f.label}, ${f.processes} processes: ${f.errors} call(s) failed, first: ${f.firstError}`,
+      );
   const shapes = p.runs.map((r) => `${r.processes} processes holding ${r.holdMs} ms`).join('; ');
   return {
     id: 'handoff',
@@ -224,6 +236,7 @@ function newTally(): Tally {
     cpuSeconds: 0,
     runMs: 0,
     byCommand: {},
+    errors: [],
   };
 }
 
