@@ -1,4 +1,3 @@
-export {};
+export * from './pgbouncer.js';
 export * from './redis.js';
 export * from './redis-cluster.js';
-export * from './pgbouncer.js';
