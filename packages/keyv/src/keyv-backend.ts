@@ -14,7 +14,7 @@ import { type KeyvBackendOptions, parseOptions } from './options.js';
 import { entryStore } from './store.js';
 import { where } from './where.js';
 
-/** Reads that came back too late to act on, in a row, before acquire gives up with an error. */
+/** Reads that came back too late to act on, in a row, before a call gives up with an error. */
 const FRESH_READ_ATTEMPTS = 8;
 
 /**
@@ -22,7 +22,7 @@ const FRESH_READ_ATTEMPTS = 8;
  * operation is a read followed by a separate write: two contenders can both see a key free and
  * both write it. Acquire narrows that window by writing, waiting `settle` ms and reading back
  * (`confirmations` times): whoever wrote last wins, and an earlier writer sees that and backs
- * off, and a read that came back later than `settle` is not acted on. A write delayed in transit
+ * off; and no read that came back later than `settle × confirmations` is acted on. A write delayed in transit
  * or inside the store for longer than the read-backs take still slips through, so exclusion is
  * best effort and there are no fences; core refuses requests that need more.
  */
