@@ -22,9 +22,10 @@ const FRESH_READ_ATTEMPTS = 8;
  * operation is a read followed by a separate write: two contenders can both see a key free and
  * both write it. Acquire narrows that window by writing, waiting `settle` ms and reading back
  * (`confirmations` times): whoever wrote last wins, and an earlier writer sees that and backs
- * off; and no read that came back later than `settle × confirmations` is acted on. A write delayed in transit
- * or inside the store for longer than the read-backs take still slips through, so exclusion is
- * best effort and there are no fences; core refuses requests that need more.
+ * off; and no read that came back later than `settle × confirmations` is acted on. A write
+ * delayed in transit or inside the store for longer than the read-backs take still slips
+ * through, so exclusion is best effort and there are no fences; core refuses requests that
+ * need more.
  */
 export function keyvBackend(options: KeyvBackendOptions): LockBackend {
   const o = parseOptions(options);
