@@ -1,7 +1,7 @@
 import type { Holder, LockBackend } from './backend.js';
 import { call } from './call.js';
 import { driftFor, jitter, now, sleep } from './clock.js';
-import { WaitAbortedError } from './errors.js';
+import { BackendUnavailableError, WaitAbortedError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 
 export interface Grant {
@@ -79,7 +79,16 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
     for (let attempt = 0; ; attempt++) {
       if (p.signal?.aborted) throw aborted(backend, p);
       woken = false;
-      const result = await acquireOnce(backend, p.key, p.owner, p.ttl);
+      let result: Grant | Refusal;
+      try {
+        result = await acquireOnce(backend, p.key, p.owner, p.ttl);
+      } catch (error) {
+        // A waiter outlasts a blip of the store: retry until the deadline, then report the error itself.
+        const retryIn = Math.min(jitter(Math.min(50 * 2 ** attempt, 1000)), deadline - now());
+        if (!(error instanceof BackendUnavailableError) || retryIn <= 0) throw error;
+        await sleep(retryIn, p.signal).done;
+        continue;
+      }
       if (result.granted && p.signal?.aborted) {
         backend.release({ key: p.key, owner: p.owner }).catch(() => {});
         throw aborted(backend, p);

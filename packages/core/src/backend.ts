@@ -42,6 +42,7 @@ export interface Holder {
   readonly since?: number;
 }
 
+/** Asks the store to take `key` for `owner` for `ttl` milliseconds. */
 export interface AcquireRequest {
   readonly key: string;
   readonly owner: string;
@@ -59,12 +60,14 @@ export type AcquireResult =
   | { readonly granted: true; readonly fence?: number }
   | { readonly granted: false; readonly holder?: Holder };
 
+/** Asks the store to restart the TTL of `key` if `owner` still holds it. */
 export interface ExtendRequest {
   readonly key: string;
   readonly owner: string;
   readonly ttl: number;
 }
 
+/** Asks the store to delete `key` if `owner` still holds it. */
 export interface ReleaseRequest {
   readonly key: string;
   readonly owner: string;

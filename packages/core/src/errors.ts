@@ -12,6 +12,7 @@ export type OncelockErrorCode =
   | 'ONCELOCK_UNSUPPORTED'
   | 'ONCELOCK_STALE_FENCE';
 
+/** Where an error came from and what caused it; every oncelock error takes these. */
 export interface OncelockErrorOptions {
   /** The backend's name, for the message prefix (`[@oncelock/redis redis]`). */
   backend?: string;

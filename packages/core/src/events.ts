@@ -25,7 +25,9 @@ export type OncelockEvent =
   | (Base & { readonly type: 'released'; readonly heldMs: number; readonly wasHeld: boolean })
   | (Base & { readonly type: 'skipped'; readonly mode: string; readonly holder: Holder | undefined });
 
+/** The names of the events: `acquired`, `refused`, `waited`, `extended`, `lost`, `released`, `skipped`. */
 export type OncelockEventType = OncelockEvent['type'];
+/** The event object of one type, for typed listeners. */
 export type EventOf<T extends OncelockEventType> = Extract<OncelockEvent, { type: T }>;
 type Listener = (event: OncelockEvent) => void;
 

@@ -12,6 +12,7 @@ export type {
 export { MAX_KEY_LENGTH, MAX_OWNER_LENGTH, MAX_TTL, MIN_TTL } from './backend.js';
 export { call as callBackend } from './call.js';
 export { checkRequirements, type Requirements } from './capabilities.js';
+export { currentLease } from './current.js';
 export {
   BackendClosedError,
   BackendUnavailableError,

@@ -3,6 +3,7 @@ import type { Holder, LockBackend } from './backend.js';
 import { call } from './call.js';
 import { checkRequirements, fencingUnsupported, type Requirements } from './capabilities.js';
 import { driftFor, now } from './clock.js';
+import { withCurrentLease } from './current.js';
 import { LockLostError, LockNotAcquiredError, WaitTimeoutError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 import { type Beating, heartbeatOf } from './heartbeat.js';
@@ -18,6 +19,7 @@ import {
   checkWait,
 } from './validate.js';
 
+/** Options of {@link lease}, {@link tryLease} and {@link withLease}. */
 export interface LeaseOptions {
   /** Milliseconds the store keeps the lock without an extension. Required. */
   ttl: number;
@@ -137,7 +139,7 @@ export async function withLease<T>(
 ): Promise<T> {
   const l = await lease(backend, key, options);
   try {
-    return await fn(l);
+    return await withCurrentLease(l, () => fn(l));
   } finally {
     await l.release().catch(() => false);
   }

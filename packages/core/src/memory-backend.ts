@@ -9,6 +9,7 @@ import type {
 } from './backend.js';
 import { BackendClosedError } from './errors.js';
 
+/** Options of {@link memoryBackend}. */
 export interface MemoryBackendOptions {
   /**
    * The clock the store measures TTLs with, in milliseconds. Defaults to the monotonic clock.

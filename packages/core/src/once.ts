@@ -2,6 +2,7 @@ import { acquireWithWait } from './acquire.js';
 import type { Holder, LockBackend } from './backend.js';
 import { call } from './call.js';
 import { checkRequirements, type Requirements } from './capabilities.js';
+import { withCurrentLease } from './current.js';
 import { LockNotAcquiredError, WaitTimeoutError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 import { acquireLease, type Lease } from './lease.js';
@@ -26,6 +27,7 @@ import {
  *   the self-requeueing backlog drainer.
  */
 export type OnceMode = 'whileRunning' | 'untilRunning' | 'untilDone' | 'queuedAndRunning';
+/** Every {@link OnceMode}, in order of how long the claim is held. */
 export const onceModes: readonly OnceMode[] = [
   'whileRunning',
   'untilRunning',
@@ -37,6 +39,7 @@ export const onceModes: readonly OnceMode[] = [
 export type OnConflict = 'cancel' | 'throw' | 'wait';
 const conflicts: readonly OnConflict[] = ['cancel', 'throw', 'wait'];
 
+/** Options of {@link once}. */
 export interface OnceOptions {
   /** The work's key: its name plus the arguments that make it distinct (see `argsKey`). */
   key: string;
@@ -56,8 +59,11 @@ export interface OnceOptions {
   require?: Requirements;
 }
 
+/** The result of work skipped because another instance holds its key; `holder` is what the store knows of it. */
 export type Cancelled = { readonly status: 'cancelled'; readonly reason: 'locked'; readonly holder?: Holder };
+/** The result of guarded work: it ran and returned `value`, or it was cancelled. */
 export type RunResult<T> = { readonly status: 'ran'; readonly value: T } | Cancelled;
+/** The result of {@link OnceGuard.enqueue}: the claim was made, or the work is already queued or running. */
 export type EnqueueResult = { readonly status: 'claimed' } | Cancelled;
 /** `busy`: a `queuedAndRunning` job whose predecessor still runs; it keeps its queued slot and should retry later. */
 export type StartResult =
@@ -75,6 +81,7 @@ export interface RunClaim {
   finish(): Promise<void>;
 }
 
+/** The claim primitives for one key, returned by {@link once}. */
 export interface OnceGuard {
   readonly key: string;
   readonly mode: OnceMode;
@@ -193,7 +200,8 @@ export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
       if (started.status !== 'started')
         return started.status === 'busy' ? conflict(key, started.holder) : started;
       try {
-        return { status: 'ran', value: await fn(started.run) };
+        const run = started.run;
+        return { status: 'ran', value: await withCurrentLease(run.lease, () => fn(run)) };
       } finally {
         await started.run.finish();
       }

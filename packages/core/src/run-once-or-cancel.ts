@@ -4,6 +4,7 @@ import { InvalidArgumentError } from './errors.js';
 import { once, type RunResult } from './once.js';
 import { checkBackend, checkKey, checkObject, checkTtl, describe } from './validate.js';
 
+/** Options of {@link runOnceOrCancel} (the function form). */
 export interface RunOnceOrCancelOptions<A extends unknown[]> {
   backend: LockBackend;
   /** A fixed key, or a function of the call's arguments (see `argsKey` for a stable hash of them). */
@@ -72,6 +73,7 @@ export type MethodDecorator<This, A extends unknown[], R> = (
 export interface OnceMethodOptions<This, A extends unknown[]> {
   /** The backend, or a function that finds it on the instance (`function () { return this.backend }`). */
   backend: LockBackend | ((this: This) => LockBackend);
+  /** A fixed key, or a function of the instance and the call's arguments. */
   key: string | ((this: This, ...args: A) => string);
   ttl?: number;
   require?: Requirements;

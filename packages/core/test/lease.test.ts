@@ -144,3 +144,24 @@ describe('lease hand-back', () => {
     await retry.release();
   });
 });
+
+describe('waiting through a store outage', () => {
+  it('a waiter retries a store error until its deadline, then gets the typed store error', async () => {
+    const { backend, state } = faulty(memoryBackend());
+    const inner = backend.acquire;
+    let failures = 3;
+    backend.acquire = async (req) => {
+      if (failures-- > 0) throw new Error('ECONNREFUSED');
+      return inner(req);
+    };
+    const l = await lease(backend, 'blip', { ttl: 1000, wait: 5000 });
+    expect(l.held).toBe(true);
+    await l.release();
+    failures = 1000;
+    await expect(lease(backend, 'down', { ttl: 1000, wait: 300 })).rejects.toBeInstanceOf(
+      BackendUnavailableError,
+    );
+    await expect(lease(backend, 'down', { ttl: 1000 })).rejects.toBeInstanceOf(BackendUnavailableError);
+    expect(state.extendCalls).toBe(0);
+  });
+});

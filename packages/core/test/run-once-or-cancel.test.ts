@@ -99,3 +99,20 @@ describe('runOnceOrCancel', () => {
     stop();
   });
 });
+
+describe('currentLease', () => {
+  it('gives a wrapped function its lease, so it can watch the signal and send the fence', async () => {
+    const { currentLease } = await import('@oncelock/core');
+    expect(currentLease()).toBeUndefined();
+    const sync = runOnceOrCancel(
+      async () => {
+        const l = currentLease();
+        return { held: l?.held, fence: l?.fence, aborted: l?.signal.aborted };
+      },
+      { backend, key: 'sync' },
+    );
+    const r = await sync();
+    expect(r).toEqual({ status: 'ran', value: { held: true, fence: expect.any(Number), aborted: false } });
+    expect(currentLease()).toBeUndefined();
+  });
+});
