@@ -1,4 +1,4 @@
-import { LockNotAcquiredError, lease, tryLease } from '@oncelock/core';
+import { InvalidArgumentError, LockNotAcquiredError, lease, tryLease } from '@oncelock/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deadline } from '../src/deadline.js';
@@ -56,14 +56,15 @@ describe.each(entries)('forged tokens: $name', (entry) => {
             const release = bound(b.release({ key, owner }), 'forged release');
             const extend = bound(b.extend({ key, owner, ttl: 10_000 }), 'forged extend');
             if (nul) {
-              await expect(release).rejects.toMatchObject({ code: 'ONCELOCK_INVALID_ARGUMENT' });
-              await expect(extend).rejects.toMatchObject({ code: 'ONCELOCK_INVALID_ARGUMENT' });
-              continue;
+              await expect(release).rejects.toBeInstanceOf(InvalidArgumentError);
+              await expect(extend).rejects.toBeInstanceOf(InvalidArgumentError);
+            } else {
+              expect(await release).toBe(false);
+              expect(await extend).toBe(false);
             }
-            expect(await release).toBe(false);
-            expect(await extend).toBe(false);
+            // Through core, an owner with NUL is refused as bad input on every backend.
             await expect(bound(lease(b, key, { ttl: 10_000, owner }), 'forged lease')).rejects.toBeInstanceOf(
-              LockNotAcquiredError,
+              owner.includes('\0') ? InvalidArgumentError : LockNotAcquiredError,
             );
           }
           // The real holder is untouched: still the holder, still able to extend.

@@ -98,9 +98,7 @@ function expected(backend: LockBackend, options: unknown): Outcome {
   const owner = o.owner;
   if (owner !== undefined) {
     if (typeof owner !== 'string' || owner.length === 0 || owner.length > MAX_OWNER_LENGTH) return 'invalid';
-    if (!owner.isWellFormed()) return 'invalid';
-    // PostgreSQL text cannot hold NUL: its backends refuse such an owner with the same typed error.
-    if (owner.includes('\0') && backend.name.startsWith('postgres')) return 'invalid';
+    if (!owner.isWellFormed() || owner.includes('\0')) return 'invalid';
   }
   return o.signal === 'aborted' ? 'aborted' : 'granted';
 }
