@@ -6,6 +6,7 @@ import { type JobKey, type OnceJobOptions, PKG, policyOf } from './options.js';
 import type { AddResult, OnceCancelled } from './results.js';
 import { unclaim } from './store.js';
 
+/** Options of {@link drainBacklog}: the batch size and the function that processes one batch. */
 export interface DrainBacklogOptions<DataType, NameType extends string>
   extends Omit<OnceJobOptions<DataType, NameType>, 'mode' | 'onConflict' | 'key'> {
   /** The drain's key. Default: the job name (one drain per queue and job name). */
@@ -26,6 +27,7 @@ export interface DrainOutcome {
   readonly next: string | undefined;
 }
 
+/** What {@link drainBacklog} returns: the processor for a worker and the trigger for a scheduler. */
 export interface BacklogDrainer<Q extends Queue> {
   /** The processor of drain jobs: give it to a Worker, or call it from yours for the drain's job name. */
   readonly processor: Processor<DataOf<Q>, DrainOutcome | OnceCancelled, NameOf<Q>>;

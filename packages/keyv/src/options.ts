@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '@oncelock/core';
 import type { Keyv } from 'keyv';
 import { where } from './where.js';
 
+/** Options of {@link keyvBackend}. */
 export interface KeyvBackendOptions {
   /**
    * The Keyv instance to keep locks in. It must throw its store's errors: create it with

@@ -3,9 +3,11 @@ import { PKG } from './db.js';
 
 /** Anything that runs a parameterised statement: a pg Pool, Client or PoolClient. */
 export interface Queryable {
+  /** Runs one parameterised statement. */
   query(text: string, values?: unknown[]): Promise<{ rowCount: number | null; rows: unknown[] }>;
 }
 
+/** Options of {@link fencedUpdate}. */
 export interface FencedUpdateOptions {
   /** The table, optionally schema-qualified: `accounts` or `billing.accounts`. */
   table: string;

@@ -25,6 +25,7 @@ interface CommonOptions {
   timeout?: number;
 }
 
+/** Options of {@link postgresBackend}: a connection string or a pool, the mode, and the schema. */
 export type PostgresBackendOptions =
   | (CommonOptions & { connectionString: string; pool?: undefined })
   | (CommonOptions & { pool: pg.Pool; connectionString?: undefined });

@@ -24,6 +24,7 @@ import type { NodeAcquire } from './replies.js';
 import { createStore } from './store.js';
 import { PKG } from './where.js';
 
+/** Options of {@link redlockBackend}: the independent primaries (URLs or clients) and the shared options. */
 export type RedlockBackendOptions = CommonOptions & {
   /**
    * How much of a TTL to give up for clock drift between the nodes and us: a grant counts only
