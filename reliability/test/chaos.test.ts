@@ -62,7 +62,7 @@ describe('startChaos', () => {
     const started = chaos.injected.slow;
     const summary = await chaos.stop();
     expect(ended).toBe(summary.injected.slow); // every started fault finished before stop resolved
-    expect(summary.injected.slow).toBeGreaterThanOrEqual(started);
+    expect(summary.injected.slow).toBeGreaterThanOrEqual(started ?? 0);
     expect(summary.errors.length).toBeGreaterThan(0);
     expect(summary.errors.every((e) => e.fault === 'broken')).toBe(true);
     expect(await chaos.stop()).toBe(summary); // idempotent

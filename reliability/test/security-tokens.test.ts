@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 // Claim: owner tokens are unguessable, 128 bits from the platform CSPRNG. A token is the only
 // proof of ownership (anyone who has it can extend and release), so this is a security claim.
 
-const N = 20_000;
+const N = 10_000;
 
 describe('owner tokens', () => {
   afterEach(() => vi.restoreAllMocks());
