@@ -6,16 +6,17 @@
 // come from these files) and summed up on stdout. Exits 1 if a run broke a promise.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { stopAllWorkers } from '@oncelock/testkit/faults';
-import { type LabKind, labKinds } from './labs/index.js';
+import { controlKinds, type LabKind, labKinds } from './labs/index.js';
 import { summary } from './summary.js';
 import { ciOptions, soakOptions, torture, verdict } from './torture.js';
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const size = args.includes('--ci') ? 'ci' : 'soak';
 const asked = args.filter((a) => !a.startsWith('--'));
-const unknown = asked.filter((a) => !(labKinds as readonly string[]).includes(a));
+const known: readonly string[] = [...labKinds, ...controlKinds];
+const unknown = asked.filter((a) => !known.includes(a));
 if (unknown.length > 0) {
-  console.error(`unknown backend(s) ${unknown.join(', ')}; choose from ${labKinds.join(', ')}`);
+  console.error(`unknown backend(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
   process.exit(2);
 }
 const labs = (asked.length > 0 ? asked : labKinds) as LabKind[];
@@ -40,7 +41,10 @@ for (const lab of labs) {
     new URL(`${lab}-${size}.json`, results),
     `${JSON.stringify({ ...report, at: new Date().toISOString() }, null, 2)}\n`,
   );
-  console.log(summary(report), ok ? '' : `\n  PROBLEMS: ${problems.join('; ')}`);
+  console.log(
+    summary(report),
+    ok ? '' : `\n  PROBLEMS: ${problems.join('; ')}\n  history kept in ${report.kept}`,
+  );
 }
 await stopAllWorkers();
 process.exit(failed ? 1 : 0);

@@ -5,6 +5,7 @@ import { keyvBackend } from '@oncelock/keyv';
 import { postgresBackend } from '@oncelock/postgres';
 import { redisBackend, redlockBackend } from '@oncelock/redis';
 import { Keyv } from 'keyv';
+import { brokenBackend } from './broken-backend.js';
 
 /**
  * How to build one backend, as plain JSON: the torture's child processes get it on their
@@ -31,13 +32,17 @@ export type BackendSpec =
       listen?: string;
       timeout?: number;
     }
-  | { kind: 'keyv'; redisUrl: string; prefix?: string; timeout?: number };
+  | { kind: 'keyv'; redisUrl: string; prefix?: string; timeout?: number }
+  /** A deliberately broken lock, for the lab's negative controls. */
+  | { kind: 'broken'; flaw: 'no-lock' | 'one-fence' };
 
 /** A fresh backend with its own connections; `close()` also ends the Keyv store it makes. */
 export function createBackend(spec: BackendSpec): LockBackend {
   switch (spec.kind) {
     case 'memory':
       return memoryBackend();
+    case 'broken':
+      return brokenBackend(spec.flaw);
     case 'redis':
       return redisBackend({ url: spec.url, prefix: spec.prefix, timeout: spec.timeout });
     case 'redis-cluster':

@@ -51,6 +51,8 @@ export interface TortureReport {
   crashes: Crash[];
   /** Seats that had not finished within `limitMs`, with what they last reported. */
   hung: string[];
+  /** Where the history of a failed run (or any, with ONCELOCK_KEEP=1) was kept. */
+  kept?: string;
 }
 
 export const ciOptions = (lab: LabKind): TortureOptions => ({
@@ -153,7 +155,7 @@ export async function torture(options: TortureOptions): Promise<TortureReport> {
     };
     // The files of a failed run (or of any, with ONCELOCK_KEEP=1) stay for a closer look.
     if (verdict(report).ok && !process.env.ONCELOCK_KEEP) rmSync(dir, { recursive: true, force: true });
-    else console.error(`torture ${options.lab}: history and intents kept in ${dir}`);
+    else report.kept = dir;
     return report;
   } finally {
     await lab.stop();

@@ -1,8 +1,8 @@
 import type { Lab, LabKind } from './lab.js';
 import { postgresLab } from './postgres.js';
-import { clusterLab, redlockLab, singleServerLab } from './redis.js';
+import { clusterLab, controlLab, redlockLab, singleServerLab } from './redis.js';
 
-export { type Lab, type LabKind, labKinds, type Slot } from './lab.js';
+export { controlKinds, type Lab, type LabKind, labKinds, type Slot } from './lab.js';
 export { PG_URL, pgExec } from './postgres.js';
 
 /** Starts the servers and proxies of one lab for `workers` slots. */
@@ -18,5 +18,8 @@ export function openLab(kind: LabKind, workers: number, keys: readonly string[])
     case 'postgres-advisory':
     case 'postgres-pooler':
       return postgresLab(kind, workers, keys);
+    case 'control-no-lock':
+    case 'control-one-fence':
+      return controlLab(kind, workers);
   }
 }

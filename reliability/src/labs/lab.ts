@@ -12,7 +12,9 @@ export const labKinds = [
   'postgres-pooler',
   'keyv',
 ] as const;
-export type LabKind = (typeof labKinds)[number];
+/** Deliberately broken locks (see broken-backend.ts): the checks must catch them. */
+export const controlKinds = ['control-no-lock', 'control-one-fence'] as const;
+export type LabKind = (typeof labKinds)[number] | (typeof controlKinds)[number];
 
 /** One worker slot's way to its stores: every connection it makes goes through these proxies. */
 export interface Slot {

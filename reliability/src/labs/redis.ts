@@ -89,3 +89,28 @@ export async function clusterLab(workers: number): Promise<Lab> {
     stop: () => cleanup([...proxies.flat().map((p) => () => p.close()), cluster.stop, counters.stop]),
   };
 }
+
+/** A negative control: a broken lock (no server), with the counters on a server of their own. */
+export async function controlLab(
+  kind: 'control-no-lock' | 'control-one-fence',
+  workers: number,
+): Promise<Lab> {
+  const counters = await startRedisServer();
+  const proxies = await proxiesFor(workers, [counters.port]);
+  const backend = {
+    kind: 'broken' as const,
+    flaw: kind === 'control-no-lock' ? ('no-lock' as const) : ('one-fence' as const),
+  };
+  return {
+    kind,
+    guarantees: await guaranteesOf(backend),
+    slots: proxies.map(([counter]) => ({
+      proxies: [counter!],
+      backend,
+      counter: { kind: 'redis', url: counter!.url('redis') },
+    })),
+    direct: { backend, counter: { kind: 'redis', url: counters.url } },
+    serverFaults: {},
+    stop: () => cleanup([...proxies.flat().map((p) => () => p.close()), counters.stop]),
+  };
+}
