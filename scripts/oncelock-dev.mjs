@@ -26,9 +26,14 @@ function must(cmd, args, what) {
   }
 }
 
+const pnpmOnPath = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0;
+
+function runPnpm(args) {
+  return run(pnpmOnPath ? 'pnpm' : 'npx', pnpmOnPath ? args : ['--yes', PNPM, ...args]);
+}
+
 function pnpm(args, what) {
-  const onPath = spawnSync('pnpm', ['--version'], { stdio: 'ignore' }).status === 0;
-  must(onPath ? 'pnpm' : 'npx', onPath ? args : ['--yes', PNPM, ...args], what);
+  must(pnpmOnPath ? 'pnpm' : 'npx', pnpmOnPath ? args : ['--yes', PNPM, ...args], what);
 }
 
 function install() {
@@ -47,9 +52,13 @@ if (command === 'demo') {
 } else if (command === 'test') {
   await ensureServices();
   pnpm(['turbo', 'run', 'build', '--output-logs=errors-only'], 'build');
-  pnpm(['lint'], 'lint');
-  pnpm(['turbo', 'run', 'typecheck', '--output-logs=errors-only'], 'type-check');
-  pnpm(['check:packed'], 'packed-tarball check');
+  // Static checks each count as one failure but do not stop the tests: one lint slip must not hide the suite.
+  const checks = [
+    ['lint', ['lint']],
+    ['type-check', ['turbo', 'run', 'typecheck', '--output-logs=errors-only']],
+    ['packed-tarball check', ['check:packed']],
+  ];
+  const failedChecks = checks.filter(([, args]) => runPnpm(args) !== 0).map(([name]) => name);
   const out = join(root, '.test-results/vitest.json');
   rmSync(out, { force: true });
   mkdirSync(dirname(out), { recursive: true });
@@ -70,8 +79,10 @@ if (command === 'demo') {
     ).length;
   }
   if (code !== 0 && failed === 0) failed = 1;
+  if (failedChecks.length) console.error(`\nfailed checks: ${failedChecks.join(', ')}`);
+  failed += failedChecks.length;
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-  process.exit(code);
+  process.exit(failed > 0 ? 1 : 0);
 } else {
   console.error('usage: oncelock-dev.mjs demo|test');
   process.exit(2);

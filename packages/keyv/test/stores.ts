@@ -77,7 +77,10 @@ export function postgresStore(): TestStore {
   return {
     name: 'postgres',
     namespace: 'keyv',
-    keyv: () => (shared ??= open()).keyv,
+    keyv: () => {
+      shared ??= open();
+      return shared.keyv;
+    },
     // A query waits for a pooled connection: on a loaded test machine its round trip often
     // exceeds the default 10 ms freshness bound (see the README on raising `settle`).
     tuning: { settle: 20 },
