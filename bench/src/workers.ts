@@ -14,6 +14,8 @@ export interface Worker {
   ask<T>(body: unknown): Promise<T>;
   /** Milliseconds to subtract from this worker's `wallNow()` to get the parent's. */
   readonly offset: number;
+  /** Measures {@link offset} again: best done while the machine is otherwise idle. */
+  calibrate(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,21 +49,39 @@ export async function startWorker(module: URL, env: Record<string, string> = {})
       child.send(request);
     });
 
-  let best = { rtt: Number.POSITIVE_INFINITY, offset: 0 };
-  for (let i = 0; i < 30; i++) {
-    const sent = wallNow();
-    const theirs = await ask<number>(PING);
-    const back = wallNow();
-    if (back - sent < best.rtt) best = { rtt: back - sent, offset: theirs - (sent + back) / 2 };
-  }
-  return {
+  const worker = {
     ask,
-    offset: best.offset,
+    offset: 0,
+    async calibrate() {
+      let best = { rtt: Number.POSITIVE_INFINITY, offset: 0 };
+      for (let i = 0; i < 30; i++) {
+        const sent = wallNow();
+        const theirs = await ask<number>(PING);
+        const back = wallNow();
+        if (back - sent < best.rtt) best = { rtt: back - sent, offset: theirs - (sent + back) / 2 };
+      }
+      worker.offset = best.offset;
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
+  await worker.calibrate();
+  return worker;
+}
+
+/** Starts `n` workers at once, then measures each one's clock offset while the others are idle. */
+export async function startWorkers(n: number, module: URL): Promise<Worker[]> {
+  const started = await Promise.allSettled(Array.from({ length: n }, () => startWorker(module)));
+  const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await stopAll(workers);
+    throw failed.reason;
+  }
+  for (const w of workers) await w.calibrate();
+  return workers;
 }
 
 /**

@@ -7,7 +7,7 @@ import { interleave } from '../interleave.js';
 import type { Chart, SuiteResult, Table } from '../report/types.js';
 import { ratio, type Summary, summarize } from '../stats.js';
 import { resetStoreStats, storeLoadSince } from '../stores.js';
-import { startWorker, stopAll, type Worker } from '../workers.js';
+import { startWorkers, stopAll, type Worker } from '../workers.js';
 import type { Contention, HandoffRequest } from './handoff-protocol.js';
 
 const TTL = 5000;
@@ -169,12 +169,10 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
       specs: postgresArms(ctx.postgresUrl),
     },
   ];
-  const workers: Worker[] = [];
   const data: HandoffFigures[] = [];
+  const most = Math.max(...p.runs.map((r) => r.processes));
+  const workers: Worker[] = await startWorkers(most, new URL('./handoff-worker.ts', import.meta.url));
   try {
-    const most = Math.max(...p.runs.map((r) => r.processes));
-    for (let i = 0; i < most; i++)
-      workers.push(await startWorker(new URL('./handoff-worker.ts', import.meta.url)));
     for (const { store, url, runs: shapes, specs } of stores) {
       const arms = specs.filter((s) => s.waits);
       for (const s of arms)
