@@ -57,13 +57,13 @@ export interface TortureReport {
 
 export const ciOptions = (lab: LabKind): TortureOptions => ({
   lab,
-  workers: 4,
-  sections: 60,
+  workers: 3,
+  sections: 50,
   keys: 2,
   ttl: 400,
   wait: 10_000,
   thinkMs: 2,
-  faultEvery: [400, 900],
+  faultEvery: [250, 600],
   order: 'round-robin',
   seed: 1,
   // Generous: a shared two-core machine under load takes seconds to start each replacement process.

@@ -161,3 +161,10 @@ export const validTtl = (t: unknown): t is number =>
 /** `false`, undefined or a whole number of ms from 0 to 2^31 - 1. */
 export const validWait = (w: unknown): boolean =>
   w === undefined || w === false || (typeof w === 'number' && Number.isInteger(w) && w >= 0 && w <= MAX_TTL);
+
+/**
+ * Keys the Postgres backends can store today. They keep the key in a btree primary key, whose
+ * entries are limited to 2,704 bytes, so a long key of multi-byte characters fails (a known bug,
+ * pinned in hostile-keys.test.ts). Properties leave such keys out for Postgres only.
+ */
+export const fitsPostgres = (key: string) => Buffer.byteLength(key) <= 2000;

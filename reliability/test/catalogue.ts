@@ -24,25 +24,22 @@ export interface Entry {
 
 /**
  * Every backend, for tests that run through the public API on each: memory, Redis (one primary,
- * a Cluster, Redlock over three), Postgres (advisory and table mode) and Keyv over Redis. Servers
- * start before the file's tests and stop after them; every backend made is closed.
+ * a Cluster of its own, Redlock over three databases), Postgres (advisory and table mode) and
+ * Keyv over Redis. The Cluster starts before the file's tests and stops after them; every
+ * backend made is closed.
  */
 export function catalogue(file: string): Entry[] {
   const tag = `${file}_${randomBytes(3).toString('hex')}`;
   const made: LockBackend[] = [];
   let cluster: RedisCluster | undefined;
-  let nodes: RedisServer[] = [];
   const schemas = [`rel_${tag}_adv`, `rel_${tag}_tab`];
 
   beforeAll(async () => {
-    [cluster, nodes] = await Promise.all([
-      startRedisCluster({ primaries: 3 }),
-      Promise.all([startRedisServer(), startRedisServer(), startRedisServer()]),
-    ]);
+    cluster = await startRedisCluster({ primaries: 3 });
   });
   afterAll(async () => {
     await Promise.all(made.splice(0).map((b) => b.close().catch(() => {})));
-    await Promise.all([cluster?.stop(), ...nodes.map((n) => n.stop())]);
+    await cluster?.stop();
     await pgExec(schemas.map((s) => `DROP SCHEMA IF EXISTS "${s}" CASCADE;`).join(' '));
   });
 
@@ -74,7 +71,13 @@ export function catalogue(file: string): Entry[] {
       nodes: [...cluster!.nodes],
       prefix: `rel:${tag}:`,
     })),
-    entry('redlock', () => ({ kind: 'redlock', urls: nodes.map((n) => n.url), prefix: `rel:${tag}:` })),
+    // Three databases of one server stand for three primaries: these tests make no faults, and
+    // the quorum logic runs the same. (The torture gives Redlock three servers of its own.)
+    entry('redlock', () => ({
+      kind: 'redlock',
+      urls: [1, 2, 3].map((db) => `${REDIS_URL}/${db}`),
+      prefix: `rel:${tag}:`,
+    })),
     entry('postgres-advisory', () => ({
       kind: 'postgres',
       mode: 'advisory',

@@ -2,7 +2,7 @@ import { InvalidArgumentError, lease, once, runOnceOrCancel, tryLease, withLease
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deadline } from '../src/deadline.js';
-import { hostileKey, invalidKey, neighbours } from './arbitraries.js';
+import { fitsPostgres, hostileKey, invalidKey, neighbours } from './arbitraries.js';
 import { catalogue } from './catalogue.js';
 
 // Keys with Lua and SQL metacharacters, Cluster braces, NUL, line breaks, very long and
@@ -12,13 +12,6 @@ import { catalogue } from './catalogue.js';
 
 const entries = catalogue('keys');
 const bound = <T>(p: Promise<T>, what: string) => deadline(p, 10_000, what);
-
-/**
- * Postgres keeps the key in a btree primary key, whose entries are limited to 2,704 bytes: a key
- * of 1,024 characters of 3 bytes each (which core accepts) cannot be stored. That is a known bug,
- * pinned by the last test below; the property leaves such keys out for Postgres only.
- */
-const fitsPostgres = (key: string) => Buffer.byteLength(key) <= 2000;
 
 describe.each(entries)('hostile keys: $name', (entry) => {
   const keys = entry.name.startsWith('postgres') ? hostileKey.filter(fitsPostgres) : hostileKey;

@@ -57,6 +57,14 @@ describe('Redis auth', () => {
         '~*',
         '&*',
         '+@all',
+        // A tenant confined by ACL to its own prefix: keys and channels under `tenant-a:` only.
+        '--user',
+        'tenant-a',
+        'on',
+        '>tenant-a-password',
+        '~tenant-a:*',
+        '&tenant-a:*',
+        '+@all',
       ],
     });
   });
@@ -86,6 +94,15 @@ describe('Redis auth', () => {
     expect(`${error.message} ${String((error.cause as Error)?.message)}`).toMatch(
       /NOAUTH|WRONGPASS|password/i,
     );
+  });
+
+  it('an ACL confining a user to its prefix works with that prefix and refuses any other', async () => {
+    // Every key and channel of a lock starts with the prefix, so Redis ACLs can enforce tenancy.
+    await works(redisBackend({ url: url('tenant-a:tenant-a-password@'), prefix: 'tenant-a:' }));
+    const error = await refused(
+      redisBackend({ url: url('tenant-a:tenant-a-password@'), prefix: 'tenant-b:' }),
+    );
+    expect(error.message).toMatch(/NOPERM|no permissions/i);
   });
 
   it('Redlock passes each node’s credentials through too', async () => {
