@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LockBackend } from '@oncelock/core';
-import {
-  type RedisCluster,
-  type RedisServer,
-  startRedisCluster,
-  startRedisServer,
-} from '@oncelock/testkit/servers';
+import { type RedisCluster, startRedisCluster } from '@oncelock/testkit/servers';
 import { afterAll, beforeAll } from 'vitest';
 import { PG_URL, pgExec } from '../src/labs/index.js';
 import { type BackendSpec, createBackend } from '../src/targets.js';
