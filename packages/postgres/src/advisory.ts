@@ -4,7 +4,6 @@ import {
   BackendClosedError,
   CapabilityUnsupportedError,
   type ExtendRequest,
-  type Holder,
   type ReleaseRequest,
 } from '@oncelock/core';
 import { type Base, makeBase, type PostgresBackend } from './base.js';
@@ -12,10 +11,11 @@ import { storable, uniquePairs } from './batch.js';
 import { unavailable } from './db.js';
 import { advisoryLockId } from './lock-id.js';
 import type { ParsedOptions } from './options.js';
+import { readOperations } from './reads.js';
 import { openSession, poolerDetected, type Session } from './session.js';
 import { acquireSql, closeSql, extendSql, releaseSql, unlockSql } from './sql/advisory.js';
-import { type HolderRow, toHolder, toListed } from './sql/holder.js';
-import { BY_SESSION_SNAPSHOT, inspectSql, listSql } from './sql/rows.js';
+import { type HolderRow, toHolder } from './sql/holder.js';
+import { BY_SESSION_SNAPSHOT } from './sql/rows.js';
 
 const now = () => performance.now();
 
@@ -57,8 +57,6 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
     extend: extendSql(schema),
     release: releaseSql(schema),
     close: closeSql(schema),
-    inspect: inspectSql(schema, BY_SESSION_SNAPSHOT),
-    list: listSql(schema, BY_SESSION_SNAPSHOT),
   };
   const grants = new Map<string, Grant>();
   /** Acquire and release calls in flight, per (key, owner): the next one waits for them. */
@@ -320,20 +318,7 @@ export function advisoryBackend(options: ParsedOptions): PostgresBackend {
       return serial(grantKey(key, owner), () => releaseOnce(key, owner));
     },
 
-    async inspect(key: string): Promise<Holder | null> {
-      base.ensureOpen();
-      storable(key, 'key');
-      await base.ready();
-      const [row] = await db.rows<HolderRow>('inspect', sql.inspect, [key]);
-      return row ? toHolder(row) : null;
-    },
-
-    async list(prefix = ''): Promise<Array<Holder & { key: string }>> {
-      base.ensureOpen();
-      storable(prefix, 'key prefix');
-      await base.ready();
-      return (await db.rows<HolderRow>('list', sql.list, [prefix])).map(toListed);
-    },
+    ...readOperations(base, BY_SESSION_SNAPSHOT),
 
     async subscribe(key: string, listener: () => void) {
       base.ensureOpen();

@@ -1,9 +1,10 @@
-import type { AcquireRequest, AcquireResult, ExtendRequest, Holder, ReleaseRequest } from '@oncelock/core';
+import type { AcquireRequest, AcquireResult, ExtendRequest, ReleaseRequest } from '@oncelock/core';
 import { type Base, makeBase, type PostgresBackend } from './base.js';
 import { storable, uniquePairs } from './batch.js';
 import type { ParsedOptions } from './options.js';
-import { type HolderRow, toHolder, toListed } from './sql/holder.js';
-import { BY_TTL, inspectSql, listSql, pruneSql } from './sql/rows.js';
+import { readOperations } from './reads.js';
+import { type HolderRow, toHolder } from './sql/holder.js';
+import { BY_TTL, pruneSql } from './sql/rows.js';
 import { acquireSql, extendSql, releaseSql } from './sql/table.js';
 
 /** Rows of holders that died without releasing are pruned once per this many acquisitions. */
@@ -23,8 +24,6 @@ export function tableBackend(options: ParsedOptions): PostgresBackend {
     acquire: acquireSql(s),
     extend: extendSql(s),
     release: releaseSql(s),
-    inspect: inspectSql(s, BY_TTL),
-    list: listSql(s, BY_TTL),
     prune: pruneSql(s),
   };
   let acquisitions = 0;
@@ -90,20 +89,7 @@ export function tableBackend(options: ParsedOptions): PostgresBackend {
       return row?.live === true;
     },
 
-    async inspect(key: string): Promise<Holder | null> {
-      base.ensureOpen();
-      storable(key, 'key');
-      await base.ready();
-      const [row] = await db.rows<HolderRow>('inspect', sql.inspect, [key]);
-      return row ? toHolder(row) : null;
-    },
-
-    async list(prefix = ''): Promise<Array<Holder & { key: string }>> {
-      base.ensureOpen();
-      storable(prefix, 'key prefix');
-      await base.ready();
-      return (await db.rows<HolderRow>('list', sql.list, [prefix])).map(toListed);
-    },
+    ...readOperations(base, BY_TTL),
 
     async close(): Promise<void> {
       if (!base.markClosed()) return;
