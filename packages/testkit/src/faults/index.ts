@@ -6,6 +6,7 @@ export {
   seededRandom,
   startChaos,
 } from './chaos.js';
+export * from './holder.js';
 export { isLoopbackHost } from './loopback.js';
 export { type TerminatePgBackendsOptions, terminatePgBackends } from './postgres.js';
 export {
