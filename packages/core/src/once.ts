@@ -107,6 +107,8 @@ export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
   checkBackend(backend);
   const o = checkObject(options, 'options');
   const key = checkKey(o.key);
+  // The queued slot's key must fit the backend contract's limit too.
+  checkKey(queuedSlot(key), 'key with its ":queued" suffix');
   const mode = checkOneOf(o.mode, 'mode', onceModes, 'untilDone');
   const ttl = o.ttl === undefined ? 30_000 : checkTtl(o.ttl);
   const queuedTtl = o.queuedTtl === undefined ? 3_600_000 : checkTtl(o.queuedTtl, 'queuedTtl');
