@@ -4,7 +4,7 @@
  * Every operation is one atomic round trip, keyed by the caller's key (the backend adds
  * its own namespace prefix) and an owner token. Core validates every argument before it
  * reaches a backend, so a backend may assume: `key` is a non-empty string of at most
- * {@link MAX_KEY_LENGTH} characters, `owner` a non-empty string of at most
+ * {@link MAX_KEY_LENGTH} bytes in UTF-8 with no NUL, `owner` a non-empty string of at most
  * {@link MAX_OWNER_LENGTH}, and `ttl` a whole number of milliseconds in
  * [{@link MIN_TTL}, {@link MAX_TTL}].
  *
@@ -112,7 +112,10 @@ export interface LockBackend {
   list?(prefix?: string): Promise<Array<Holder & { key: string }>>;
 }
 
-/** Longest key core accepts, in UTF-16 code units. */
+/**
+ * Longest key core accepts, in bytes of UTF-8: what stores limit (a PostgreSQL btree entry holds
+ * about 2.7 kB, so 1,024 bytes leave room for prefixes and suffixes on every backend).
+ */
 export const MAX_KEY_LENGTH = 1024;
 /** Longest owner token core accepts. */
 export const MAX_OWNER_LENGTH = 256;

@@ -3,15 +3,15 @@ import { InvalidArgumentError } from './errors.js';
 
 // Every public entry point runs these before any round trip, so bad input never reaches a store.
 
-/** A non-empty, well-formed string of at most `MAX_KEY_LENGTH` characters, or `InvalidArgumentError`. */
+/** A non-empty, well-formed string of at most `MAX_KEY_LENGTH` bytes of UTF-8 with no NUL, or `InvalidArgumentError`. */
 export function checkKey(key: unknown, what = 'key'): string {
   if (typeof key !== 'string')
     throw new InvalidArgumentError(`${what} must be a string, got ${describe(key)}`);
   if (key.length === 0) throw new InvalidArgumentError(`${what} must not be empty`);
-  if (key.length > MAX_KEY_LENGTH) {
-    throw new InvalidArgumentError(
-      `${what} is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`,
-    );
+  // Cheap first: no string of more than MAX_KEY_LENGTH code units fits in as many UTF-8 bytes.
+  const bytes = key.length > MAX_KEY_LENGTH ? key.length : Buffer.byteLength(key, 'utf8');
+  if (bytes > MAX_KEY_LENGTH) {
+    throw new InvalidArgumentError(`${what} is ${bytes} bytes long in UTF-8; the limit is ${MAX_KEY_LENGTH}`);
   }
   if (!key.isWellFormed())
     throw new InvalidArgumentError(`${what} contains a lone surrogate and cannot be encoded`);
