@@ -89,7 +89,7 @@ describe('Redis auth', () => {
   // Reported to the Redis backend's owner: the error says "Stream isn't writeable and
   // enableOfflineQueue options is false", and neither its message nor its cause says NOAUTH or
   // WRONGPASS, so an operator cannot tell a refused login from an outage.
-  it.fails('the error of a refused login says why (fails today: the cause is lost)', async () => {
+  it('the error of a refused login says why', async () => {
     const error = await refused(redisBackend({ url: url(':wrong@') }));
     expect(`${error.message} ${String((error.cause as Error)?.message)}`).toMatch(
       /NOAUTH|WRONGPASS|password/i,

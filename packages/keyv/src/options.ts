@@ -37,6 +37,8 @@ export function parseOptions(options: unknown): Parsed {
   const store = checkStore(o.store);
   const prefix = o.prefix ?? 'oncelock:';
   if (typeof prefix !== 'string') fail('prefix must be a string');
+  // The first `{` of a stored key marks where the prefix ends (see store.ts).
+  if (prefix.includes('{')) fail('prefix must not contain `{`');
   return {
     store,
     prefix,

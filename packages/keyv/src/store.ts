@@ -16,17 +16,20 @@ export interface EntryStore {
 }
 
 export function entryStore(keyv: Keyv, prefix: string, timeout: number): EntryStore {
+  // The braces make the stored key injective: a prefix holds no `{`, so the first `{` ends it,
+  // and prefix `t:` with key `bk` can never meet prefix `t:b` with key `k`.
+  const at = (key: string) => `${prefix}{${key}}`;
   return {
     async read(key) {
-      return decode(key, await bounded(`get "${key}"`, timeout, () => keyv.get(prefix + key)));
+      return decode(key, await bounded(`get "${key}"`, timeout, () => keyv.get(at(key))));
     },
     async write(key, entry, ttl) {
-      const ok = await bounded(`set "${key}"`, timeout, () => keyv.set(prefix + key, entry, ttl));
+      const ok = await bounded(`set "${key}"`, timeout, () => keyv.set(at(key), entry, ttl));
       // Keyv reports some failures as `false` rather than throwing.
       if (ok === false) throw new BackendUnavailableError(`Keyv set "${key}" reported a failure`, where);
     },
     async remove(key) {
-      return (await bounded(`delete "${key}"`, timeout, () => keyv.delete(prefix + key))) === true;
+      return (await bounded(`delete "${key}"`, timeout, () => keyv.delete(at(key)))) === true;
     },
   };
 }

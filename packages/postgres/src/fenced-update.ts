@@ -1,4 +1,4 @@
-import { InvalidArgumentError, StaleFenceError } from '@oncelock/core';
+import { BackendUnavailableError, InvalidArgumentError, StaleFenceError } from '@oncelock/core';
 import { PKG } from './db.js';
 
 /** Anything that runs a parameterised statement: a pg Pool, Client or PoolClient. */
@@ -70,7 +70,15 @@ export async function fencedUpdate(db: Queryable, options: FencedUpdateOptions):
   const conditions = where
     .map(([column, v]) => `${ident(column, 'where column')} = ${param(v)}`)
     .join(' AND ');
-  const updated = await db.query(
+  const query = (text: string, params: unknown[]) =>
+    // The database's own error (an unknown column, a lost connection) becomes a typed one.
+    db.query(text, params).catch((error: unknown) => {
+      throw new BackendUnavailableError(
+        `fencedUpdate on ${options.table} failed: ${error instanceof Error ? error.message : String(error)}`,
+        { pkg: PKG, cause: error },
+      );
+    });
+  const updated = await query(
     `UPDATE ${table} SET ${[...assignments, `${fenceColumn} = $1`].join(', ')}
      WHERE ${conditions} AND (${fenceColumn} IS NULL OR ${fenceColumn} <= $1)`,
     values,
@@ -81,7 +89,7 @@ export async function fencedUpdate(db: Queryable, options: FencedUpdateOptions):
   const conditionsAgain = where
     .map(([column], i) => `${ident(column, 'where column')} = $${i + 1}`)
     .join(' AND ');
-  const seen = await db.query(
+  const seen = await query(
     `SELECT max(${fenceColumn})::text AS latest FROM ${table} WHERE ${conditionsAgain}`,
     whereValues,
   );

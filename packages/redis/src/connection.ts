@@ -24,10 +24,23 @@ const ENDED = ['ready', 'close', 'end', 'reconnecting'] as const;
 export function connection(client: Client, owned: boolean, timeout: number): Connection {
   const isCluster = (client as { isCluster?: boolean }).isCluster === true;
   let attempt: Promise<void> | undefined;
+  // Why the connection last failed (NOAUTH, WRONGPASS, a TLS certificate...): a command that then
+  // fails only says the stream is not writeable, which would hide a bad password behind "down".
+  let lastError: Error | undefined;
   if (owned) {
     // Failures reach the caller as rejected commands; without a listener ioredis would also print them.
-    client.on('error', () => {});
+    client.on('error', (error: Error) => {
+      lastError = error;
+    });
+    client.on('ready', () => {
+      lastError = undefined;
+    });
   }
+
+  const explained = (error: unknown): never => {
+    if (!lastError || client.status === 'ready' || !(error instanceof Error)) throw error;
+    throw new Error(`${error.message} (the connection failed: ${lastError.message})`, { cause: lastError });
+  };
 
   /**
    * Clients we make never queue commands while offline (see options.ts), so a command sent
@@ -57,7 +70,7 @@ export function connection(client: Client, owned: boolean, timeout: number): Con
       return within(
         attemptEnded().then(() => command(client)),
         timeout,
-      );
+      ).catch(explained);
     },
     async close() {
       if (!owned) return;
