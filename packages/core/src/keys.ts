@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from './errors.js';
-import { checkKey } from './validate.js';
+import { checkKey, describe } from './validate.js';
 
 /**
  * The version of {@link argsKey}'s encoding. It is part of every key it makes, so a future
@@ -25,7 +25,9 @@ export function joinKey(...parts: Array<string | number>): string {
   const text = parts.map((p) => {
     if (typeof p === 'number' && Number.isFinite(p)) return String(p);
     if (typeof p === 'string' && p.length > 0) return p;
-    throw new InvalidArgumentError(`key parts must be non-empty strings or finite numbers, got ${String(p)}`);
+    throw new InvalidArgumentError(
+      `key parts must be non-empty strings or finite numbers, got ${describe(p)}`,
+    );
   });
   return checkKey(text.join(':'));
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@oncelock/core';
+import { describeValue, InvalidArgumentError } from '@oncelock/core';
 import type { Keyv } from 'keyv';
 import { where } from './where.js';
 
@@ -79,7 +79,7 @@ function checkStore(store: unknown): Keyv {
 function whole(value: unknown, what: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(`${what} must be a whole number from ${min} to ${max}, got ${String(value)}`);
+    fail(`${what} must be a whole number from ${min} to ${max}, got ${describeValue(value)}`);
   }
   return value;
 }

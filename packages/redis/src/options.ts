@@ -1,4 +1,4 @@
-import { InvalidArgumentError, MAX_TTL } from '@oncelock/core';
+import { describeValue as describe, InvalidArgumentError, MAX_TTL } from '@oncelock/core';
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { Cluster, Redis } from 'ioredis';
 import type { Client } from './connection.js';
@@ -27,7 +27,6 @@ export interface Common {
   timeout: number;
 }
 
-const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 const invalid = (message: string) => new InvalidArgumentError(message, { pkg: PKG });
 
 export function checkOptions(options: unknown, factory: string): Record<string, unknown> {
@@ -41,7 +40,7 @@ function wholeMs(value: unknown, what: string, fallback: number, min: number, ma
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalid(
-      `${what} must be a whole number of milliseconds from ${min} to ${max}, got ${String(value)}`,
+      `${what} must be a whole number of milliseconds from ${min} to ${max}, got ${describe(value)}`,
     );
   }
   return value;
@@ -52,7 +51,7 @@ export function commonOptions(o: Record<string, unknown>): Common {
   if (typeof prefix !== 'string' || prefix.length > 256 || /[{}]/.test(prefix)) {
     // A brace in the prefix would become the Cluster hash tag and could split a lock from its fence record.
     throw invalid(
-      `prefix must be a string of at most 256 characters without "{" or "}", got ${JSON.stringify(prefix)}`,
+      `prefix must be a string of at most 256 characters without "{" or "}", got ${typeof prefix === 'string' ? JSON.stringify(prefix) : describe(prefix)}`,
     );
   }
   return {
