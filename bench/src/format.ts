@@ -1,7 +1,8 @@
-/** Milliseconds with three significant digits, switching to µs below 0.1 ms. */
+/** Milliseconds with three significant digits, in µs below 0.1 ms and in seconds from 1 s. */
 export function ms(x: number): string {
   if (!Number.isFinite(x)) return 'n/a';
-  if (x < 0.1) return `${(x * 1000).toPrecision(3)} µs`;
+  if (Math.abs(x) < 0.1) return `${(x * 1000).toPrecision(3)} µs`;
+  if (Math.abs(x) >= 1000) return `${(x / 1000).toPrecision(3)} s`;
   return `${x.toPrecision(3)} ms`;
 }
 

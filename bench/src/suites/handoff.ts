@@ -197,6 +197,15 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
   ];
   for (const f of data)
     if (f.overlaps > 0) notes.push(`${f.store} ${f.label}: ${f.overlaps} grant(s) overlapped a live holder.`);
+  for (const f of data) {
+    if (f.arm !== 'oncelock' || !f.perGrant) continue;
+    const per = (c: string) => count(f.perGrant?.[c] ?? 0);
+    notes.push(
+      `oncelock, ${f.processes} processes, hold ${f.holdMs} ms: per grant Redis ran ${per('evalsha')} scripts ` +
+        `(the acquire that won, the release, and acquires that were refused) and ${per('subscribe')} SUBSCRIBE ` +
+        `and ${per('unsubscribe')} UNSUBSCRIBE.`,
+    );
+  }
   for (const f of data)
     if (f.errors > 0)
       notes.push(
