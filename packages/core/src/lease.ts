@@ -162,7 +162,11 @@ class LeaseHandle implements Lease, Beating {
   readonly token: string;
   readonly #backend: LockBackend;
   readonly #fence: number | undefined;
-  readonly #controller = new AbortController();
+  // Made on first use of `signal`: most leases are released without anyone reading it, and an
+  // AbortController plus its error cost more than the rest of a lease on a fast store.
+  #controller: AbortController | undefined;
+  #endedBecause: string | undefined;
+  #lostError: LockLostError | undefined;
   readonly autoExtend: boolean;
   readonly #acquiredAt: number;
   #ttl: number;
@@ -197,7 +201,23 @@ class LeaseHandle implements Lease, Beating {
   }
 
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#endedBecause !== undefined) this.#controller.abort(this.#reason());
+    }
     return this.#controller.signal;
+  }
+
+  /** The error the lease ended with: the same object for `signal.reason` and `assertHeld()`. */
+  #reason(): LockLostError {
+    this.#lostError ??= new LockLostError(this.key, this.#endedBecause ?? 'it was released', this.#where());
+    return this.#lostError;
+  }
+
+  /** Records why the lease ended (the first reason wins) and fires the signal if anyone has it. */
+  #end(why: string): void {
+    this.#endedBecause ??= why;
+    if (this.#controller && !this.#controller.signal.aborted) this.#controller.abort(this.#reason());
   }
 
   get ttl(): number {
@@ -229,9 +249,7 @@ class LeaseHandle implements Lease, Beating {
 
   assertHeld(): void {
     if (this.remaining() > 0) return;
-    throw this.#controller.signal.reason instanceof LockLostError
-      ? this.#controller.signal.reason
-      : new LockLostError(this.key, 'it was released', this.#where());
+    throw this.#reason();
   }
 
   async extend(ttl: number = this.#ttl): Promise<void> {
@@ -270,7 +288,7 @@ class LeaseHandle implements Lease, Beating {
         reason: why,
         heldMs: now() - this.#acquiredAt,
       });
-    this.#controller.abort(new LockLostError(this.key, why, this.#where()));
+    this.#end(why);
   }
 
   release(): Promise<boolean> {
@@ -303,8 +321,7 @@ class LeaseHandle implements Lease, Beating {
         });
       return ok;
     } finally {
-      if (!this.#controller.signal.aborted)
-        this.#controller.abort(new LockLostError(this.key, 'it was released', this.#where()));
+      this.#end('it was released');
     }
   }
 
@@ -312,7 +329,7 @@ class LeaseHandle implements Lease, Beating {
     if (this.#state !== 'held') return;
     this.#state = 'released';
     heartbeatOf(this.#backend).delete(this);
-    this.#controller.abort(new LockLostError(this.key, 'it was detached', this.#where()));
+    this.#end('it was detached');
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
