@@ -1,17 +1,16 @@
 /**
  * `pnpm bench` (full; writes bench/results/) and `pnpm bench:quick` (CI; writes bench/results/tmp/).
- * Options: --quick, --only=suite,suite, --out=dir.
+ * Options: --quick, --only=suite,suite, --out=dir, and --render (write the report and charts again
+ * from the results.json in the output folder, measuring nothing).
  */
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from './context.js';
 import { describeRun } from './meta.js';
 import { profiles } from './profile.js';
-import { renderReport } from './report/render.js';
-import { barChart } from './report/svg.js';
 import { evaluateTargets } from './report/targets.js';
 import type { SuiteResult } from './report/types.js';
+import { readResults, writeResults } from './report/write.js';
 import { postgresUrl, startBenchRedis } from './stores.js';
 import { suites } from './suites/index.js';
 
@@ -24,6 +23,12 @@ const profile = profiles[process.argv.includes('--quick') ? 'quick' : 'full'];
 const only = option('only')?.split(',');
 const results = fileURLToPath(new URL('../results/', import.meta.url));
 const out = option('out') ?? (profile.name === 'full' ? results : join(results, 'tmp'));
+
+if (process.argv.includes('--render')) {
+  writeResults(out, readResults(out));
+  console.log(`rendered ${out}`);
+  process.exit(0);
+}
 
 const redis = await startBenchRedis();
 const log = (line: string) => console.log(line);
@@ -43,11 +48,7 @@ try {
     log(`${suite.id}: ${((performance.now() - began) / 1000).toFixed(1)} s`);
   }
   const targets = evaluateTargets(done);
-  mkdirSync(out, { recursive: true });
-  for (const f of readdirSync(out)) if (f.endsWith('.svg')) rmSync(join(out, f));
-  for (const chart of done.flatMap((s) => s.charts)) writeFileSync(join(out, chart.file), barChart(chart));
-  writeFileSync(join(out, 'results.json'), `${JSON.stringify({ meta, targets, suites: done }, null, 2)}\n`);
-  writeFileSync(join(out, 'results.md'), renderReport(meta, targets, done));
+  writeResults(out, { meta, targets, suites: done });
   log(`wrote ${out}`);
   for (const t of targets) log(`  ${t.met === null ? '·' : t.met ? '✓' : '✗'} ${t.target}: ${t.measured}`);
 } finally {
