@@ -126,9 +126,11 @@ function scriptsOnlyArm(url: string): LockArm {
   return {
     async acquire(key, ttl) {
       const owner = randomUUID();
-      const reply = (await client.onceAcquire(key, `${key}:fence`, owner, ttl, keep)) as unknown[];
+      // The backend's key layout (a hash tag around the user key), so that only the code around the scripts differs.
+      const lock = `oncelock:{${key}}`;
+      const reply = (await client.onceAcquire(lock, `${lock}:fence`, owner, ttl, keep)) as unknown[];
       if (reply[0] !== 1) return null;
-      return { release: () => client.onceRelease(key, `${key}:fence`, owner, keep, `${key}:released`) };
+      return { release: () => client.onceRelease(lock, `${lock}:fence`, owner, keep, `${lock}:released`) };
     },
     close: () => quit(client),
   };
