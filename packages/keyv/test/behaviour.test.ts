@@ -84,7 +84,7 @@ describe('TTL in the store and close()', () => {
     await b.acquire({ key: 'pttl', owner, ttl: 3000 });
     const adapter = keyv.store as KeyvRedis<unknown>;
     const client = await adapter.getClient();
-    const pttl = await client.pTTL(adapter.createKeyPrefix('oncelock:pttl', adapter.namespace));
+    const pttl = await client.pTTL(adapter.createKeyPrefix('oncelock:{pttl}', adapter.namespace));
     expect(pttl).toBeGreaterThan(2000);
     expect(pttl).toBeLessThanOrEqual(3000);
     await b.release({ key: 'pttl', owner });

@@ -120,7 +120,7 @@ describe('store errors throw', () => {
 
   it('a value this package did not write is an error, not a holder or a free key', async () => {
     const store = new Keyv({ throwOnErrors: true });
-    await store.set('oncelock:job', 'cached html');
+    await store.set('oncelock:{job}', 'cached html');
     const backend = keyvBackend({ store });
     const error = await failure(lease(backend, 'job', { ttl: 1000 }));
     expect(error.message).toMatch(/prefix/);
@@ -128,8 +128,8 @@ describe('store errors throw', () => {
     const apart = keyvBackend({ store, prefix: 'locks:' });
     const l = await lease(apart, 'job', { ttl: 1000 });
     await expect(lease(apart, 'job', { ttl: 1000 })).rejects.toBeInstanceOf(LockNotAcquiredError);
-    expect(await store.get('oncelock:job')).toBe('cached html');
-    expect((await store.get('locks:job')) as { owner: string }).toMatchObject({ owner: l.token });
+    expect(await store.get('oncelock:{job}')).toBe('cached html');
+    expect((await store.get('locks:{job}')) as { owner: string }).toMatchObject({ owner: l.token });
     await l.release();
   });
 });
