@@ -63,8 +63,9 @@ describe('keyvBackend options', () => {
     await expect(backend.acquire({ key: 'k', owner: 'me', ttl: 40 })).rejects.toBeInstanceOf(
       InvalidArgumentError,
     );
-    expect(await store.get('oncelock:k')).toBeUndefined();
+    expect(await store.get('oncelock:{k}')).toBeUndefined();
     expect((await backend.acquire({ key: 'k', owner: 'me', ttl: 200 })).granted).toBe(true);
+    expect(await store.get('oncelock:{k}')).toMatchObject({ owner: 'me' });
   });
 
   it('declares best-effort exclusion, no fences, expiry at the TTL and no notifications', () => {
