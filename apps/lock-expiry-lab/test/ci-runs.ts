@@ -50,7 +50,8 @@ function expectOutcome(r: RunResult): void {
   if (r.scenario === 'kill') {
     // A killed holder writes nothing more, so nothing it sent can be stale.
     expect(r.staleWrites, context).toBe(0);
-    // Postgres ends the dead session's lock at once; the others wait out the TTL.
-    if (r.backend === 'postgres') expect(r.takeoverMs!, context).toBeLessThan(r.ttl);
+    // Postgres ends the dead session's lock at once, but no notification says so: a waiter
+    // notices at its next poll, which the holder's remaining TTL caps. So at most about the TTL.
+    if (r.backend === 'postgres') expect(r.takeoverMs!, context).toBeLessThan(r.ttl * 1.5);
   }
 }

@@ -47,7 +47,10 @@ export class Heartbeat {
 
   add(lease: Beating): void {
     this.#leases.add(lease);
-    this.#schedule();
+    // Only the new lease can move the wake-up earlier: no scan of the others (taking n leases stays linear).
+    const next = Math.min(lease.expiresLocallyAt, this.#dueAt(lease));
+    if (this.#timer && next >= this.#timerAt - 1) return;
+    this.#arm(next);
   }
 
   delete(lease: Beating): void {
@@ -73,6 +76,10 @@ export class Heartbeat {
       next = Math.min(next, lease.expiresLocallyAt, this.#inFlight.has(lease) ? next : this.#dueAt(lease));
     }
     if (next >= this.#timerAt - 1 && this.#timer) return;
+    this.#arm(next);
+  }
+
+  #arm(next: number): void {
     this.#clear();
     if (next === Number.POSITIVE_INFINITY) return;
     this.#timerAt = next;

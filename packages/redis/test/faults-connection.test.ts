@@ -65,6 +65,8 @@ describe('connection faults', () => {
     const b = redisBackend({ url: proxy.url('redis'), timeout: 300 });
     const key = unique('dropped');
     const ttl = 2000; // its drift and safety margins leave ~120 ms for a loaded machine's late timers
+    // Connect and load the scripts first: on a loaded machine that alone can exceed the 300 ms timeout.
+    await eventually(() => b.inspect(key));
     const renewals = watchRenewals(key);
     const l = await lease(b, key, { ttl });
     await proxy.refuse(true);
