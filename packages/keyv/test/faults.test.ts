@@ -71,7 +71,8 @@ describe('holder processes over Keyv', () => {
     const thawedAt = wallNow();
     worker.thaw();
     const lost = await worker.next<Lost>((m) => (m as { type: string }).type === 'lost', 5000);
-    expect(lost.at - thawedAt).toBeLessThan(250);
+    // The overdue timer runs first thing on resume; generous for a loaded machine.
+    expect(lost.at - thawedAt).toBeLessThan(500);
     expect(lost.reason).toMatch(/was lost/);
     // Its resumed heartbeat took nothing back: a compare-and-extend on someone else's entry fails.
     await delay(100);
