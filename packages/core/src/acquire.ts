@@ -50,8 +50,9 @@ export async function acquireOnce(
   }
   const validUntil = startedAt + ttl - driftFor(ttl);
   if (now() >= validUntil - safetyMargin(ttl)) {
-    // Stale: the store may already consider it expired. Give it back, and never throw for it.
-    backend.release({ key, owner }).catch(() => {});
+    // Stale: the store may already consider it expired. Give it back before reporting the
+    // refusal, so the caller never sees a refusal while the store still holds its grant.
+    await giveBack(backend, key, owner);
     return { granted: false, holder: undefined, stale: true };
   }
   return { granted: true, fence: result.fence, startedAt, validUntil };
@@ -90,7 +91,7 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
         continue;
       }
       if (result.granted && p.signal?.aborted) {
-        backend.release({ key: p.key, owner: p.owner }).catch(() => {});
+        await giveBack(backend, p.key, p.owner);
         throw aborted(backend, p);
       }
       if (result.granted) {
@@ -145,6 +146,15 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
     } catch {
       // A failed unsubscribe only leaves a listener that finds nothing to wake.
     }
+  }
+}
+
+/** Releases a grant nobody will use. A failure only leaves it to run out at its TTL: never thrown. */
+async function giveBack(backend: LockBackend, key: string, owner: string): Promise<void> {
+  try {
+    await backend.release({ key, owner });
+  } catch {
+    // The lock ends at its TTL anyway; the caller is already being told it has no lease.
   }
 }
 

@@ -1,5 +1,6 @@
 // Holders in child processes, killed and frozen for real, over @keyv/redis on the shared Redis.
 import { spawnWorker, stopAllWorkers } from '@oncelock/testkit/faults';
+import { historyNow as wallNow } from '@oncelock/testkit/history';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyvBackend, lease, newToken } from '../src/index.js';
 import { REDIS_URL, redisStore } from './stores.js';
@@ -7,7 +8,6 @@ import { REDIS_URL, redisStore } from './stores.js';
 const store = redisStore();
 const holder = new URL('./fixtures/holder.mjs', import.meta.url);
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const wallNow = () => performance.timeOrigin + performance.now();
 afterAll(async () => {
   await stopAllWorkers();
   await store.cleanup();

@@ -1,12 +1,12 @@
 import { lease, newToken, redisBackend } from '@oncelock/redis';
 import { spawnWorker, stopAllWorkers } from '@oncelock/testkit/faults';
+import { historyNow as wallNow } from '@oncelock/testkit/history';
 import { afterAll, describe, expect, it } from 'vitest';
 import { delay, unique } from './helpers.js';
 
 // Holders in child processes, killed and frozen for real. They use the shared Redis on 6379.
 const url = 'redis://127.0.0.1:6379';
 const holder = new URL('./fixtures/holder.mjs', import.meta.url);
-const wallNow = () => performance.timeOrigin + performance.now();
 afterAll(() => stopAllWorkers());
 
 interface Held {

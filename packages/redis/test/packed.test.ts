@@ -76,7 +76,9 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { lease, redisBackend } from '@oncelock/redis';
 const [url, key, rounds, history, counter, name] = process.argv.slice(2);
 const backend = redisBackend({ url });
-const now = () => performance.timeOrigin + performance.now();
+// Date.now(), not timeOrigin + performance.now(): the latter can be milliseconds apart between
+// processes, which would show two back-to-back holds as overlapping.
+const now = () => Date.now();
 for (let i = 0; i < Number(rounds); i++) {
   const l = await lease(backend, key, { ttl: 5000, wait: 60000 });
   const start = now();

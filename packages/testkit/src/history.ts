@@ -32,12 +32,40 @@ export interface WriteEvent {
 export type HistoryEvent = HoldEvent | WriteEvent;
 
 /**
- * Milliseconds since the epoch with sub-millisecond precision: `performance.timeOrigin` is the
- * process's start on the wall clock, `performance.now()` is monotonic from there, so values from
- * processes on one machine can be compared.
+ * Milliseconds since the epoch with sub-millisecond precision, comparable between processes on
+ * one machine. `performance.timeOrigin` alone is not: it was seen several milliseconds (once 18)
+ * off the wall clock in freshly started processes on a loaded machine, enough to make a history
+ * of correct writes look out of order. So the offset from `performance.now()` to the wall clock
+ * is measured once per process at the edge of a `Date.now()` tick.
  */
 export function historyNow(): number {
-  return performance.timeOrigin + performance.now();
+  wallOffset ??= measureWallOffset();
+  return wallOffset + performance.now();
+}
+
+let wallOffset: number | undefined;
+
+/**
+ * Spins across a few `Date.now()` ticks (about a millisecond each) and keeps the edge seen most
+ * tightly: the tick happened between two `performance.now()` readings, and the closer they are,
+ * the closer `tick - reading` is to the true offset (a preempted spin gives a wide gap).
+ */
+function measureWallOffset(): number {
+  let best = { gap: Number.POSITIVE_INFINITY, offset: performance.timeOrigin };
+  for (let edges = 0; edges < 4 || (best.gap > 0.05 && edges < 50); edges++) {
+    const before = Date.now();
+    let previous = performance.now();
+    for (;;) {
+      const reading = performance.now();
+      const tick = Date.now();
+      if (tick !== before) {
+        if (reading - previous < best.gap) best = { gap: reading - previous, offset: tick - reading };
+        break;
+      }
+      previous = reading;
+    }
+  }
+  return best.offset;
 }
 
 export interface HistoryRecorder {

@@ -1,4 +1,5 @@
 import { type LockBackend, lease } from '@oncelock/core';
+import { historyNow } from '../history.js';
 
 /**
  * The child side of the killed-holder and frozen-holder tests: takes a lease and reports to the
@@ -12,7 +13,7 @@ export async function holdLeaseForParent(backend: LockBackend, key: string, ttl:
   process.on('disconnect', () => process.exit(0));
   const l = await lease(backend, key, { ttl });
   l.signal.addEventListener('abort', () => {
-    send({ type: 'lost', at: performance.timeOrigin + performance.now(), reason: l.signal.reason?.message });
+    send({ type: 'lost', at: historyNow(), reason: l.signal.reason?.message });
   });
   send({ type: 'held', token: l.token, ...(backend.guarantees.fencing ? { fence: l.fence } : {}) });
   // The heartbeat's timer does not keep a process alive on its own; the work it guards would.
