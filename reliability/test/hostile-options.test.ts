@@ -143,7 +143,7 @@ describe.each(entries)('hostile options: $name', (entry) => {
           const ttl = (options as { ttl?: unknown } | null)?.ttl as number;
           // A grant that arrives too late to trust counts as refused: possible with a TTL of a few ms.
           const late = want === 'granted' && got.outcome === 'refused' && ttl < 1000;
-          if (!late) expect(got.outcome, JSON.stringify(options)).toBe(want);
+          if (!late) expect(got.outcome, fc.stringify(options)).toBe(want);
           if (got.outcome !== 'granted') continue;
           const held = got.value as Awaited<ReturnType<typeof lease>>;
           expect(held.ttl).toBe(ttl);
@@ -169,7 +169,9 @@ describe.each(entries)('hostile options: $name', (entry) => {
           async (ttl) => {
             const got = await outcomeOf(() => held.extend(ttl as number));
             // No TTL means the lease's own.
-            expect(got.outcome, String(ttl)).toBe(ttl === undefined || validTtl(ttl) ? 'granted' : 'invalid');
+            expect(got.outcome, fc.stringify(ttl)).toBe(
+              ttl === undefined || validTtl(ttl) ? 'granted' : 'invalid',
+            );
             expect(held.held).toBe(true);
             expect(await bound(tryLease(peer, 'options:extend', { ttl: 1000 }), 'contender')).toBeNull();
           },
