@@ -199,6 +199,8 @@ function faultsOf(lab: Lab, seats: Seat[], ttl: number, random: () => number): R
         seat.busy = false;
       }
     };
+  // Process and connection faults alternate, so that a round-robin run that ends after two faults
+  // (a fast run of the CI size) has seen one of each.
   const faults: Record<string, ChaosFault> = {
     freeze: {
       weight: 3,
@@ -209,7 +211,6 @@ function faultsOf(lab: Lab, seats: Seat[], ttl: number, random: () => number): R
         worker.thaw();
       }),
     },
-    kill: { weight: 2, run: onSeat((seat) => seat.kill()) },
     partition: {
       weight: 3,
       run: onSeat(async (seat) => {
@@ -218,6 +219,7 @@ function faultsOf(lab: Lab, seats: Seat[], ttl: number, random: () => number): R
         for (const p of seat.slot.proxies) p.blackhole(false);
       }),
     },
+    kill: { weight: 2, run: onSeat((seat) => seat.kill()) },
     reset: {
       weight: 2,
       run: onSeat(async (seat) => {
