@@ -35,6 +35,11 @@ export class Seat {
   lastHeard = performance.now();
   #killing = false;
   #stopped = false;
+  #started!: () => void;
+  /** Settles once the seat's first process is ready, or has failed to start. */
+  readonly firstReady = new Promise<void>((resolve) => {
+    this.#started = resolve;
+  });
 
   constructor(
     index: number,
@@ -50,8 +55,13 @@ export class Seat {
     return this.config.sections - this.tally.sections;
   }
 
-  /** Runs processes until the work is done. Resolves, never rejects; crashes are recorded. */
-  async run(): Promise<void> {
+  /**
+   * Runs processes until the work is done. Resolves, never rejects; crashes are recorded. The
+   * first process waits for `start` before its first section, so that all seats begin together:
+   * on a loaded machine a process takes seconds to start, and seats that started one after
+   * another would run their sections one after another, contending with no one.
+   */
+  async run(start: Promise<unknown>): Promise<void> {
     while (this.remaining > 0 && !this.#stopped) {
       const name = `w${this.index}.${++this.incarnations}`;
       const config: WorkerConfig = {
@@ -67,6 +77,12 @@ export class Seat {
         .next<Message>((m) => m.type === 'ready' || m.type === 'fatal', 30_000)
         .catch(() => undefined);
       if (ready?.type === 'ready') this.worker = worker;
+      if (this.incarnations === 1) {
+        this.#started();
+        await start;
+      }
+      // A process that has exited already has nothing to start.
+      if (ready?.type === 'ready') await worker.send({ type: 'go' }).catch(() => {});
       const exit = await worker.exited;
       this.worker = undefined;
       const messages = worker.messages as Message[];

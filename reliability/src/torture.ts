@@ -116,7 +116,9 @@ export async function torture(options: TortureOptions): Promise<TortureReport> {
         }),
     );
     const random = seededRandom(options.seed);
-    const runs = seats.map((seat) => seat.run());
+    const allReady = Promise.all(seats.map((seat) => seat.firstReady));
+    const runs = seats.map((seat) => seat.run(allReady));
+    await allReady;
     const chaos = startChaos({
       faults: faultsOf(lab, seats, options.ttl, random),
       every: options.faultEvery,

@@ -4,8 +4,9 @@
 //
 //   node dist/worker.js '<WorkerConfig as JSON>'
 //
-// Messages to the parent: {type:'ready'}, {type:'progress', tally} after every section,
-// {type:'done', tally}, {type:'fatal', error} (a crash or an unhandled rejection: a finding).
+// Messages from the parent: {type:'go'}, to begin the sections. To the parent: {type:'ready'},
+// {type:'progress', tally} after every section, {type:'done', tally}, {type:'fatal', error} (a
+// crash or an unhandled rejection: a finding).
 import { appendFileSync } from 'node:fs';
 import { type Lease, lease, OncelockError } from '@oncelock/core';
 import { historyRecorder } from '@oncelock/testkit/history';
@@ -53,6 +54,15 @@ const counter = await openCounter(config.counter, config.name);
 const pick = () => config.keys[Math.floor(Math.random() * config.keys.length)]!;
 let seq = 0;
 send({ type: 'ready' });
+// The parent says go once every contender is ready (see Seat.run).
+await new Promise<void>((resolve) => {
+  const go = (message: { type?: string } | null) => {
+    if (message?.type !== 'go') return;
+    process.off('message', go);
+    resolve();
+  };
+  process.on('message', go);
+});
 
 while (tally.sections < config.sections) {
   const key = pick();

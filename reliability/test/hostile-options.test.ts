@@ -18,7 +18,7 @@ import { redisBackend } from '@oncelock/redis';
 import fc from 'fast-check';
 import { Keyv } from 'keyv';
 import { afterAll, describe, expect, it } from 'vitest';
-import { deadline } from '../src/deadline.js';
+import { deadline, delay } from '../src/deadline.js';
 import { PG_URL, pgExec } from '../src/labs/index.js';
 import { anyTtl, anyWait, validTtl, validWait } from './arbitraries.js';
 import { catalogue, REDIS_URL } from './catalogue.js';
@@ -151,7 +151,15 @@ describe.each(entries)('hostile options: $name', (entry) => {
           const released = await bound(held.release(), 'release');
           if (ttl >= 5000) expect(released).toBe(true);
         }
-        expect(await bound(backend.inspect(key), 'inspect')).toBeNull();
+        let left = await bound(backend.inspect(key), 'inspect');
+        // Keyv does not delete an entry whose TTL is nearly out, since a late delete could remove
+        // a contender's entry; it lets it lapse instead. A short lease may leave one: gone at its TTL.
+        const ttl = (options as { ttl?: unknown } | null)?.ttl;
+        if (left && backend.name === 'keyv' && validTtl(ttl) && (ttl as number) < 1000) {
+          await delay((ttl as number) + 5);
+          left = await bound(backend.inspect(key), 'inspect');
+        }
+        expect(left).toBeNull();
       }),
       { numRuns: 60, endOnFailure: true },
     );

@@ -46,23 +46,27 @@ export function historyNow(): number {
 let wallOffset: number | undefined;
 
 /**
- * Spins across a few `Date.now()` ticks (about a millisecond each) and keeps the edge seen most
- * tightly: the tick happened between two `performance.now()` readings, and the closer they are,
- * the closer `tick - reading` is to the true offset (a preempted spin gives a wide gap).
+ * Spins across a few `Date.now()` ticks (about a millisecond each) and keeps the edge bounded
+ * most tightly. Each `Date.now()` call is bracketed by two `performance.now()` readings, so a
+ * tick fell after the start of the last call that returned the old value and before the end of
+ * the first call that returned the new one. The offset is taken at the middle of that span; a
+ * spin preempted anywhere inside it widens the span and is outdone by a tighter edge.
  */
 function measureWallOffset(): number {
-  let best = { gap: Number.POSITIVE_INFINITY, offset: performance.timeOrigin };
-  for (let edges = 0; edges < 4 || (best.gap > 0.05 && edges < 50); edges++) {
-    const before = Date.now();
-    let previous = performance.now();
+  let best = { span: Number.POSITIVE_INFINITY, offset: performance.timeOrigin };
+  for (let edges = 0; edges < 4 || (best.span > 0.05 && edges < 50); edges++) {
+    let lastBefore = performance.now();
+    const old = Date.now();
     for (;;) {
-      const reading = performance.now();
+      const before = performance.now();
       const tick = Date.now();
-      if (tick !== before) {
-        if (reading - previous < best.gap) best = { gap: reading - previous, offset: tick - reading };
+      const after = performance.now();
+      if (tick !== old) {
+        const span = after - lastBefore;
+        if (span < best.span) best = { span, offset: tick - (lastBefore + after) / 2 };
         break;
       }
-      previous = reading;
+      lastBefore = before;
     }
   }
   return best.offset;

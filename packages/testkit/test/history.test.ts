@@ -8,6 +8,7 @@ import {
   FencedStore,
   type HistoryEvent,
   type HoldEvent,
+  historyNow,
   historyRecorder,
   readHistory,
   type WriteEvent,
@@ -252,6 +253,25 @@ describe('history files', () => {
     expect(report.holdOverlaps).toHaveLength(1);
     expect(report.ok).toBe(true);
     expect(store.get('k')).toBe('from b');
+  });
+
+  it('historyNow agrees across processes: each reading of a child falls between the parent sending and hearing back', async () => {
+    const script = new URL('./fixtures/clock-worker.mjs', import.meta.url);
+    // Started together, under the start-up contention in which timeOrigin was once seen 18 ms off.
+    const children = Array.from({ length: 8 }, () => spawnWorker(script));
+    await Promise.all(children.map((c) => c.next((m) => m === 'ready', 30_000)));
+    const misses: number[] = [];
+    for (let round = 0; round < 25; round++) {
+      for (const child of children) {
+        const sent = historyNow();
+        await child.send('now?');
+        const theirs = await child.next<number>((m) => typeof m === 'number', 5_000);
+        const back = historyNow();
+        if (theirs < sent || theirs > back) misses.push(theirs < sent ? theirs - sent : theirs - back);
+      }
+    }
+    expect(misses).toEqual([]);
+    await Promise.all(children.map((c) => c.stop()));
   });
 
   it('checks histories written by several processes: a real mutex passes, no lock is caught', async () => {
