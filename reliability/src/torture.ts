@@ -58,12 +58,14 @@ export interface TortureReport {
 export const ciOptions = (lab: LabKind): TortureOptions => ({
   lab,
   workers: 3,
-  sections: 50,
+  sections: 60,
   keys: 2,
   ttl: 400,
   wait: 10_000,
   thinkMs: 2,
-  faultEvery: [250, 600],
+  // The fastest labs finish in about a second once every seat has started: the second fault must
+  // come while a seat other than the frozen one still has sections to run.
+  faultEvery: [100, 300],
   order: 'round-robin',
   seed: 1,
   // Generous: a shared two-core machine under load takes seconds to start each replacement process.
