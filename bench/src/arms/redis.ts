@@ -107,30 +107,47 @@ async function quit(client: Redis): Promise<void> {
 }
 
 type ScriptClient = Redis & {
-  onceAcquire(lock: string, record: string, owner: string, ttl: number, keep: number): Promise<unknown>;
-  onceRelease(lock: string, record: string, owner: string, keep: number, channel: string): Promise<unknown>;
+  onceAcquire(
+    lock: string,
+    record: string,
+    waiters: string,
+    owner: string,
+    ttl: number,
+    keep: number,
+    waiter: string,
+  ): Promise<unknown>;
+  onceRelease(
+    lock: string,
+    record: string,
+    waiters: string,
+    owner: string,
+    keep: number,
+    wakePrefix: string,
+    tries: number,
+  ): Promise<unknown>;
 };
 
 /**
  * oncelock's own Lua scripts, sent straight through ioredis with no oncelock code around them:
- * the difference to the floor is what the scripts do in Redis (fence, holder record, publish).
+ * the difference to the floor is what the scripts do in Redis (fence, holder record, waking a waiter).
  * Used only to break the gap down.
  */
 function scriptsOnlyArm(url: string): LockArm {
   const dir = new URL('../scripts/', import.meta.resolve('@oncelock/redis'));
   const lua = (name: string) => readFileSync(new URL(name, dir), 'utf8');
   const client = new Redis(url) as ScriptClient;
-  client.defineCommand('onceAcquire', { numberOfKeys: 2, lua: lua('acquire-2.lua') });
-  client.defineCommand('onceRelease', { numberOfKeys: 2, lua: lua('release-2.lua') });
+  client.defineCommand('onceAcquire', { numberOfKeys: 3, lua: lua('acquire-3.lua') });
+  client.defineCommand('onceRelease', { numberOfKeys: 3, lua: lua('release-3.lua') });
   const keep = 60_000;
   return {
     async acquire(key, ttl) {
       const owner = randomUUID();
       // The backend's key layout (a hash tag around the user key), so that only the code around the scripts differs.
       const lock = `oncelock:{${key}}`;
-      const reply = (await client.onceAcquire(lock, `${lock}:fence`, owner, ttl, keep)) as unknown[];
+      const [record, waiters] = [`${lock}:fence`, `${lock}:waiters`];
+      const reply = (await client.onceAcquire(lock, record, waiters, owner, ttl, keep, '')) as unknown[];
       if (reply[0] !== 1) return null;
-      return { release: () => client.onceRelease(lock, `${lock}:fence`, owner, keep, `${lock}:released`) };
+      return { release: () => client.onceRelease(lock, record, waiters, owner, keep, 'oncelock:wake:', 16) };
     },
     close: () => quit(client),
   };

@@ -40,9 +40,11 @@ export async function acquireOnce(
   key: string,
   owner: string,
   ttl: number,
+  waiting = false,
 ): Promise<Grant | Refusal> {
   const startedAt = now();
-  const result = await call(backend, 'acquire', () => backend.acquire({ key, owner, ttl }));
+  const request = waiting ? { key, owner, ttl, waiting } : { key, owner, ttl };
+  const result = await call(backend, 'acquire', () => backend.acquire(request));
   if (!result.granted) {
     if (hasListeners())
       emit({ type: 'refused', backend: backend.name, key, holder: result.holder, tookMs: now() - startedAt });
@@ -82,7 +84,7 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
       woken = false;
       let result: Grant | Refusal;
       try {
-        result = await acquireOnce(backend, p.key, p.owner, p.ttl);
+        result = await acquireOnce(backend, p.key, p.owner, p.ttl, unsubscribe !== undefined);
       } catch (error) {
         // A waiter outlasts a blip of the store: retry until the deadline, then report the error itself.
         const retryIn = Math.min(jitter(Math.min(50 * 2 ** attempt, 1000)), deadline - now());

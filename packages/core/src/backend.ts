@@ -48,6 +48,12 @@ export interface AcquireRequest {
   readonly owner: string;
   /** Milliseconds until the grant ends unless extended. */
   readonly ttl: number;
+  /**
+   * Set on the tries of a caller that waits for the key and has subscribed to its release
+   * notifications. A backend may queue such a caller, so that a release wakes one waiter
+   * rather than every one.
+   */
+  readonly waiting?: boolean;
 }
 
 /**

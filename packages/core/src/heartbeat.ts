@@ -57,7 +57,9 @@ export class Heartbeat {
     this.#leases.delete(lease);
     this.#inFlight.delete(lease);
     this.#retryAt.delete(lease);
-    if (this.#leases.size === 0) this.#clear();
+    // The timer stays armed when the last lease goes: it fires once for nothing (it is unref'd),
+    // where clearing it would make a caller that takes and releases leases in a loop pay for a
+    // new timer every time.
   }
 
   #dueAt(lease: Beating): number {

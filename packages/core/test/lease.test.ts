@@ -17,13 +17,18 @@ describe('lease', () => {
   it('has a 128-bit random hex token, different for every lease', async () => {
     const b = memoryBackend();
     const tokens = new Set<string>();
-    for (let i = 0; i < 50; i++) {
+    // 600 tokens: more than two refills of the pool of random bytes they are cut from.
+    for (let i = 0; i < 600; i++) {
       const l = await lease(b, `k${i}`, { ttl: 1000 });
       expect(l.token).toMatch(/^[0-9a-f]{32}$/);
       tokens.add(l.token);
       await l.release();
     }
-    expect(tokens.size).toBe(50);
+    expect(tokens.size).toBe(600);
+    // Every position takes every hex digit somewhere: no byte of the pool is stuck or reused.
+    for (let at = 0; at < 32; at++) {
+      expect(new Set([...tokens].map((t) => t[at])).size, `position ${at}`).toBe(16);
+    }
   });
 
   it('a grant that arrives after its TTL counts as refused, and is given back', async () => {

@@ -3,7 +3,9 @@
  *
  *   oncelock:{scan:3}          the lock (a hash: owner, fence, since; PTTL = the lease's TTL)
  *   oncelock:{scan:3}:fence    the fence record, which outlives the lock for a while
- *   oncelock:{scan:3}:released the pub/sub channel a release is announced on
+ *   oncelock:{scan:3}:waiters  the backends waiting for it (a sorted set), woken one at a time
+ *   oncelock:wake:<id>         the pub/sub channel of one backend object: a release sends the
+ *                              lock's name to the first waiter's channel
  *
  * The braces are a Redis Cluster hash tag: both keys of a lock hash to one slot, so every script
  * touches one slot. Inside the tag, `%`, `{` and `}` are percent-encoded: a user key such as
@@ -13,7 +15,11 @@ export interface KeySpace {
   readonly prefix: string;
   lock(key: string): string;
   record(key: string): string;
-  channel(key: string): string;
+  waiters(key: string): string;
+  /** The wake-up channel of the backend object with this id. */
+  wake(backend: string): string;
+  /** What all wake-up channels start with. */
+  readonly wakePrefix: string;
   /** SCAN MATCH pattern for every lock whose user key starts with `keyPrefix`. */
   pattern(keyPrefix: string): string;
   /** The user key of a lock key, or `undefined` if `lockKey` is not one of ours. */
@@ -32,7 +38,9 @@ export function keySpace(prefix: string): KeySpace {
     prefix,
     lock,
     record: (key) => `${lock(key)}:fence`,
-    channel: (key) => `${lock(key)}:released`,
+    waiters: (key) => `${lock(key)}:waiters`,
+    wake: (backend) => `${prefix}wake:${backend}`,
+    wakePrefix: `${prefix}wake:`,
     pattern: (keyPrefix) => `${glob(`${prefix}{${encode(keyPrefix)}`)}*`,
     keyOf(lockKey) {
       if (!lockKey.startsWith(`${prefix}{`) || !lockKey.endsWith('}')) return undefined;

@@ -1,70 +1,77 @@
 import type { Unsubscribe } from '@oncelock/core';
 import { type Connection, connection } from './connection.js';
 
-interface Channel {
-  readonly listeners: Set<() => void>;
-  /** Resolves once the server has confirmed the SUBSCRIBE. */
-  readonly live: Promise<unknown>;
-}
-
 /**
- * Release notifications: one subscriber connection per backend, made on the first wait and
- * shared by every waiter; one SUBSCRIBE per key that has waiters, dropped with its last waiter.
- * A notification lost while the connection is down is covered by core's fallback poll, and
- * ioredis subscribes again after a reconnect.
+ * Wake-ups: one subscriber connection per backend, made on the first wait, subscribed to one
+ * channel of this backend's own. A waiter joins the key's waiters in Redis with its next acquire
+ * (see acquire-3.lua); a release pops the first of them and publishes the lock's name on that
+ * waiter's channel, so one release wakes one backend, not every process that waits. Here the
+ * message wakes the local waiters of that lock. A wake-up for a lock nobody here waits for any
+ * more is passed on (`onUnheard`), so that it is not lost. A wake-up lost while the connection is
+ * down is covered by core's fallback poll, and ioredis subscribes again after a reconnect.
  */
 export class Notifier {
   readonly #source: Connection;
   readonly #timeout: number;
-  readonly #channels = new Map<string, Channel>();
-  #subscriber: Connection | undefined;
+  readonly #channel: string;
+  readonly #onUnheard: (lockKey: string) => void;
+  /** Listeners per lock key (the Redis key, which is what a wake-up names). */
+  readonly #listeners = new Map<string, Set<() => void>>();
+  #subscriber: { connection: Connection; live: Promise<unknown> } | undefined;
 
-  constructor(source: Connection, timeout: number) {
+  constructor(source: Connection, timeout: number, channel: string, onUnheard: (lockKey: string) => void) {
     this.#source = source;
     this.#timeout = timeout;
+    this.#channel = channel;
+    this.#onUnheard = onUnheard;
   }
 
-  async subscribe(channel: string, listener: () => void): Promise<Unsubscribe> {
+  async subscribe(lockKey: string, listener: () => void): Promise<Unsubscribe> {
     const sub = this.#connect();
-    let ch = this.#channels.get(channel);
-    if (!ch) {
-      const live = sub.run((c) => c.subscribe(channel));
-      const created: Channel = { listeners: new Set(), live };
-      ch = created;
-      this.#channels.set(channel, created);
-      live.catch(() => {
-        if (this.#channels.get(channel) === created) this.#channels.delete(channel);
-      });
+    let set = this.#listeners.get(lockKey);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(lockKey, set);
     }
-    const joined = ch;
-    joined.listeners.add(listener);
+    const joined = set;
+    joined.add(listener);
+    const leave = () => {
+      joined.delete(listener);
+      if (joined.size === 0 && this.#listeners.get(lockKey) === joined) this.#listeners.delete(lockKey);
+    };
     try {
-      await joined.live;
+      await sub.live;
     } catch (error) {
-      joined.listeners.delete(listener);
+      leave();
       throw error;
     }
-    return () => {
-      joined.listeners.delete(listener);
-      if (joined.listeners.size > 0 || this.#channels.get(channel) !== joined) return;
-      this.#channels.delete(channel);
-      sub.client.unsubscribe(channel).catch(() => {});
-    };
+    return leave;
   }
 
   async close(): Promise<void> {
-    this.#channels.clear();
-    await this.#subscriber?.close();
+    this.#listeners.clear();
+    await this.#subscriber?.connection.close();
   }
 
-  #connect(): Connection {
-    if (this.#subscriber) return this.#subscriber;
+  #connect(): { connection: Connection; live: Promise<unknown> } {
+    this.#subscriber ??= { connection: this.#open(), live: Promise.reject() };
+    const sub = this.#subscriber;
+    // Subscribed once; a SUBSCRIBE that failed (the server was down) is sent again by the next waiter.
+    sub.live = sub.live.catch(() => sub.connection.run((c) => c.subscribe(this.#channel)));
+    sub.live.catch(() => {}); // seen by the waiters that await it
+    return sub;
+  }
+
+  #open(): Connection {
     // A connection in subscriber mode can send nothing else, so it is a copy of the client.
-    const sub = connection(this.#source.client.duplicate(), true, this.#timeout);
-    sub.client.on('message', (channel: string) => {
-      const ch = this.#channels.get(channel);
-      if (!ch) return;
-      for (const listener of [...ch.listeners]) {
+    const conn = connection(this.#source.client.duplicate(), true, this.#timeout);
+    conn.client.on('message', (_channel: string, lockKey: string) => {
+      const set = this.#listeners.get(lockKey);
+      if (!set) {
+        this.#onUnheard(lockKey);
+        return;
+      }
+      for (const listener of [...set]) {
         try {
           listener();
         } catch {
@@ -72,7 +79,6 @@ export class Notifier {
         }
       }
     });
-    this.#subscriber = sub;
-    return sub;
+    return conn;
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, type LockBackend } from '@oncelock/core';
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { type Client, connection } from './connection.js';
@@ -43,7 +44,8 @@ export type RedisBackend = LockBackend & Required<Pick<LockBackend, 'extendMany'
 /**
  * A lock backend on one Redis primary or a Redis Cluster (ioredis). Strict mutual exclusion on
  * the primary that owns the key, fences that strictly increase per key (also across a restart
- * that loses every key), release notifications over pub/sub, and one round trip per operation.
+ * that loses every key), release notifications over pub/sub that wake one waiting backend at a time, and one round trip
+ * per operation.
  *
  * @example
  * const backend = redisBackend({ url: 'redis://127.0.0.1:6379' });
@@ -73,8 +75,15 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
 
   const conn = connection(client, owned, common.timeout);
   const keys = keySpace(common.prefix);
-  const store = createStore(conn, keys, { retention: common.fenceRetention, publish: true });
-  const notifier = new Notifier(conn, common.timeout);
+  // Names this backend object's waiters in Redis and its wake-up channel.
+  const id = randomUUID();
+  // PUBLISH on a Cluster counts only the listeners on its own node: a release there tries one waiter.
+  const wake = { id, tries: conn.isCluster ? 1 : 16 };
+  const store = createStore(conn, keys, { retention: common.fenceRetention, wake });
+  const notifier = new Notifier(conn, common.timeout, keys.wake(id), (lockKey) => {
+    const key = keys.keyOf(lockKey);
+    if (key !== undefined) store.passOn(key).catch(() => {}); // lost: the next waiter's poll finds it free
+  });
   const name = conn.isCluster ? 'redis-cluster' : 'redis';
   let closing: Promise<void> | undefined;
   const run = guard(name, () => closing !== undefined);
@@ -99,7 +108,7 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
     release: (request) => run('release', () => store.release(request)),
     inspect: (key) => run('inspect', () => store.inspect(key)),
     list: (prefix = '') => run('list', () => store.list(prefix)),
-    subscribe: (key, listener) => run('subscribe', () => notifier.subscribe(keys.channel(key), listener)),
+    subscribe: (key, listener) => run('subscribe', () => notifier.subscribe(keys.lock(key), listener)),
     close() {
       closing ??= Promise.all([notifier.close(), conn.close()]).then(() => {});
       return closing;

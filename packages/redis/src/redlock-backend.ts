@@ -69,7 +69,7 @@ export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
   const owned = o.clients === undefined;
   const conns = clients.map((c) => connection(c, owned, common.timeout));
   const keys = keySpace(common.prefix);
-  const stores = conns.map((c) => createStore(c, keys, { retention: common.fenceRetention, publish: false }));
+  const stores = conns.map((c) => createStore(c, keys, { retention: common.fenceRetention }));
   const n = stores.length;
   const quorum = quorumOf(n);
   let closing: Promise<void> | undefined;

@@ -20,7 +20,7 @@ export type NodeAcquire =
   | { readonly granted: true; readonly fence: number; readonly renewed: boolean }
   | { readonly granted: false; readonly holder: Holder };
 
-/** The reply of acquire-2.lua. */
+/** The reply of acquire-3.lua. */
 export function acquireReply(reply: unknown): NodeAcquire {
   const r = reply as unknown[];
   if (r[0] === 1) return { granted: true, fence: Number(r[1]), renewed: r[2] === 1 };

@@ -15,9 +15,9 @@ export interface Script {
 export type ScriptName = 'acquire' | 'extend' | 'release' | 'inspect' | 'list';
 
 const FILES: Record<ScriptName, string> = {
-  acquire: 'acquire-2.lua',
+  acquire: 'acquire-3.lua',
   extend: 'extend-2n.lua',
-  release: 'release-2.lua',
+  release: 'release-3.lua',
   inspect: 'inspect-1.lua',
   list: 'list-0.lua',
 };

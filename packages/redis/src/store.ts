@@ -12,6 +12,8 @@ export interface Store {
   acquire(request: AcquireRequest): Promise<NodeAcquire>;
   extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;
   release(request: ReleaseRequest): Promise<boolean>;
+  /** Wakes the next waiter for `key` if the lock is free: for a woken backend that no longer waits. */
+  passOn(key: string): Promise<void>;
   inspect(key: string): Promise<Holder | null>;
   list(keyPrefix: string): Promise<Array<Holder & { key: string }>>;
 }
@@ -19,8 +21,13 @@ export interface Store {
 export interface StoreOptions {
   /** How long a fence record outlives its lock, ms. */
   retention: number;
-  /** Publish each release on the key's channel (Redlock has no subscribers). */
-  publish: boolean;
+  /** Wake waiters on release (Redlock does not: its waiters poll). */
+  wake?: {
+    /** This backend object's id: its waiters join a key's waiters under it. */
+    readonly id: string;
+    /** Waiters to try per release (see release-3.lua). */
+    readonly tries: number;
+  };
 }
 
 const SCAN_COUNT = 1000;
@@ -41,10 +48,30 @@ export function createStore(conn: Connection, keys: KeySpace, options: StoreOpti
     return reply.map((x) => x === 1);
   }
 
+  /** release-3.lua; an empty owner only passes a wake-up on. */
+  async function release(key: string, owner: string): Promise<boolean> {
+    const wake = options.wake;
+    const reply = await conn.run((c) =>
+      runScript(
+        c,
+        lua.release,
+        [keys.lock(key), keys.record(key), keys.waiters(key)],
+        [owner, retention, wake ? keys.wakePrefix : '', wake?.tries ?? 0],
+      ),
+    );
+    return reply === 1;
+  }
+
   return {
-    async acquire({ key, owner, ttl }) {
+    async acquire({ key, owner, ttl, waiting }) {
+      const waiter = waiting && options.wake ? `${options.wake.id} ${owner}` : '';
       const reply = await conn.run((c) =>
-        runScript(c, lua.acquire, [keys.lock(key), keys.record(key)], [owner, ttl, retention]),
+        runScript(
+          c,
+          lua.acquire,
+          [keys.lock(key), keys.record(key), keys.waiters(key)],
+          [owner, ttl, retention, waiter],
+        ),
       );
       return acquireReply(reply);
     },
@@ -73,12 +100,10 @@ export function createStore(conn: Connection, keys: KeySpace, options: StoreOpti
       return out;
     },
 
-    async release({ key, owner }) {
-      const channel = options.publish ? keys.channel(key) : '';
-      const reply = await conn.run((c) =>
-        runScript(c, lua.release, [keys.lock(key), keys.record(key)], [owner, retention, channel]),
-      );
-      return reply === 1;
+    release: ({ key, owner }) => release(key, owner),
+
+    async passOn(key) {
+      await release(key, '');
     },
 
     async inspect(key) {

@@ -20,7 +20,7 @@ afterAll(() => project?.remove());
 describe('packed @oncelock/redis', () => {
   it('ships its Lua scripts and finds them at runtime from dist', () => {
     const installed = join(project.dir, 'node_modules/@oncelock/redis');
-    for (const file of ['acquire-2.lua', 'extend-2n.lua', 'release-2.lua', 'inspect-1.lua', 'list-0.lua']) {
+    for (const file of ['acquire-3.lua', 'extend-2n.lua', 'release-3.lua', 'inspect-1.lua', 'list-0.lua']) {
       expect(existsSync(join(installed, 'scripts', file)), file).toBe(true);
     }
     expect(existsSync(join(installed, 'dist/index.js'))).toBe(true);

@@ -16,11 +16,11 @@ describe('Lua scripts', () => {
     const dir = new URL('../scripts/', import.meta.url);
     const files = readdirSync(dir).filter((f) => f.endsWith('.lua'));
     expect(files.sort()).toEqual([
-      'acquire-2.lua',
+      'acquire-3.lua',
       'extend-2n.lua',
       'inspect-1.lua',
       'list-0.lua',
-      'release-2.lua',
+      'release-3.lua',
     ]);
     for (const file of files) {
       const source = readFileSync(new URL(file, dir), 'utf8');
@@ -76,7 +76,7 @@ describe('Lua scripts', () => {
     const owner = newToken();
     await a.acquire({ key, owner, ttl: 1000 });
     const { createHash } = await import('node:crypto');
-    const source = readFileSync(new URL('../scripts/acquire-2.lua', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../scripts/acquire-3.lua', import.meta.url), 'utf8');
     const sha = createHash('sha1').update(source).digest('hex');
     expect(await r.script('EXISTS', sha)).toEqual([1]);
     await a.release({ key, owner });

@@ -2,15 +2,30 @@
 --
 -- KEYS[1]  the lock: a hash {owner, fence, since}; its PTTL is the lease's TTL
 -- KEYS[2]  the fence record: the last fence handed out for this key, kept ARGV[3] ms longer than the lock
+-- KEYS[3]  the waiters: a sorted set of '<backend id> <owner>' by the time each began to wait
 -- ARGV[1]  owner token
 -- ARGV[2]  TTL, ms
 -- ARGV[3]  how long the fence record outlives the lock, ms
+-- ARGV[4]  '<backend id> <owner>' if the caller is waiting for the key: refused, it joins the
+--          waiters (keeping its place if already there); granted, it leaves them. '': neither
 --
 -- Returns  {1, fence, renewed}            granted; renewed = 1 when the owner already held it (same fence)
 --          {0, owner, pttl, fence, since}  refused, with the holder
 local held = redis.call('HMGET', KEYS[1], 'owner', 'fence', 'since')
 local ttl = tonumber(ARGV[2])
 local keep = ttl + tonumber(ARGV[3])
+
+if ARGV[4] ~= '' then
+  if held[1] and held[1] ~= ARGV[1] then
+    local t = redis.call('TIME')
+    redis.call('ZADD', KEYS[3], 'NX', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[4])
+    -- Waiters that vanish without being woken leave entries behind: the set goes a minute after
+    -- the last waiter joined it.
+    redis.call('PEXPIRE', KEYS[3], 60000)
+  else
+    redis.call('ZREM', KEYS[3], ARGV[4])
+  end
+end
 
 if held[1] == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ttl)

@@ -1,0 +1,105 @@
+import { type Lease, lease, onEvent, type RedisBackend, redisBackend } from '@oncelock/redis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { delay, raw, unique } from './helpers.js';
+
+// A release wakes one waiting backend, the first that began to wait, instead of every process
+// subscribed to the key (a thundering herd of acquire attempts on every release).
+
+const url = 'redis://127.0.0.1:6379';
+const backends: RedisBackend[] = [];
+const open = () => {
+  const b = redisBackend({ url });
+  backends.push(b);
+  return b;
+};
+afterAll(() => Promise.all(backends.map((b) => b.close())));
+
+/** How many backends are queued for `key` in Redis. */
+const inspector = raw(url);
+const queued = (key: string) => inspector.zcard(`oncelock:{${key}}:waiters`);
+
+/**
+ * Starts a wait for `key` on `backend`, and resolves once it has joined the key's waiters, with
+ * the wait (in an object: an async function returning the promise itself would wait for it).
+ */
+async function join(backend: RedisBackend, key: string, options: { signal?: AbortSignal } = {}) {
+  const before = await queued(key);
+  const waiting = lease(backend, key, { ttl: 30_000, wait: 20_000, ...options });
+  waiting.catch(() => {}); // awaited by the test where it matters
+  while ((await queued(key)) === before) await delay(2);
+  return { waiting };
+}
+
+describe('wake-ups', () => {
+  it('a release wakes one of several waiting backends, not all of them', async () => {
+    const holder = open();
+    const waiters = [open(), open(), open(), open()];
+    const rounds = 5;
+    let herd = 0;
+    for (let round = 0; round < rounds; round++) {
+      const key = unique('wake-one');
+      const held = await lease(holder, key, { ttl: 30_000 });
+      const pending = new Map<number, Promise<{ i: number; l: Lease }>>();
+      for (const [i, w] of waiters.entries())
+        pending.set(
+          i,
+          (await join(w, key)).waiting.then((l) => ({ i, l })),
+        );
+      /** The next waiter to be granted the key. */
+      const take = async () => {
+        const { i, l } = await Promise.race(pending.values());
+        pending.delete(i);
+        return l;
+      };
+      const stop = onEvent('refused', (e) => {
+        if (e.key === key) herd++;
+      });
+      await held.release();
+      let current = await take();
+      await delay(100); // a herd would be refused within a few ms of the release
+      stop();
+      // Hand the key down the line: every waiter gets it in turn.
+      while (pending.size > 0) {
+        await current.release();
+        current = await take();
+      }
+      await current.release();
+    }
+    // A herd makes 3 refusals per release; a waiter's ~1 s fallback poll may rarely land in the window.
+    expect(herd).toBeLessThanOrEqual(rounds);
+  });
+
+  it('a waiter that gave up passes its wake-up on to the next one', async () => {
+    const [holder, quitter, next] = [open(), open(), open()];
+    const key = unique('pass-on');
+    const held = await lease(holder, key, { ttl: 30_000 });
+    const abort = new AbortController();
+    const { waiting: gaveUp } = await join(quitter, key, { signal: abort.signal });
+    const { waiting } = await join(next, key);
+    abort.abort(new Error('no longer needed'));
+    await expect(gaveUp).rejects.toThrow();
+    const releasedAt = performance.now();
+    await held.release();
+    const got = await waiting;
+    // The fallback poll comes 0.7 to 1.3 s after a waiter's last try: this was a wake-up.
+    expect(performance.now() - releasedAt).toBeLessThan(600);
+    await got.release();
+  });
+
+  it('a waiter whose process is gone is skipped: the next one is woken', async () => {
+    const [holder, gone, next] = [redisBackend({ url }), redisBackend({ url }), open()];
+    backends.push(holder);
+    const key = unique('gone');
+    const held = await lease(holder, key, { ttl: 30_000 });
+    const { waiting: lost } = await join(gone, key);
+    const { waiting } = await join(next, key);
+    await gone.close(); // its wake-up channel has no listener any more
+    await expect(lost).rejects.toThrow();
+    expect(await queued(key)).toBe(2);
+    const releasedAt = performance.now();
+    await held.release();
+    const got = await waiting;
+    expect(performance.now() - releasedAt).toBeLessThan(600);
+    await got.release();
+  });
+});
