@@ -220,7 +220,7 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
       'held it, so the next grant goes to a process that was waiting. A handoff is the time from the release ' +
       "call to the next holder's grant, both stamped with `performance.timeOrigin + performance.now()` and " +
       'aligned across processes. Every library waits its own way at its default settings (redlock: retries ' +
-      '200 ms apart with jitter; redis-semaphore: a poll every 10 ms; oncelock: a release notification, with a ' +
+      '200 ms apart with jitter; redis-semaphore: a poll every 10 ms; oncelock: a release wakes the first waiting process, with a ' +
       'slow fallback poll; PostgreSQL floor: `pg_advisory_lock` blocking in the server). Redis figures come from ' +
       '`INFO commandstats` on a private `redis-server`, reset before each run; commands include those run ' +
       'inside scripts; waiter-seconds are the time all processes spent inside acquire calls. ' +
