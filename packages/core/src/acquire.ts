@@ -122,10 +122,14 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
       if (!subscribed && backend.subscribe) {
         subscribed = true;
         try {
-          unsubscribe = await backend.subscribe(p.key, () => {
-            woken = true;
-            sleeper?.wake();
-          });
+          unsubscribe = await backend.subscribe(
+            p.key,
+            () => {
+              woken = true;
+              sleeper?.wake();
+            },
+            p.owner,
+          );
         } catch {
           // Notifications are an optimisation; polling still finds the lock free.
         }

@@ -111,9 +111,10 @@ export interface LockBackend {
   /**
    * Calls `listener` when `key` may have become free (released or deleted). Resolves once the
    * subscription is live, so a release after that is not missed. Notifications may be lost;
-   * core always keeps a fallback poll.
+   * core always keeps a fallback poll. `owner` is the waiter's owner token, as in its
+   * `waiting` acquires: a backend that wakes one waiter at a time can wake this one by it.
    */
-  subscribe?(key: string, listener: () => void): Promise<Unsubscribe>;
+  subscribe?(key: string, listener: () => void, owner?: string): Promise<Unsubscribe>;
   /** Every held key under the backend's namespace whose key starts with `prefix`, in one round trip. */
   list?(prefix?: string): Promise<Array<Holder & { key: string }>>;
 }

@@ -28,8 +28,9 @@ if ARGV[3] ~= '' then
     if #first == 0 then
       break
     end
-    local backend = string.match(first[1], '^[^ ]+')
-    if redis.call('PUBLISH', ARGV[3] .. backend, KEYS[1]) > 0 then
+    local backend, owner = string.match(first[1], '^([^ ]+) (.*)$')
+    -- The waiter's owner, a NUL (no owner holds one), then the lock: the backend wakes that waiter.
+    if redis.call('PUBLISH', ARGV[3] .. backend, owner .. '\0' .. KEYS[1]) > 0 then
       break
     end
   end

@@ -6,8 +6,9 @@ import { type Connection, connection } from './connection.js';
  * channel of this backend's own. A waiter joins the key's waiters in Redis with its next acquire
  * (see acquire-3.lua); a release pops the first of them and publishes the lock's name on that
  * waiter's channel, so one release wakes one backend, not every process that waits. Here the
- * message wakes the local waiters of that lock. A wake-up for a lock nobody here waits for any
- * more is passed on (`onUnheard`), so that it is not lost. A wake-up lost while the connection is
+ * message wakes the waiter it names (or, if that one has gone, the longest-waiting other one for
+ * the same lock). A wake-up for a lock nobody here waits for any more is passed on
+ * (`onUnheard`), so that it is not lost. A wake-up lost while the connection is
  * down is covered by core's fallback poll, and ioredis subscribes again after a reconnect.
  */
 export class Notifier {
@@ -15,8 +16,8 @@ export class Notifier {
   readonly #timeout: number;
   readonly #channel: string;
   readonly #onUnheard: (lockKey: string) => void;
-  /** Listeners per lock key (the Redis key, which is what a wake-up names). */
-  readonly #listeners = new Map<string, Set<() => void>>();
+  /** Listeners per lock key (the Redis key, which is what a wake-up names), oldest first, with their owners. */
+  readonly #listeners = new Map<string, Map<() => void, string | undefined>>();
   #subscriber: { connection: Connection; live: Promise<unknown> } | undefined;
 
   constructor(source: Connection, timeout: number, channel: string, onUnheard: (lockKey: string) => void) {
@@ -26,17 +27,19 @@ export class Notifier {
     this.#onUnheard = onUnheard;
   }
 
-  async subscribe(lockKey: string, listener: () => void): Promise<Unsubscribe> {
+  async subscribe(lockKey: string, listener: () => void, owner?: string): Promise<Unsubscribe> {
     const sub = this.#connect();
-    let set = this.#listeners.get(lockKey);
-    if (!set) {
-      set = new Set();
-      this.#listeners.set(lockKey, set);
+    let waiting = this.#listeners.get(lockKey);
+    if (!waiting) {
+      waiting = new Map();
+      this.#listeners.set(lockKey, waiting);
     }
-    const joined = set;
-    joined.add(listener);
+    const joined = waiting;
+    // A wrapper per call, so that subscribing one function twice takes two unsubscribes.
+    const entry = () => listener();
+    joined.set(entry, owner);
     const leave = () => {
-      joined.delete(listener);
+      joined.delete(entry);
       if (joined.size === 0 && this.#listeners.get(lockKey) === joined) this.#listeners.delete(lockKey);
     };
     try {
@@ -65,18 +68,27 @@ export class Notifier {
   #open(): Connection {
     // A connection in subscriber mode can send nothing else, so it is a copy of the client.
     const conn = connection(this.#source.client.duplicate(), true, this.#timeout);
-    conn.client.on('message', (_channel: string, lockKey: string) => {
-      const set = this.#listeners.get(lockKey);
-      if (!set) {
+    conn.client.on('message', (_channel: string, message: string) => {
+      // '<owner>\0<lock key>' (release-3.lua); neither holds a NUL.
+      const split = message.indexOf('\0');
+      const owner = message.slice(0, split);
+      const lockKey = message.slice(split + 1);
+      const waiting = this.#listeners.get(lockKey);
+      if (!waiting) {
         this.#onUnheard(lockKey);
         return;
       }
-      for (const listener of [...set]) {
-        try {
-          listener();
-        } catch {
-          // A waiter's wake-up must not stop the others'.
+      let wake = waiting.keys().next().value;
+      for (const [listener, own] of waiting) {
+        if (own === owner) {
+          wake = listener;
+          break;
         }
+      }
+      try {
+        wake?.();
+      } catch {
+        // A waiter's wake-up must never break the subscriber connection.
       }
     });
     return conn;

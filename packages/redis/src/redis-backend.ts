@@ -108,7 +108,8 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
     release: (request) => run('release', () => store.release(request)),
     inspect: (key) => run('inspect', () => store.inspect(key)),
     list: (prefix = '') => run('list', () => store.list(prefix)),
-    subscribe: (key, listener) => run('subscribe', () => notifier.subscribe(keys.lock(key), listener)),
+    subscribe: (key, listener, owner) =>
+      run('subscribe', () => notifier.subscribe(keys.lock(key), listener, owner)),
     close() {
       closing ??= Promise.all([notifier.close(), conn.close()]).then(() => {});
       return closing;
