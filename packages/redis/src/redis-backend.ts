@@ -109,7 +109,13 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
     inspect: (key) => run('inspect', () => store.inspect(key)),
     list: (prefix = '') => run('list', () => store.list(prefix)),
     subscribe: (key, listener, owner) =>
-      run('subscribe', () => notifier.subscribe(keys.lock(key), listener, owner)),
+      run('subscribe', async () => {
+        const unsubscribe = await notifier.subscribe(keys.lock(key), listener, owner);
+        return () => {
+          unsubscribe();
+          if (owner !== undefined) store.leave(key, owner);
+        };
+      }),
     close() {
       closing ??= Promise.all([notifier.close(), conn.close()]).then(() => {});
       return closing;

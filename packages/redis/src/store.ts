@@ -14,6 +14,11 @@ export interface Store {
   release(request: ReleaseRequest): Promise<boolean>;
   /** Wakes the next waiter for `key` if the lock is free: for a woken backend that no longer waits. */
   passOn(key: string): Promise<void>;
+  /**
+   * `owner` no longer waits for `key`: takes it out of the key's waiters if it is still among
+   * them, so that waiters who give up do not pile up there while the key stays busy.
+   */
+  leave(key: string, owner: string): void;
   inspect(key: string): Promise<Holder | null>;
   list(keyPrefix: string): Promise<Array<Holder & { key: string }>>;
 }
@@ -48,6 +53,9 @@ export function createStore(conn: Connection, keys: KeySpace, options: StoreOpti
     return reply.map((x) => x === 1);
   }
 
+  /** Members this backend has in some key's waiters: `key NUL owner` → member. */
+  const queued = new Map<string, string>();
+
   /** release-3.lua; an empty owner only passes a wake-up on. */
   async function release(key: string, owner: string): Promise<boolean> {
     const wake = options.wake;
@@ -73,7 +81,13 @@ export function createStore(conn: Connection, keys: KeySpace, options: StoreOpti
           [owner, ttl, retention, waiter],
         ),
       );
-      return acquireReply(reply);
+      const result = acquireReply(reply);
+      if (waiter !== '') {
+        // The script put a refused waiter among the key's waiters and took a granted one out.
+        if (result.granted) queued.delete(`${key}\0${owner}`);
+        else queued.set(`${key}\0${owner}`, waiter);
+      }
+      return result;
     },
 
     async extendMany(requests) {
@@ -104,6 +118,14 @@ export function createStore(conn: Connection, keys: KeySpace, options: StoreOpti
 
     async passOn(key) {
       await release(key, '');
+    },
+
+    leave(key, owner) {
+      const member = queued.get(`${key}\0${owner}`);
+      if (member === undefined) return;
+      queued.delete(`${key}\0${owner}`);
+      // Best effort: a member left behind is dropped when a release pops it, or with the set.
+      conn.run((c) => c.zrem(keys.waiters(key), member)).catch(() => {});
     },
 
     async inspect(key) {

@@ -90,15 +90,22 @@ describe('wake-ups', () => {
     expect(refused).toBeLessThanOrEqual(1);
   });
 
-  it('a waiter that gave up passes its wake-up on to the next one', async () => {
+  it('a waiter that gives up leaves the waiters, and a wake-up that still reaches it is passed on', async () => {
     const [holder, quitter, next] = [open(), open(), open()];
     const key = unique('pass-on');
+    const waiters = `oncelock:{${key}}:waiters`;
     const held = await lease(holder, key, { ttl: 30_000 });
     const abort = new AbortController();
     const { waiting: gaveUp } = await join(quitter, key, { signal: abort.signal });
+    const [member] = await inspector.zrange(waiters, 0, 0);
     const { waiting } = await join(next, key);
     abort.abort(new Error('no longer needed'));
     await expect(gaveUp).rejects.toThrow();
+    // It takes itself out of the waiters: they do not pile up while a key stays busy.
+    for (let i = 0; i < 100 && (await inspector.zscore(waiters, member!)) !== null; i++) await delay(10);
+    expect(await inspector.zscore(waiters, member!)).toBeNull();
+    // A wake-up already on its way as it left: put it back, first in line, and release.
+    await inspector.zadd(waiters, 0, member!);
     const releasedAt = performance.now();
     await held.release();
     const got = await waiting;
