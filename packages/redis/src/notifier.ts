@@ -18,7 +18,9 @@ export class Notifier {
   readonly #onUnheard: (lockKey: string) => void;
   /** Listeners per lock key (the Redis key, which is what a wake-up names), oldest first, with their owners. */
   readonly #listeners = new Map<string, Map<() => void, string | undefined>>();
-  #subscriber: { connection: Connection; live: Promise<unknown> } | undefined;
+  #subscriber: Connection | undefined;
+  /** The SUBSCRIBE to this backend's channel: sent once, and again after one that failed. */
+  #live: Promise<unknown> | undefined;
 
   constructor(source: Connection, timeout: number, channel: string, onUnheard: (lockKey: string) => void) {
     this.#source = source;
@@ -28,7 +30,7 @@ export class Notifier {
   }
 
   async subscribe(lockKey: string, listener: () => void, owner?: string): Promise<Unsubscribe> {
-    const sub = this.#connect();
+    const live = this.#subscribed();
     let waiting = this.#listeners.get(lockKey);
     if (!waiting) {
       waiting = new Map();
@@ -43,7 +45,7 @@ export class Notifier {
       if (joined.size === 0 && this.#listeners.get(lockKey) === joined) this.#listeners.delete(lockKey);
     };
     try {
-      await sub.live;
+      await live;
     } catch (error) {
       leave();
       throw error;
@@ -53,16 +55,19 @@ export class Notifier {
 
   async close(): Promise<void> {
     this.#listeners.clear();
-    await this.#subscriber?.connection.close();
+    await this.#subscriber?.close();
   }
 
-  #connect(): { connection: Connection; live: Promise<unknown> } {
-    this.#subscriber ??= { connection: this.#open(), live: Promise.reject() };
+  #subscribed(): Promise<unknown> {
+    this.#subscriber ??= this.#open();
     const sub = this.#subscriber;
-    // Subscribed once; a SUBSCRIBE that failed (the server was down) is sent again by the next waiter.
-    sub.live = sub.live.catch(() => sub.connection.run((c) => c.subscribe(this.#channel)));
-    sub.live.catch(() => {}); // seen by the waiters that await it
-    return sub;
+    this.#live ??= sub
+      .run((c) => c.subscribe(this.#channel))
+      .catch((error: unknown) => {
+        this.#live = undefined; // the server was down: the next waiter sends it again
+        throw error;
+      });
+    return this.#live;
   }
 
   #open(): Connection {

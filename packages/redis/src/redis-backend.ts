@@ -44,8 +44,8 @@ export type RedisBackend = LockBackend & Required<Pick<LockBackend, 'extendMany'
 /**
  * A lock backend on one Redis primary or a Redis Cluster (ioredis). Strict mutual exclusion on
  * the primary that owns the key, fences that strictly increase per key (also across a restart
- * that loses every key), release notifications over pub/sub that wake one waiting backend at a time, and one round trip
- * per operation.
+ * that loses every key), release notifications over pub/sub that wake one waiter at a time,
+ * and one round trip per operation.
  *
  * @example
  * const backend = redisBackend({ url: 'redis://127.0.0.1:6379' });

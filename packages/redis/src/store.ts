@@ -53,8 +53,10 @@ export function createStore(conn: Connection, keys: KeySpace, options: StoreOpti
     return reply.map((x) => x === 1);
   }
 
-  /** Members this backend has in some key's waiters: `key NUL owner` → member. */
-  const queued = new Map<string, string>();
+  /** The (key, owner) pairs this backend has among some key's waiters, as `key NUL owner`. */
+  const queued = new Set<string>();
+  const pair = (key: string, owner: string) => `${key}\0${owner}`;
+  const member = (id: string, owner: string) => `${id} ${owner}`;
 
   /** release-3.lua; an empty owner only passes a wake-up on. */
   async function release(key: string, owner: string): Promise<boolean> {
@@ -72,7 +74,7 @@ export function createStore(conn: Connection, keys: KeySpace, options: StoreOpti
 
   return {
     async acquire({ key, owner, ttl, waiting }) {
-      const waiter = waiting && options.wake ? `${options.wake.id} ${owner}` : '';
+      const waiter = waiting && options.wake ? member(options.wake.id, owner) : '';
       const reply = await conn.run((c) =>
         runScript(
           c,
@@ -84,8 +86,8 @@ export function createStore(conn: Connection, keys: KeySpace, options: StoreOpti
       const result = acquireReply(reply);
       if (waiter !== '') {
         // The script put a refused waiter among the key's waiters and took a granted one out.
-        if (result.granted) queued.delete(`${key}\0${owner}`);
-        else queued.set(`${key}\0${owner}`, waiter);
+        if (result.granted) queued.delete(pair(key, owner));
+        else queued.add(pair(key, owner));
       }
       return result;
     },
@@ -121,11 +123,10 @@ export function createStore(conn: Connection, keys: KeySpace, options: StoreOpti
     },
 
     leave(key, owner) {
-      const member = queued.get(`${key}\0${owner}`);
-      if (member === undefined) return;
-      queued.delete(`${key}\0${owner}`);
+      if (!options.wake || !queued.delete(pair(key, owner))) return;
+      const gone = member(options.wake.id, owner);
       // Best effort: a member left behind is dropped when a release pops it, or with the set.
-      conn.run((c) => c.zrem(keys.waiters(key), member)).catch(() => {});
+      conn.run((c) => c.zrem(keys.waiters(key), gone)).catch(() => {});
     },
 
     async inspect(key) {
