@@ -31,5 +31,10 @@ export interface ArmSpec {
    * comes from. Only the uncontended suite runs these.
    */
   readonly breakdown?: boolean;
+  /**
+   * The least a handoff can cost here, written straight against the store: the handoff suite's
+   * reference. It only differs from the floor while waiting, so the latency suites skip it.
+   */
+  readonly handoffFloor?: boolean;
   readonly make: () => Promise<LockArm>;
 }

@@ -77,6 +77,7 @@ export function postgresArms(url: string): ArmSpec[] {
       id: 'raw-blocking',
       label: 'raw pg_advisory_lock (blocking)',
       waits: true,
+      handoffFloor: true,
       make: () => blockingArm(url),
     },
     {

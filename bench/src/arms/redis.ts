@@ -29,6 +29,67 @@ function rawArm(url: string): LockArm {
   };
 }
 
+// The floor for waiting: the key is taken with SET NX, or the caller joins the key's queue in the
+// same step (so no release can slip in between); a release deletes the key if it is still ours
+// and wakes the first in the queue on that waiter's own channel, which then tries again.
+const TAKE_OR_QUEUE =
+  "if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end " +
+  "redis.call('rpush', KEYS[2], ARGV[3]) return 0";
+const RELEASE_AND_WAKE =
+  "if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end redis.call('del', KEYS[1]) " +
+  "local w = redis.call('lpop', KEYS[2]) if w then redis.call('publish', w, '') end return 1";
+
+type WakeClient = Redis & {
+  takeOrQueue(key: string, queue: string, token: string, ttl: number, channel: string): Promise<number>;
+  releaseAndWake(key: string, queue: string, token: string): Promise<number>;
+};
+
+/**
+ * The least a handoff can cost on this machine: a release wakes one waiting process, which
+ * takes the key in one round trip. No fence, no holder record, no token checks beyond the
+ * release's: the same hops as oncelock's handoff (release, wake-up message, acquire) and nothing else.
+ */
+function wakeOneArm(url: string): LockArm {
+  const client = new Redis(url) as WakeClient;
+  client.defineCommand('takeOrQueue', { numberOfKeys: 2, lua: TAKE_OR_QUEUE });
+  client.defineCommand('releaseAndWake', { numberOfKeys: 2, lua: RELEASE_AND_WAKE });
+  const subscriber = new Redis(url);
+  const channel = `bench:wake:${randomUUID()}`;
+  const sleepers = new Set<() => void>();
+  subscriber.on('message', () => {
+    for (const wake of sleepers) wake();
+  });
+  const listening = subscriber.subscribe(channel);
+  return {
+    async acquire(key, ttl, waitMs) {
+      await listening;
+      const token = randomUUID();
+      const queue = `${key}:queue`;
+      const deadline = now() + waitMs;
+      for (;;) {
+        if ((await client.takeOrQueue(key, queue, token, ttl, channel)) === 1)
+          return { release: () => client.releaseAndWake(key, queue, token) };
+        const left = deadline - now();
+        if (left <= 0) return null;
+        // Woken by a release, or after a second in case the wake-up went to a waiter that left.
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            sleepers.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, Math.min(left, 1000));
+          sleepers.add(done);
+        });
+      }
+    },
+    close: async () => {
+      subscriber.disconnect();
+      await quit(client);
+    },
+  };
+}
+
 interface RedlockLike {
   acquire(
     resources: string[],
@@ -157,6 +218,13 @@ function scriptsOnlyArm(url: string): LockArm {
 export function redisArms(url: string): ArmSpec[] {
   return [
     { id: 'raw', label: 'raw ioredis (floor)', floor: true, waits: false, make: async () => rawArm(url) },
+    {
+      id: 'wake-one',
+      label: 'raw ioredis wake-one (handoff floor)',
+      waits: true,
+      handoffFloor: true,
+      make: async () => wakeOneArm(url),
+    },
     { id: 'oncelock', label: 'oncelock', waits: true, make: async () => oncelockArm(redisBackend({ url })) },
     {
       id: 'redlock',

@@ -56,16 +56,25 @@ function handoffTargets(rows: readonly HandoffFigures[] | undefined): TargetResu
       out.push(...[sub1, x50, load].map((t) => unmeasured(t + when)));
       continue;
     }
+    const floor = at('wake-one');
     out.push({
       target: sub1 + when,
-      measured: `p50 ${ms(once.p50)}, p99 ${ms(once.p99)}`,
+      measured:
+        `p50 ${ms(once.p50)}, p99 ${ms(once.p99)}` +
+        (floor
+          ? `; the raw wake-one floor: p50 ${ms(floor.p50)} (oncelock ${times(once.p50 / floor.p50)} of it)`
+          : ''),
       met: once.p50 < 1,
     });
     out.push(
       redlock
         ? {
             target: x50 + when,
-            measured: `redlock p50 ${ms(redlock.p50)} / oncelock ${ms(once.p50)} = ${times(redlock.p50 / once.p50)}`,
+            measured:
+              `redlock p50 ${ms(redlock.p50)} / oncelock ${ms(once.p50)} = ${times(redlock.p50 / once.p50)}` +
+              (floor
+                ? `; the raw wake-one floor is ${times(redlock.p50 / floor.p50)} faster than redlock`
+                : ''),
             met: redlock.p50 / once.p50 > 50,
           }
         : unmeasured(x50 + when),
@@ -76,7 +85,10 @@ function handoffTargets(rows: readonly HandoffFigures[] | undefined): TargetResu
         target: load + when,
         measured:
           `${count(once.commandsPerWaiterSecond)} vs ${count(sem.commandsPerWaiterSecond)} commands per waiter-second ` +
-          `(${times(fewer)} fewer); handoff p50 ${ms(once.p50)} vs ${ms(sem.p50)}`,
+          `(${times(fewer)} fewer); handoff p50 ${ms(once.p50)} vs ${ms(sem.p50)}` +
+          (floor?.commandsPerWaiterSecond
+            ? `; the raw wake-one floor: ${count(floor.commandsPerWaiterSecond)} (${times(sem.commandsPerWaiterSecond / floor.commandsPerWaiterSecond)} fewer)`
+            : ''),
         met: fewer >= 10 && once.p50 <= sem.p50,
       });
     } else out.push(unmeasured(load + when));

@@ -221,7 +221,10 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
       "call to the next holder's grant, both stamped with `performance.timeOrigin + performance.now()` and " +
       'aligned across processes. Every library waits its own way at its default settings (redlock: retries ' +
       '200 ms apart with jitter; redis-semaphore: a poll every 10 ms; oncelock: a release wakes the first waiting process, with a ' +
-      'slow fallback poll; PostgreSQL floor: `pg_advisory_lock` blocking in the server). Redis figures come from ' +
+      'slow fallback poll). The floors are the least a handoff can cost on this machine: on Redis, a raw wake-one ' +
+      'handoff (SET NX, or join a queue in the same script; the release deletes the key and publishes to the first ' +
+      'in the queue, which tries again: the same hops as oncelock, with no fence or holder record); on PostgreSQL, ' +
+      '`pg_advisory_lock` blocking in the server. Redis figures come from ' +
       '`INFO commandstats` on a private `redis-server`, reset before each run; commands include those run ' +
       'inside scripts; waiter-seconds are the time all processes spent inside acquire calls. ' +
       `${p.rounds} round(s) of ${p.ms} ms per arm and shape, interleaved.`,

@@ -48,8 +48,7 @@ export async function measureStores(ctx: Context, o: MeasureOptions): Promise<Re
 }
 
 async function measureGroup(ctx: Context, group: Group, o: MeasureOptions): Promise<ArmFigures[]> {
-  // The blocking Postgres arm only differs from the floor while waiting: it belongs to the handoff suite.
-  const specs = group.specs.filter((s) => s.id !== 'raw-blocking' && (o.breakdown || !s.breakdown));
+  const specs = group.specs.filter((s) => !s.handoffFloor && (o.breakdown || !s.breakdown));
   const arms = new Map<ArmSpec, LockArm>();
   const counter = await o.counter?.(group.store);
   try {
