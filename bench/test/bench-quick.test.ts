@@ -94,6 +94,7 @@ describe('bench:quick', () => {
       Record<string, number | string>
     >;
     expect(rows.map((r) => `${r.store}/${r.arm}`)).toEqual([
+      'redis/wake-one',
       'redis/oncelock',
       'redis/redlock',
       'redis/sesame-redlock',
@@ -130,6 +131,10 @@ describe('bench:quick', () => {
   it('states every target with the figures measured beside it', () => {
     expect(results.targets.length).toBeGreaterThanOrEqual(7);
     for (const t of results.targets) expect(t.measured).not.toBe('not measured in this run');
+    // The handoff and load targets are read against the floor measured in the same run.
+    const handoffRows = results.targets.filter((t) => /handoff|waiter-second/.test(t.target));
+    expect(handoffRows.length).toBeGreaterThanOrEqual(3);
+    for (const t of handoffRows) expect(t.measured, t.target).toContain('wake-one floor');
     expect(existsSync(join(out, 'results.md'))).toBe(true);
   });
 });
