@@ -78,7 +78,13 @@ describe('bench:quick', () => {
       'oncelock-scripts',
       'oncelock-backend',
     ]);
-    expect(un.postgres?.map((r) => r.arm)).toEqual(['raw', 'oncelock']);
+    expect(un.postgres?.map((r) => r.arm)).toEqual([
+      'raw',
+      'oncelock',
+      'row-async',
+      'row-durable',
+      'oncelock-backend',
+    ]);
     expect(un.memory?.map((r) => r.arm)).toEqual(['async-mutex', 'oncelock', 'oncelock-backend']);
     for (const r of un.postgres ?? []) expect(finite(r.counterPerOp), 'WAL flushes per op').toBe(true);
     for (const rows of Object.values(un))
@@ -135,6 +141,9 @@ describe('bench:quick', () => {
     const handoffRows = results.targets.filter((t) => /handoff|waiter-second/.test(t.target));
     expect(handoffRows.length).toBeGreaterThanOrEqual(3);
     for (const t of handoffRows) expect(t.measured, t.target).toContain('wake-one floor');
+    // The near-floor targets name the part of oncelock that the floor does without.
+    const pgTarget = results.targets.find((t) => t.target.startsWith('PostgreSQL acquire'));
+    expect(pgTarget?.measured).toContain('a lease row with a durable fence alone');
     expect(existsSync(join(out, 'results.md'))).toBe(true);
   });
 });

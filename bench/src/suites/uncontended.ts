@@ -41,8 +41,9 @@ export async function uncontended(ctx: Context): Promise<SuiteResult> {
     charts: Object.entries(data).map(([store, rows]) => p50Chart(`uncontended-${store}`, store, rows)),
     notes: [
       'Rows marked "breakdown" are not alternatives: they are parts of oncelock measured alone (its Lua scripts ' +
-        'sent straight through ioredis; the backend called without `lease()`), so that the gap between the floor ' +
-        'and oncelock can be read step by step.',
+        'sent straight through ioredis; the backend called without `lease()`), or, on PostgreSQL, the least a ' +
+        'lease with a TTL and a fence costs there (a row upserted with a fence from a sequence, then deleted, ' +
+        'its commit flushed to disk or not), so that the gap between the floor and oncelock can be read step by step.',
       ...gapNotes(data),
       'PostgreSQL "WAL flushes / op" is the growth of `pg_stat_wal.wal_sync` per acquire + release. The counter is ' +
         'server-wide: other sessions on the same server add to it.',
@@ -62,8 +63,11 @@ function gapNotes(data: Record<string, ArmFigures[]>): string[] {
     const floor = rows.find((r) => r.floor)?.p50;
     const whole = at('oncelock');
     if (floor === undefined || whole === undefined) continue;
+    // Every store's layers in one list, from the floor up: a store skips the arms it does not have.
     const layers: Array<[string, number | undefined]> = [
       ["oncelock's Lua scripts in place of SET NX + compare-and-delete", at('oncelock-scripts')],
+      ['a lease row with a TTL and a fence in place of the advisory lock', at('row-async')],
+      ["flushing the fence's commit to disk", at('row-durable')],
       ["the backend's own code", at('oncelock-backend')],
       ['`lease()` (token, validation, lease handle, heartbeat, signal)', whole],
     ];
