@@ -55,9 +55,15 @@ function wakeOneArm(url: string): LockArm {
   client.defineCommand('releaseAndWake', { numberOfKeys: 2, lua: RELEASE_AND_WAKE });
   const subscriber = new Redis(url);
   const channel = `bench:wake:${randomUUID()}`;
-  const sleepers = new Set<() => void>();
+  // One flag per acquire in progress, raised by any wake-up. It is set up before the acquire is
+  // sent: the wake-up can arrive on the subscriber connection before the refusal arrives on the
+  // other one, and a flag set only for the sleep would miss it and wait out the fallback poll.
+  const waiters = new Set<{ woken: boolean; wake?: () => void }>();
   subscriber.on('message', () => {
-    for (const wake of sleepers) wake();
+    for (const w of waiters) {
+      w.woken = true;
+      w.wake?.();
+    }
   });
   const listening = subscriber.subscribe(channel);
   return {
@@ -66,21 +72,28 @@ function wakeOneArm(url: string): LockArm {
       const token = randomUUID();
       const queue = `${key}:queue`;
       const deadline = now() + waitMs;
-      for (;;) {
-        if ((await client.takeOrQueue(key, queue, token, ttl, channel)) === 1)
-          return { release: () => client.releaseAndWake(key, queue, token) };
-        const left = deadline - now();
-        if (left <= 0) return null;
-        // Woken by a release, or after a second in case the wake-up went to a waiter that left.
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            clearTimeout(timer);
-            sleepers.delete(done);
-            resolve();
-          };
-          const timer = setTimeout(done, Math.min(left, 1000));
-          sleepers.add(done);
-        });
+      const me: { woken: boolean; wake?: () => void } = { woken: false };
+      waiters.add(me);
+      try {
+        for (;;) {
+          me.woken = false;
+          if ((await client.takeOrQueue(key, queue, token, ttl, channel)) === 1)
+            return { release: () => client.releaseAndWake(key, queue, token) };
+          const left = deadline - now();
+          if (left <= 0) return null;
+          if (me.woken) continue;
+          // Woken by a release, or after a second in case the wake-up went to a waiter that left.
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(() => me.wake?.(), Math.min(left, 1000));
+            me.wake = () => {
+              clearTimeout(timer);
+              me.wake = undefined;
+              resolve();
+            };
+          });
+        }
+      } finally {
+        waiters.delete(me);
       }
     },
     close: async () => {
