@@ -31,7 +31,16 @@ const columns = [
 for (const size of ['soak', 'ci'] as const) {
   const rows = runs.filter((r) => (r.options.sections >= 1000 ? 'soak' : 'ci') === size);
   if (rows.length === 0) continue;
-  console.log(`\n${size === 'soak' ? 'Soak' : 'CI size'}: ${describe(rows[0]!)}\n`);
+  // Runs from before the fault schedule changed may sit beside newer ones: say which had which.
+  const labsBySchedule = new Map<string, string[]>();
+  for (const r of rows) {
+    const s = schedule(r);
+    labsBySchedule.set(s, [...(labsBySchedule.get(s) ?? []), r.lab]);
+  }
+  const schedules = [...labsBySchedule]
+    .map(([s, labs]) => (labsBySchedule.size === 1 ? s : `${s} for ${labs.join(', ')}`))
+    .join('; ');
+  console.log(`\n${size === 'soak' ? 'Soak' : 'CI size'}: ${describe(rows[0]!)}, ${schedules}\n`);
   console.log(`| ${columns.join(' | ')} |`);
   console.log(`|${columns.map(() => '---').join('|')}|`);
   for (const r of rows) {
@@ -60,5 +69,11 @@ for (const size of ['soak', 'ci'] as const) {
 
 function describe(r: Saved): string {
   const o = r.options;
-  return `${o.workers} worker processes x ${o.sections} critical sections on ${o.keys} keys, TTL ${o.ttl} ms, a fault every ${o.faultEvery[0]}-${o.faultEvery[1]} ms (${o.order})`;
+  return `${o.workers} worker processes x ${o.sections} critical sections on ${o.keys} keys, TTL ${o.ttl} ms`;
+}
+
+function schedule(r: Saved): string {
+  const o = r.options;
+  const unit = o.faultUnit === 'sections' ? 'completed sections' : 'ms';
+  return `a fault every ${o.faultEvery[0]}-${o.faultEvery[1]} ${unit} (${o.order})`;
 }
