@@ -55,6 +55,11 @@ export class Seat {
     return this.config.sections - this.tally.sections;
   }
 
+  /** Sections done so far: those of finished processes, plus the running one's last report. */
+  get sectionsDone(): number {
+    return this.tally.sections + (lastTally(this.worker)?.sections ?? 0);
+  }
+
   /**
    * Runs processes until the work is done. Resolves, never rejects; crashes are recorded. The
    * first process waits for `start` before its first section, so that all seats begin together:
@@ -86,8 +91,8 @@ export class Seat {
       const exit = await worker.exited;
       this.worker = undefined;
       const messages = worker.messages as Message[];
-      const last = messages.findLast((m) => m.tally !== undefined);
-      if (last?.tally) addTally(this.tally, last.tally);
+      const last = lastTally(worker);
+      if (last) addTally(this.tally, last);
       const finished = messages.some((m) => m.type === 'done') && exit.code === 0;
       if (this.#killing) this.#killing = false;
       else if (!finished) {
@@ -111,9 +116,8 @@ export class Seat {
 
   /** What the seat's current process last reported, and how long ago, for a hang report. */
   describe(): string {
-    const last = (this.worker?.messages as Message[] | undefined)?.findLast((m) => m.tally);
     const quiet = Math.round((performance.now() - this.lastHeard) / 1000);
-    return `seat ${this.index}: ${this.remaining} sections left before this process, quiet for ${quiet} s, process ${this.worker?.pid ?? 'none'} reported ${JSON.stringify(last?.tally ?? null)}`;
+    return `seat ${this.index}: ${this.remaining} sections left before this process, quiet for ${quiet} s, process ${this.worker?.pid ?? 'none'} reported ${JSON.stringify(lastTally(this.worker) ?? null)}`;
   }
 
   async #listen(worker: Worker): Promise<void> {
@@ -133,4 +137,9 @@ export class Seat {
     await worker.kill();
     return true;
   }
+}
+
+/** A worker's last tally: it sends one after every section, and a final one when done. */
+function lastTally(worker: Worker | undefined): Tally | undefined {
+  return (worker?.messages as Message[] | undefined)?.findLast((m) => m.tally !== undefined)?.tally;
 }

@@ -137,12 +137,12 @@ export async function torture(options: TortureOptions): Promise<TortureReport> {
       order: options.order,
       random,
     });
-    // Seats keep no running total and call no one back, so their progress is read on a short
-    // interval (a few sections at most in between, on the fastest backend).
+    // Seats call no one back, so their progress is read on a short interval (a few sections at
+    // most in between, on the fastest backend).
     let counted = 0;
     const progress = bySections
       ? setInterval(() => {
-          const done = sectionsDone(seats);
+          const done = seats.reduce((n, seat) => n + seat.sectionsDone, 0);
           if (done <= counted) return;
           chaos.step(done - counted);
           counted = done;
@@ -203,19 +203,6 @@ async function check(lab: Lab, keys: string[], history: string, intents: string,
   } finally {
     await Promise.all([counter.close(), backend.close()]);
   }
-}
-
-/**
- * Critical sections completed so far, all seats together: those of finished processes, plus the
- * last progress report of each running one (a worker sends one after every section).
- */
-function sectionsDone(seats: Seat[]): number {
-  let done = 0;
-  for (const seat of seats) {
-    const messages = (seat.worker?.messages ?? []) as Array<{ tally?: Tally }>;
-    done += seat.tally.sections + (messages.findLast((m) => m.tally)?.tally?.sections ?? 0);
-  }
-  return done;
 }
 
 /** The faults of a run. Each picks an idle seat at random, or does nothing if none is idle. */
