@@ -55,15 +55,12 @@ function wakeOneArm(url: string): LockArm {
   client.defineCommand('releaseAndWake', { numberOfKeys: 2, lua: RELEASE_AND_WAKE });
   const subscriber = new Redis(url);
   const channel = `bench:wake:${randomUUID()}`;
-  // One flag per acquire in progress, raised by any wake-up. It is set up before the acquire is
-  // sent: the wake-up can arrive on the subscriber connection before the refusal arrives on the
-  // other one, and a flag set only for the sleep would miss it and wait out the fallback poll.
-  const waiters = new Set<{ woken: boolean; wake?: () => void }>();
+  // Every acquire in progress listens from before it sends its first try: the wake-up can arrive
+  // on the subscriber connection before the refusal arrives on the other one, and a waiter that
+  // listened only while asleep would miss it and wait out the fallback poll.
+  const listeners = new Set<() => void>();
   subscriber.on('message', () => {
-    for (const w of waiters) {
-      w.woken = true;
-      w.wake?.();
-    }
+    for (const wake of listeners) wake();
   });
   const listening = subscriber.subscribe(channel);
   return {
@@ -72,28 +69,33 @@ function wakeOneArm(url: string): LockArm {
       const token = randomUUID();
       const queue = `${key}:queue`;
       const deadline = now() + waitMs;
-      const me: { woken: boolean; wake?: () => void } = { woken: false };
-      waiters.add(me);
+      let woken = false;
+      let sleeping: (() => void) | undefined;
+      const wake = () => {
+        woken = true;
+        sleeping?.();
+      };
+      listeners.add(wake);
       try {
         for (;;) {
-          me.woken = false;
+          woken = false;
           if ((await client.takeOrQueue(key, queue, token, ttl, channel)) === 1)
             return { release: () => client.releaseAndWake(key, queue, token) };
           const left = deadline - now();
           if (left <= 0) return null;
-          if (me.woken) continue;
+          if (woken) continue;
           // Woken by a release, or after a second in case the wake-up went to a waiter that left.
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(() => me.wake?.(), Math.min(left, 1000));
-            me.wake = () => {
+            const timer = setTimeout(resolve, Math.min(left, 1000));
+            sleeping = () => {
               clearTimeout(timer);
-              me.wake = undefined;
               resolve();
             };
           });
+          sleeping = undefined;
         }
       } finally {
-        waiters.delete(me);
+        listeners.delete(wake);
       }
     },
     close: async () => {
