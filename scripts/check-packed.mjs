@@ -1,5 +1,7 @@
 // Packs every publishable package and checks what users would install: publint for the
-// package.json and exports map, are-the-types-wrong for the types under each resolution mode.
+// package.json and exports map, are-the-types-wrong for the types under each resolution mode,
+// and the LICENSE and links a registry page shows. pnpm packs the workspace root's LICENSE
+// into a package that has none of its own; this checks that it still does.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,15 @@ try {
       out,
       readdirSync(out).find((f) => f.startsWith(`oncelock-${dir}-`)),
     );
+    const packed = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
+    const missing = [
+      ...['package/LICENSE', 'package/README.md'].filter((f) => !packed.includes(f)),
+      ...['repository', 'homepage', 'bugs'].filter((field) => !pkg[field]),
+    ];
+    if (missing.length) {
+      failed++;
+      console.error(`${pkg.name}: the packed package lacks ${missing.join(', ')}`);
+    }
     for (const [tool, args] of [
       ['publint', ['run', tarball, '--strict']],
       ['attw', [tarball, '--profile', 'esm-only', '--format', 'table-flipped']],
@@ -36,4 +47,4 @@ try {
   rmSync(out, { recursive: true, force: true });
 }
 if (failed) process.exit(1);
-console.log('packed tarballs: publint and attw clean');
+console.log('packed tarballs: publint and attw clean, LICENSE, README and links present');
