@@ -1,6 +1,6 @@
-import type { Holder, LockBackend } from './backend.js';
 import { call } from './call.js';
 import { driftFor, jitter, now, sleep } from './clock.js';
+import type { Holder, LockBackend } from './contract.js';
 import { BackendUnavailableError, WaitAbortedError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 

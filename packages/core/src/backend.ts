@@ -1,132 +1,49 @@
 /**
- * The backend contract: the only thing a store must implement to serve oncelock.
- *
- * Every operation is one atomic round trip, keyed by the caller's key (the backend adds
- * its own namespace prefix) and an owner token. Core validates every argument before it
- * reaches a backend, so a backend may assume: `key` is a non-empty string of at most
- * {@link MAX_KEY_LENGTH} bytes in UTF-8 with no NUL, `owner` a non-empty string of at most
- * {@link MAX_OWNER_LENGTH}, and `ttl` a whole number of milliseconds in
- * [{@link MIN_TTL}, {@link MAX_TTL}].
- *
- * Requests are objects so that the contract can grow without breaking backends: a
- * future semaphore ("at most N holders") adds an optional `limit` to {@link AcquireRequest}
- * and a backend declares the largest limit it supports in {@link Guarantees}.
+ * `@oncelock/core/backend`: what a backend author needs and a user does not. One way to
+ * define a backend (`defineBackend`), the option checkers every oncelock package reads its
+ * options with, and the helpers a store's code calls (`within`, `unavailable`, `newToken`).
+ * The contract types are here as well as in the main entry.
  */
-
-/** How strongly a backend keeps two owners from holding one key at once. */
-export type Exclusion = 'strict' | 'quorum' | 'best-effort';
-
-/** What a backend promises. Core refuses a request that needs more, with a typed error. */
-export interface Guarantees {
-  /** `strict`: one store decides; `quorum`: a majority of stores decides (Redlock); `best-effort`: racy. */
-  readonly exclusion: Exclusion;
-  /** Fences strictly increase per key, across release, expiry and store restarts. */
-  readonly fencing: boolean;
-  /** When a dead (crashed, killed) holder's lock ends. */
-  readonly deadHolder: 'with-process' | 'at-ttl' | 'with-session';
-  /** When a frozen (stopped, paused) holder's lock ends. */
-  readonly frozenHolder: 'not-applicable' | 'at-ttl' | 'server-timeout';
-  /** Waiters are woken by a release notification rather than by polling alone. */
-  readonly releaseNotifications: boolean;
-}
-
-/** What a backend knows about whoever holds a key. Times are wall-clock, for display only. */
-export interface Holder {
-  /** The holder's owner token (a lease token or a job id). */
-  readonly owner: string;
-  /** The fence of the holder's grant, on backends that fence. */
-  readonly fence?: number;
-  /** Milliseconds of TTL left, as the store sees it. */
-  readonly ttlRemaining?: number;
-  /** Wall-clock time (epoch ms) the holder acquired the key, if the store records it. */
-  readonly since?: number;
-}
-
-/** Asks the store to take `key` for `owner` for `ttl` milliseconds. */
-export interface AcquireRequest {
-  readonly key: string;
-  readonly owner: string;
-  /** Milliseconds until the grant ends unless extended. */
-  readonly ttl: number;
-  /**
-   * Set on the tries of a caller that waits for the key and has subscribed to its release
-   * notifications. A backend may queue such a caller, so that a release wakes one waiter
-   * rather than every one.
-   */
-  readonly waiting?: boolean;
-}
-
-/**
- * A grant, or a refusal with what is known of the holder.
- * Acquire is re-entrant per owner: acquiring a key the same owner already holds is granted,
- * keeps the fence, and resets the TTL. This is how a running job adopts the claim that was
- * made for it at enqueue time (its owner is the job id).
- */
-export type AcquireResult =
-  | { readonly granted: true; readonly fence?: number }
-  | { readonly granted: false; readonly holder?: Holder };
-
-/** Asks the store to restart the TTL of `key` if `owner` still holds it. */
-export interface ExtendRequest {
-  readonly key: string;
-  readonly owner: string;
-  readonly ttl: number;
-}
-
-/** Asks the store to delete `key` if `owner` still holds it. */
-export interface ReleaseRequest {
-  readonly key: string;
-  readonly owner: string;
-}
-
-/** Stops a subscription made with {@link LockBackend.subscribe}. */
-export type Unsubscribe = () => void;
-
-/**
- * A lock store. Backends are factories returning a plain object of this shape.
- * Required: `acquire`, `extend`, `release`, `inspect`, `close`. Optional methods are
- * declared by their presence; core falls back when one is missing (for example, without
- * `extendMany` the heartbeat sends one `extend` per lease; without `subscribe` waiters poll).
- */
-export interface LockBackend {
-  /** Short name used in errors and events: `memory`, `redis`, `redis-cluster`, `redlock`, `postgres`, `keyv`. */
-  readonly name: string;
-  /** The package that implements it, for error messages. */
-  readonly pkg: string;
-  readonly guarantees: Guarantees;
-
-  /** Take `key` for `owner` if free, expired, or already `owner`'s. */
-  acquire(request: AcquireRequest): Promise<AcquireResult>;
-  /** Compare-and-extend: resolves `true` only if `owner` still holds `key`; the TTL restarts from now. */
-  extend(request: ExtendRequest): Promise<boolean>;
-  /** Compare-and-delete: resolves `true` only if `owner` held `key` until now. */
-  release(request: ReleaseRequest): Promise<boolean>;
-  /** Who holds `key` now, or `null`. Never blocks on the lock itself. */
-  inspect(key: string): Promise<Holder | null>;
-  /** Releases connections and timers. Later calls reject with `BackendClosedError`. Idempotent. */
-  close(): Promise<void>;
-
-  /** Batched compare-and-extend: one result per request, in order. Used by the heartbeat loop. */
-  extendMany?(requests: readonly ExtendRequest[]): Promise<boolean[]>;
-  /**
-   * Calls `listener` when `key` may have become free (released or deleted). Resolves once the
-   * subscription is live, so a release after that is not missed. Notifications may be lost;
-   * core always keeps a fallback poll. `owner` is the waiter's owner token, as in its
-   * `waiting` acquires: a backend that wakes one waiter at a time can wake this one by it.
-   */
-  subscribe?(key: string, listener: () => void, owner?: string): Promise<Unsubscribe>;
-  /** Every held key under the backend's namespace whose key starts with `prefix`, in one round trip. */
-  list?(prefix?: string): Promise<Array<Holder & { key: string }>>;
-}
-
-/**
- * Longest key core accepts, in bytes of UTF-8: what stores limit (a PostgreSQL btree entry holds
- * about 2.7 kB, so 1,024 bytes leave room for prefixes and suffixes on every backend).
- */
-export const MAX_KEY_LENGTH = 1024;
-/** Longest owner token core accepts. */
-export const MAX_OWNER_LENGTH = 256;
-/** Shortest TTL core accepts, in milliseconds. */
-export const MIN_TTL = 10;
-/** Longest TTL core accepts (the largest delay a Node.js timer can hold): about 24.8 days. */
-export const MAX_TTL = 2_147_483_647;
+export {
+  type BackendDefinition,
+  type DefinedBackend,
+  defineBackend,
+  type StoreOps,
+} from './backend-kit/define.js';
+export { unavailable, type Where } from './backend-kit/failure.js';
+export { within } from './backend-kit/within.js';
+export { call as callBackend } from './call.js';
+export { checkRequirements } from './capabilities.js';
+export type {
+  AcquireRequest,
+  AcquireResult,
+  Exclusion,
+  ExtendRequest,
+  Guarantees,
+  Holder,
+  LockBackend,
+  ReleaseRequest,
+  Unsubscribe,
+} from './contract.js';
+export { MAX_KEY_LENGTH, MAX_OWNER_LENGTH, MAX_TTL, MIN_TTL } from './contract.js';
+export { memoryBackendFor } from './memory-backend.js';
+export { queuedSlot } from './once.js';
+export { describe as describeValue } from './options/describe.js';
+export {
+  client,
+  count,
+  duration,
+  flag,
+  func,
+  object,
+  oneOf,
+  signal,
+  text,
+  ttl,
+  url,
+  wait,
+} from './options/kinds.js';
+export { type At, invalid, Kind, type Option } from './options/option.js';
+export { exactlyOne, type Read, readOptions, type Spec } from './options/read.js';
+export { newToken } from './token.js';
+export { checkBackend, checkKey, checkOwner } from './validate.js';

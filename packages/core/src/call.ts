@@ -1,19 +1,14 @@
-import type { LockBackend } from './backend.js';
-import { BackendUnavailableError, OncelockError } from './errors.js';
+import { unavailable } from './backend-kit/failure.js';
+import type { LockBackend } from './contract.js';
 
-/** Runs one backend operation; a store's own error becomes a typed `BackendUnavailableError`. */
+/**
+ * Runs one backend operation; a store's own error becomes a typed `BackendUnavailableError`.
+ * Backends made with `defineBackend` do this themselves; this guards hand-written ones.
+ */
 export async function call<T>(backend: LockBackend, what: string, op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (error) {
-    if (error instanceof OncelockError) throw error;
-    throw new BackendUnavailableError(
-      `${what} failed: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        backend: backend.name,
-        pkg: backend.pkg,
-        cause: error,
-      },
-    );
+    throw unavailable({ backend: backend.name, pkg: backend.pkg }, what, error);
   }
 }

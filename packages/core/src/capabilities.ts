@@ -1,6 +1,7 @@
-import type { Exclusion, LockBackend } from './backend.js';
+import type { Exclusion, LockBackend } from './contract.js';
 import { CapabilityUnsupportedError } from './errors.js';
-import { checkBoolean, checkObject, checkOneOf } from './validate.js';
+import { flag, oneOf } from './options/kinds.js';
+import { readOptions } from './options/read.js';
 
 /** What a caller needs from a backend; core refuses a backend that cannot honour it. */
 export interface Requirements {
@@ -13,14 +14,15 @@ export interface Requirements {
 const strength: Record<Exclusion, number> = { 'best-effort': 0, quorum: 1, strict: 2 };
 const exclusions = Object.keys(strength) as Exclusion[];
 
+const requirements = { exclusion: oneOf(exclusions).default('best-effort'), fencing: flag().default(false) };
+const at = { pkg: '@oncelock/core', call: 'option require' };
+
 const forStrict =
   'redisBackend (@oncelock/redis), postgresBackend (@oncelock/postgres) or memoryBackend (one process)';
 
 /** Throws `CapabilityUnsupportedError`, naming backends that would serve, if `backend` falls short. */
 export function checkRequirements(backend: LockBackend, required: unknown): void {
-  const req = checkObject(required, 'require');
-  const exclusion = checkOneOf(req.exclusion, 'require.exclusion', exclusions, 'best-effort');
-  const fencing = checkBoolean(req.fencing, 'require.fencing', false);
+  const { exclusion, fencing } = readOptions(required, requirements, at);
   const has = backend.guarantees;
   if (strength[has.exclusion] < strength[exclusion]) {
     throw new CapabilityUnsupportedError(

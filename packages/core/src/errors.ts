@@ -1,4 +1,4 @@
-import type { Holder } from './backend.js';
+import type { Holder } from './contract.js';
 
 /** Stable machine-readable error codes; they never change between minor versions. */
 export type OncelockErrorCode =

@@ -1,4 +1,4 @@
-import type { Holder } from './backend.js';
+import type { Holder } from './contract.js';
 
 interface Base {
   /** The backend's name. */

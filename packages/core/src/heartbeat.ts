@@ -1,5 +1,5 @@
-import type { ExtendRequest, LockBackend } from './backend.js';
 import { now } from './clock.js';
+import type { ExtendRequest, LockBackend } from './contract.js';
 
 /** What the heartbeat needs from a lease; implemented by the lease handle. */
 export interface Beating {

@@ -1,17 +1,5 @@
-export type {
-  AcquireRequest,
-  AcquireResult,
-  Exclusion,
-  ExtendRequest,
-  Guarantees,
-  Holder,
-  LockBackend,
-  ReleaseRequest,
-  Unsubscribe,
-} from './backend.js';
-export { MAX_KEY_LENGTH, MAX_OWNER_LENGTH, MAX_TTL, MIN_TTL } from './backend.js';
-export { call as callBackend } from './call.js';
-export { checkRequirements, type Requirements } from './capabilities.js';
+export type { Requirements } from './capabilities.js';
+export type { AcquireResult, Exclusion, Guarantees, Holder, LockBackend } from './contract.js';
 export { currentLease } from './current.js';
 export {
   BackendClosedError,
@@ -41,7 +29,6 @@ export {
   type OnceOptions,
   once,
   onceModes,
-  queuedSlot,
   type RunClaim,
   type RunResult,
   type StartResult,
@@ -52,16 +39,3 @@ export {
   type RunOnceOrCancelOptions,
   runOnceOrCancel,
 } from './run-once-or-cancel.js';
-export { newToken } from './token.js';
-export {
-  checkBackend,
-  checkBoolean,
-  checkKey,
-  checkObject,
-  checkOneOf,
-  checkOwner,
-  checkSignal,
-  checkTtl,
-  checkWait,
-  describe as describeValue,
-} from './validate.js';

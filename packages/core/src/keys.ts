@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from './errors.js';
-import { checkKey, describe } from './validate.js';
+import { describe } from './options/describe.js';
+import { checkKey } from './validate.js';
 
 /**
  * The version of {@link argsKey}'s encoding. It is part of every key it makes, so a future

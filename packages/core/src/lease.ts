@@ -1,23 +1,16 @@
 import { type AcquireParams, acquireWithWait, type Grant, safetyMargin } from './acquire.js';
-import type { Holder, LockBackend } from './backend.js';
 import { call } from './call.js';
 import { checkRequirements, fencingUnsupported, type Requirements } from './capabilities.js';
 import { driftFor, now } from './clock.js';
+import type { Holder, LockBackend } from './contract.js';
 import { withCurrentLease } from './current.js';
 import { LockLostError, LockNotAcquiredError, WaitTimeoutError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 import { type Beating, heartbeatOf } from './heartbeat.js';
+import { flag, object, signal, ttl, wait } from './options/kinds.js';
+import { readOptions } from './options/read.js';
 import { newToken } from './token.js';
-import {
-  checkBackend,
-  checkBoolean,
-  checkKey,
-  checkObject,
-  checkOwner,
-  checkSignal,
-  checkTtl,
-  checkWait,
-} from './validate.js';
+import { checkBackend, checkKey, ownerOption } from './validate.js';
 
 /** Options of {@link lease}, {@link tryLease} and {@link withLease}. */
 export interface LeaseOptions {
@@ -75,6 +68,21 @@ export interface Lease extends AsyncDisposable {
   detach(): void;
 }
 
+const leaseOptions = {
+  ttl: ttl().required(),
+  wait: wait().default(0),
+  autoExtend: flag().default(true),
+  signal: signal(),
+  require: object<Requirements>(),
+  owner: ownerOption,
+};
+const extendTtl = ttl().required();
+const at = {
+  extend: { pkg: '@oncelock/core', call: 'lease.extend()' },
+  lease: { pkg: '@oncelock/core', call: 'lease()' },
+  tryLease: { pkg: '@oncelock/core', call: 'tryLease()' },
+};
+
 interface Parsed {
   ttl: number;
   wait: number;
@@ -83,17 +91,17 @@ interface Parsed {
   owner: string;
 }
 
-function parse(backend: LockBackend, key: string, options: LeaseOptions): Parsed {
+function parse(backend: LockBackend, key: string, options: LeaseOptions, call: keyof typeof at): Parsed {
   checkBackend(backend);
   checkKey(key);
-  const o = checkObject(options, 'options');
+  const o = readOptions(options, leaseOptions, at[call], true);
   checkRequirements(backend, o.require);
   return {
-    ttl: checkTtl(o.ttl),
-    wait: checkWait(o.wait),
-    autoExtend: checkBoolean(o.autoExtend, 'autoExtend', true),
-    signal: checkSignal(o.signal),
-    owner: o.owner === undefined ? newToken() : checkOwner(o.owner),
+    ttl: o.ttl,
+    wait: o.wait,
+    autoExtend: o.autoExtend,
+    signal: o.signal,
+    owner: o.owner ?? newToken(),
   };
 }
 
@@ -107,7 +115,7 @@ function parse(backend: LockBackend, key: string, options: LeaseOptions): Parsed
  * await write(rows, l.fence);
  */
 export async function lease(backend: LockBackend, key: string, options: LeaseOptions): Promise<Lease> {
-  const p = parse(backend, key, options);
+  const p = parse(backend, key, options, 'lease');
   const result = await acquireWithWait(backend, { key, ...p });
   if (result.granted) return new LeaseHandle(backend, key, p, result);
   const where = { backend: backend.name, pkg: backend.pkg };
@@ -122,7 +130,7 @@ export async function tryLease(
   key: string,
   options: LeaseOptions,
 ): Promise<Lease | null> {
-  const p = parse(backend, key, options);
+  const p = parse(backend, key, options, 'tryLease');
   const result = await acquireWithWait(backend, { key, ...p });
   return result.granted ? new LeaseHandle(backend, key, p, result) : null;
 }
@@ -253,7 +261,7 @@ class LeaseHandle implements Lease, Beating {
   }
 
   async extend(ttl: number = this.#ttl): Promise<void> {
-    checkTtl(ttl);
+    extendTtl.read(ttl, 'ttl', at.extend);
     this.assertHeld();
     const requestedAt = now();
     const ok = await call(this.#backend, 'extend', () =>

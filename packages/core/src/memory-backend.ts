@@ -1,3 +1,4 @@
+import { defineBackend } from './backend-kit/define.js';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -6,8 +7,9 @@ import type {
   LockBackend,
   ReleaseRequest,
   Unsubscribe,
-} from './backend.js';
-import { BackendClosedError } from './errors.js';
+} from './contract.js';
+import { func } from './options/kinds.js';
+import { readOptions } from './options/read.js';
 
 /** Options of {@link memoryBackend}. */
 export interface MemoryBackendOptions {
@@ -17,6 +19,10 @@ export interface MemoryBackendOptions {
    */
   clock?: () => number;
 }
+
+const memoryOptions = {
+  clock: func<() => number>('a function that returns milliseconds').default(() => performance.now()),
+};
 
 interface Entry {
   owner: string;
@@ -31,18 +37,17 @@ interface Entry {
  * instant release notifications. It coordinates nothing across processes: for that, use Redis
  * or Postgres. A crashed process takes its locks with it.
  */
-export function memoryBackend(options: MemoryBackendOptions = {}): LockBackend {
-  const clock = options.clock ?? (() => performance.now());
+export function memoryBackend(options?: MemoryBackendOptions): LockBackend {
+  return memoryBackendFor('@oncelock/core', options);
+}
+
+/** {@link memoryBackend} under the name of the package that ships it, for its error messages. */
+export function memoryBackendFor(pkg: string, options?: MemoryBackendOptions): LockBackend {
+  const { clock } = readOptions(options, memoryOptions, { pkg, call: 'memoryBackend()' });
   const table = new Map<string, Entry>();
   const watchers = new Map<string, Set<() => void>>();
   // One counter for all keys: strictly increasing per key, and nothing to keep per key.
   let lastFence = 0;
-  let closed = false;
-
-  const backend = { name: 'memory', pkg: '@oncelock/memory' } as const;
-  const ensureOpen = () => {
-    if (closed) throw new BackendClosedError(backend);
-  };
 
   function live(key: string): Entry | undefined {
     const entry = table.get(key);
@@ -76,8 +81,9 @@ export function memoryBackend(options: MemoryBackendOptions = {}): LockBackend {
     return true;
   }
 
-  return {
-    ...backend,
+  return defineBackend({
+    name: 'memory',
+    pkg,
     guarantees: {
       exclusion: 'strict',
       fencing: true,
@@ -85,70 +91,58 @@ export function memoryBackend(options: MemoryBackendOptions = {}): LockBackend {
       frozenHolder: 'not-applicable',
       releaseNotifications: true,
     },
+    ops: {
+      async acquire({ key, owner, ttl }: AcquireRequest): Promise<AcquireResult> {
+        const entry = live(key);
+        if (entry && entry.owner !== owner) return { granted: false, holder: holderOf(entry) };
+        if (entry) {
+          entry.expiresAt = clock() + ttl;
+          return { granted: true, fence: entry.fence };
+        }
+        const fresh = { owner, fence: ++lastFence, expiresAt: clock() + ttl, since: Date.now() };
+        table.set(key, fresh);
+        return { granted: true, fence: fresh.fence };
+      },
 
-    async acquire({ key, owner, ttl }: AcquireRequest): Promise<AcquireResult> {
-      ensureOpen();
-      const entry = live(key);
-      if (entry && entry.owner !== owner) return { granted: false, holder: holderOf(entry) };
-      if (entry) {
-        entry.expiresAt = clock() + ttl;
-        return { granted: true, fence: entry.fence };
-      }
-      const fresh = { owner, fence: ++lastFence, expiresAt: clock() + ttl, since: Date.now() };
-      table.set(key, fresh);
-      return { granted: true, fence: fresh.fence };
+      async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
+        return requests.map(extendOne);
+      },
+
+      async release({ key, owner }: ReleaseRequest): Promise<boolean> {
+        const entry = live(key);
+        if (!entry || entry.owner !== owner) return false;
+        table.delete(key);
+        notify(key);
+        return true;
+      },
+
+      async inspect(key: string): Promise<Holder | null> {
+        const entry = live(key);
+        return entry ? holderOf(entry) : null;
+      },
+
+      async list(prefix = ''): Promise<Array<Holder & { key: string }>> {
+        const out: Array<Holder & { key: string }> = [];
+        for (const key of [...table.keys()]) {
+          const entry = key.startsWith(prefix) ? live(key) : undefined;
+          if (entry) out.push({ key, ...holderOf(entry) });
+        }
+        return out;
+      },
+
+      async subscribe(key: string, listener: () => void): Promise<Unsubscribe> {
+        const set = watchers.get(key) ?? new Set<() => void>();
+        watchers.set(key, set);
+        set.add(listener);
+        return () => {
+          set.delete(listener);
+          if (set.size === 0 && watchers.get(key) === set) watchers.delete(key);
+        };
+      },
     },
-
-    async extend(request: ExtendRequest): Promise<boolean> {
-      ensureOpen();
-      return extendOne(request);
-    },
-
-    async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
-      ensureOpen();
-      return requests.map(extendOne);
-    },
-
-    async release({ key, owner }: ReleaseRequest): Promise<boolean> {
-      ensureOpen();
-      const entry = live(key);
-      if (!entry || entry.owner !== owner) return false;
-      table.delete(key);
-      notify(key);
-      return true;
-    },
-
-    async inspect(key: string): Promise<Holder | null> {
-      ensureOpen();
-      const entry = live(key);
-      return entry ? holderOf(entry) : null;
-    },
-
-    async list(prefix = ''): Promise<Array<Holder & { key: string }>> {
-      ensureOpen();
-      const out: Array<Holder & { key: string }> = [];
-      for (const key of [...table.keys()]) {
-        const entry = key.startsWith(prefix) ? live(key) : undefined;
-        if (entry) out.push({ key, ...holderOf(entry) });
-      }
-      return out;
-    },
-
-    async subscribe(key: string, listener: () => void): Promise<Unsubscribe> {
-      ensureOpen();
-      const set = watchers.get(key) ?? new Set<() => void>();
-      watchers.set(key, set);
-      set.add(listener);
-      return () => {
-        set.delete(listener);
-        if (set.size === 0 && watchers.get(key) === set) watchers.delete(key);
-      };
-    },
-
     async close(): Promise<void> {
-      closed = true;
       table.clear();
       watchers.clear();
     },
-  };
+  });
 }

@@ -1,22 +1,15 @@
 import { acquireWithWait } from './acquire.js';
-import type { Holder, LockBackend } from './backend.js';
 import { call } from './call.js';
 import { checkRequirements, type Requirements } from './capabilities.js';
+import type { Holder, LockBackend } from './contract.js';
 import { withCurrentLease } from './current.js';
 import { LockNotAcquiredError, WaitTimeoutError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 import { acquireLease, type Lease } from './lease.js';
+import { object, oneOf, signal, ttl, wait } from './options/kinds.js';
+import { readOptions } from './options/read.js';
 import { newToken } from './token.js';
-import {
-  checkBackend,
-  checkKey,
-  checkObject,
-  checkOneOf,
-  checkOwner,
-  checkSignal,
-  checkTtl,
-  checkWait,
-} from './validate.js';
+import { checkBackend, checkKey, checkOwner, keyOption } from './validate.js';
 
 /**
  * When a once-claim is held:
@@ -98,6 +91,20 @@ export interface OnceGuard {
 /** The key of the slot a job holds while queued, in modes that have a separate one. */
 export const queuedSlot = (key: string): string => `${key}:queued`;
 
+const onceOptions = {
+  key: keyOption,
+  mode: oneOf(onceModes).default('untilDone'),
+  ttl: ttl().default(30_000),
+  queuedTtl: ttl().default(3_600_000),
+  onConflict: oneOf(conflicts).default('cancel'),
+  wait: wait(),
+  require: object<Requirements>(),
+};
+const at = { pkg: '@oncelock/core', call: 'once()' };
+const callOptions = { signal: signal() };
+const readSignal = (opts: unknown, call: string) =>
+  readOptions(opts, callOptions, { pkg: '@oncelock/core', call }).signal;
+
 /**
  * At most one pending and/or running instance of the work named by `options.key`.
  * The returned guard has the claim primitives that queue adapters use (`enqueue`, `start`,
@@ -105,15 +112,11 @@ export const queuedSlot = (key: string): string => `${key}:queued`;
  */
 export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
   checkBackend(backend);
-  const o = checkObject(options, 'options');
-  const key = checkKey(o.key);
+  const o = readOptions(options, onceOptions, at, true);
+  const { key, mode, ttl, queuedTtl, onConflict } = o;
   // The queued slot's key must fit the backend contract's limit too.
   checkKey(queuedSlot(key), 'key with its ":queued" suffix');
-  const mode = checkOneOf(o.mode, 'mode', onceModes, 'untilDone');
-  const ttl = o.ttl === undefined ? 30_000 : checkTtl(o.ttl);
-  const queuedTtl = o.queuedTtl === undefined ? 3_600_000 : checkTtl(o.queuedTtl, 'queuedTtl');
-  const onConflict = checkOneOf(o.onConflict, 'onConflict', conflicts, 'cancel');
-  const wait = onConflict === 'wait' ? (o.wait === undefined ? ttl : checkWait(o.wait)) : 0;
+  const wait = onConflict === 'wait' ? (o.wait ?? ttl) : 0;
   checkRequirements(backend, o.require);
   const where = { backend: backend.name, pkg: backend.pkg };
 
@@ -139,7 +142,7 @@ export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
 
     async enqueue(owner, opts = {}) {
       checkOwner(owner);
-      const signal = checkSignal(opts.signal);
+      const signal = readSignal(opts, 'enqueue()');
       if (mode === 'whileRunning') return { status: 'claimed' };
       const slot = mode === 'untilDone' ? key : queuedSlot(key);
       const r = await acquireWithWait(backend, { key: slot, owner, ttl: queuedTtl, wait, signal });
@@ -148,7 +151,7 @@ export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
 
     async start(owner, opts = {}) {
       checkOwner(owner);
-      const signal = checkSignal(opts.signal);
+      const signal = readSignal(opts, 'start()');
       if (mode === 'untilRunning') {
         await release(queuedSlot(key), owner);
         return { status: 'started', run: unguarded() };
@@ -171,7 +174,7 @@ export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
     },
 
     async run(fn, opts = {}) {
-      const signal = checkSignal(opts.signal);
+      const signal = readSignal(opts, 'run()');
       const owner = newToken();
       let started: StartResult;
       if (mode === 'queuedAndRunning') {

@@ -1,8 +1,33 @@
-import type { LockBackend } from './backend.js';
 import type { Requirements } from './capabilities.js';
+import type { LockBackend } from './contract.js';
 import { InvalidArgumentError } from './errors.js';
 import { once, type RunResult } from './once.js';
-import { checkBackend, checkKey, checkObject, checkTtl, describe } from './validate.js';
+import { describe } from './options/describe.js';
+import { object, ttl } from './options/kinds.js';
+import type { Option } from './options/option.js';
+import { readOptions } from './options/read.js';
+import { backendOption, checkKey } from './validate.js';
+
+// A fixed key is checked once, up front; a function of the arguments is checked on every call.
+const keyOrFunction: Option<string | ((...args: never[]) => string)> = {
+  expects: 'a key or a function of the arguments',
+  read(value, name) {
+    if (typeof value === 'function') return value as (...args: never[]) => string;
+    if (typeof value === 'string') return checkKey(value, name);
+    throw new InvalidArgumentError(`key must be a string or a function, got ${describe(value)}`);
+  },
+};
+const common = { key: keyOrFunction, ttl: ttl(), require: object<Requirements>() };
+const functionOptions = { ...common, backend: backendOption };
+const methodOptions = {
+  ...common,
+  backend: {
+    expects: 'an oncelock backend or a function that finds it on the instance',
+    read: (value, name, where) =>
+      typeof value === 'function' ? value : backendOption.read(value, name, where),
+  } as Option<LockBackend | (() => LockBackend)>,
+};
+const at = { pkg: '@oncelock/core', call: 'runOnceOrCancel()' };
 
 /** Options of {@link runOnceOrCancel} (the function form). */
 export interface RunOnceOrCancelOptions<A extends unknown[]> {
@@ -82,7 +107,7 @@ export interface OnceMethodOptions<This, A extends unknown[]> {
 function onceOrCancelMethod<This, A extends unknown[], R>(
   options: OnceMethodOptions<This, A>,
 ): MethodDecorator<This, A, R> {
-  checkObject(options, 'options');
+  readOptions(options, methodOptions, at);
   return (method) =>
     async function (this: This, ...args: A): Promise<R> {
       const backend = typeof options.backend === 'function' ? options.backend.call(this) : options.backend;
@@ -93,13 +118,7 @@ function onceOrCancelMethod<This, A extends unknown[], R>(
 }
 
 function checkOptions<A extends unknown[]>(options: RunOnceOrCancelOptions<A>) {
-  const o = checkObject(options, 'options') as unknown as RunOnceOrCancelOptions<A>;
-  checkBackend(o.backend);
-  if (typeof o.key === 'string') checkKey(o.key);
-  else if (typeof o.key !== 'function')
-    throw new InvalidArgumentError(`key must be a string or a function, got ${describe(o.key)}`);
-  if (o.ttl !== undefined) checkTtl(o.ttl);
-  return o;
+  return readOptions(options, functionOptions, at, true) as RunOnceOrCancelOptions<A>;
 }
 
 async function guardCall<A extends unknown[], T>(

@@ -1,4 +1,5 @@
-import type { ExtendRequest, LockBackend } from '@oncelock/core';
+import type { LockBackend } from '@oncelock/core';
+import type { ExtendRequest } from '@oncelock/core/backend';
 
 /**
  * The real memory backend with faults injected at its boundary: slow replies, failing

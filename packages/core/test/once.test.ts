@@ -5,11 +5,11 @@ import {
   memoryBackend,
   once,
   onEvent,
-  queuedSlot,
   type RunClaim,
   type StartResult,
   WaitTimeoutError,
 } from '@oncelock/core';
+import { queuedSlot } from '@oncelock/core/backend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 let backend: LockBackend;

@@ -7,12 +7,13 @@ import {
   LockLostError,
   LockNotAcquiredError,
   lease,
-  newToken,
   runOnceOrCancel,
   WaitAbortedError,
   WaitTimeoutError,
 } from '@oncelock/core';
+import { newToken } from '@oncelock/core/backend';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { aborted, delay } from './waits.js';
 
 export interface ContractOptions {
   /** Shown in the test names: `backend contract: redis-cluster`. */
@@ -31,16 +32,6 @@ export interface ContractOptions {
   setup?: () => Promise<void>;
   teardown?: () => Promise<void>;
 }
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Resolves with the lease's abort reason, also when the signal has already fired. */
-const lostReason = (l: Lease): Promise<unknown> =>
-  l.signal.aborted
-    ? Promise.resolve(l.signal.reason)
-    : new Promise((resolve) =>
-        l.signal.addEventListener('abort', () => resolve(l.signal.reason), { once: true }),
-      );
 
 /**
  * Registers the backend contract suite: the behaviour every oncelock backend must have.
@@ -309,7 +300,7 @@ export function backendContract(options: ContractOptions): void {
       const k = key('lost');
       const ttl = t(300);
       const l = await lease(a, k, { ttl, autoExtend: false });
-      const reason = await lostReason(l);
+      const reason = await aborted(l.signal);
       expect(reason).toBeInstanceOf(LockLostError);
       expect(l.held).toBe(false);
       expect(() => l.assertHeld()).toThrow(LockLostError);
@@ -325,7 +316,7 @@ export function backendContract(options: ContractOptions): void {
       // Another owner force-releases with the stolen token and takes the key: the next extension must fail.
       expect(await b.release({ key: k, owner: l.token })).toBe(true);
       const thief = await lease(b, k, { ttl: t(5000) });
-      const reason = await lostReason(l);
+      const reason = await aborted(l.signal);
       expect(reason).toBeInstanceOf(LockLostError);
       expect((await b.inspect(k))?.owner).toBe(thief.token);
       await thief.release();

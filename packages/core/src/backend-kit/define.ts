@@ -1,0 +1,139 @@
+import type {
+  AcquireRequest,
+  AcquireResult,
+  ExtendRequest,
+  Guarantees,
+  Holder,
+  LockBackend,
+  ReleaseRequest,
+  Unsubscribe,
+} from '../contract.js';
+import { BackendClosedError, OncelockError } from '../errors.js';
+import { unavailable } from './failure.js';
+import { within } from './within.js';
+
+/**
+ * What a store does, one atomic round trip an operation. `acquire`, `release`, `inspect` and one
+ * of `extend` or `extendMany` are required; the kit makes the other of the two. Any further
+ * function (`migrate`, say) is guarded like the rest and appears on the backend as it is.
+ */
+export type StoreOps = {
+  acquire(request: AcquireRequest): Promise<AcquireResult>;
+  release(request: ReleaseRequest): Promise<boolean>;
+  inspect(key: string): Promise<Holder | null>;
+  subscribe?(key: string, listener: () => void, owner?: string): Promise<Unsubscribe>;
+  list?(prefix?: string): Promise<Array<Holder & { key: string }>>;
+  // biome-ignore lint/suspicious/noExplicitAny: further operations keep their own signatures
+  [operation: string]: ((...args: any[]) => Promise<unknown>) | undefined;
+} & (
+  | {
+      extend(request: ExtendRequest): Promise<boolean>;
+      extendMany?(requests: readonly ExtendRequest[]): Promise<boolean[]>;
+    }
+  | {
+      extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;
+      extend?(request: ExtendRequest): Promise<boolean>;
+    }
+);
+
+/** Everything {@link defineBackend} needs to make a backend. */
+export interface BackendDefinition<Ops extends StoreOps, Props extends object> {
+  /** Short name for errors and events: `redis`, `postgres-table`. */
+  readonly name: string;
+  /** The package the user installs, for error messages: `@oncelock/redis`. */
+  readonly pkg: string;
+  readonly guarantees: Guarantees;
+  readonly ops: Ops;
+  /**
+   * Longest one operation may take, in milliseconds; past it the call fails with
+   * `BackendUnavailableError` (a late answer is dropped). Leave it out when the store's
+   * client bounds its own calls.
+   */
+  readonly timeout?: number;
+  /** Other fields of the backend object, as they are: `mode`, `schema`. */
+  readonly props?: Props;
+  /** Frees connections and timers. Called once, after new calls have begun to be refused. */
+  close?(): Promise<void>;
+}
+
+/** The backend {@link defineBackend} makes: the contract with both extends, plus the extra operations and props. */
+export type DefinedBackend<Ops extends StoreOps, Props extends object> = LockBackend &
+  Required<Pick<LockBackend, 'extend' | 'extendMany'>> &
+  Omit<Ops, 'extend' | 'extendMany'> &
+  Props;
+
+type AnyOp = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * Makes a backend from a store's operations. Every operation is refused with
+ * `BackendClosedError` once `close()` has begun, before any round trip; a store error becomes
+ * a `BackendUnavailableError` naming the operation, the package and the backend (one cut short
+ * by `close()` becomes `BackendClosedError`); each call is bounded by `timeout`; `extend` and
+ * `extendMany` are made from whichever the store gives; `close()` runs once, however often it
+ * is called.
+ *
+ * @example
+ * export function mapBackend(): LockBackend {
+ *   const table = new Map<string, { owner: string; until: number }>();
+ *   return defineBackend({ name: 'map', pkg: 'my-map-backend', guarantees, ops: { acquire, release, inspect, extend } });
+ * }
+ */
+export function defineBackend<Ops extends StoreOps, Props extends object = object>(
+  definition: BackendDefinition<Ops, Props>,
+): DefinedBackend<Ops, Props> {
+  const { name, pkg, guarantees, ops, timeout } = definition;
+  const where = { backend: name, pkg };
+  let closing: Promise<void> | undefined;
+
+  const failure = (what: string, error: unknown) =>
+    // A call cut short by close() is reported as such, not as an outage.
+    closing && !(error instanceof OncelockError)
+      ? new BackendClosedError({ ...where, cause: error })
+      : unavailable(where, what, error);
+
+  function run<T>(what: string, op: () => Promise<T>): Promise<T> {
+    if (closing) return Promise.reject(new BackendClosedError(where));
+    let work: Promise<T>;
+    try {
+      work = op();
+    } catch (error) {
+      return Promise.reject(failure(what, error));
+    }
+    if (timeout !== undefined) work = within(work, timeout);
+    return work.catch((error: unknown) => {
+      throw failure(what, error);
+    });
+  }
+
+  const guarded: Record<string, AnyOp> = {};
+  for (const [op, fn] of Object.entries(ops)) {
+    if (typeof fn === 'function') guarded[op] = (...args) => run(op, () => (fn as AnyOp).apply(ops, args));
+  }
+  const { extend, extendMany } = ops;
+  if (!extendMany) {
+    guarded.extendMany = (requests) =>
+      run('extendMany', () => Promise.all((requests as ExtendRequest[]).map((r) => extend!.call(ops, r))));
+  }
+  if (!extend) {
+    guarded.extend = (request) =>
+      run('extend', async () => (await extendMany!.call(ops, [request as ExtendRequest]))[0] === true);
+  }
+
+  return {
+    ...definition.props,
+    ...guarded,
+    name,
+    pkg,
+    guarantees,
+    close() {
+      closing ??= (async () => {
+        try {
+          await definition.close?.();
+        } catch (error) {
+          throw unavailable(where, 'close', error);
+        }
+      })();
+      return closing;
+    },
+  } as unknown as DefinedBackend<Ops, Props>;
+}

@@ -1,0 +1,21 @@
+import { BackendUnavailableError, OncelockError, type OncelockErrorOptions } from '../errors.js';
+
+/** The package and backend an error comes from. */
+export interface Where {
+  readonly pkg: string;
+  readonly backend: string;
+}
+
+/**
+ * A store's own error as a typed `BackendUnavailableError` naming `what` failed, the package and
+ * the backend, with the client's error as its cause. An oncelock error passes through unchanged.
+ */
+export function unavailable(
+  where: Where | OncelockErrorOptions,
+  what: string,
+  error: unknown,
+): OncelockError {
+  if (error instanceof OncelockError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new BackendUnavailableError(`${what} failed: ${message}`, { ...where, cause: error });
+}

@@ -1,0 +1,95 @@
+import { MAX_TTL, MIN_TTL } from '../contract.js';
+import { INVALID, Kind } from './option.js';
+
+// The kinds of option value every package checks. Each names what it expects in words, so a
+// message says "a duration" or "a TTL", whichever the option really is.
+
+const whole = (value: unknown, min: number, max: number): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+
+/** How long the store keeps a claim: whole milliseconds from `MIN_TTL` to `MAX_TTL`. */
+export function ttl(): Kind<number> {
+  return new Kind(`a TTL: a whole number of milliseconds from ${MIN_TTL} to ${MAX_TTL}`, (v) =>
+    whole(v, MIN_TTL, MAX_TTL) ? v : INVALID,
+  );
+}
+
+/** A length of time (a timeout, a delay, a pause): whole milliseconds in `[min, max]`. */
+export function duration({ min = 0, max = MAX_TTL }: { min?: number; max?: number } = {}): Kind<number> {
+  return new Kind(`a duration: a whole number of milliseconds from ${min} to ${max}`, (v) =>
+    whole(v, min, max) ? v : INVALID,
+  );
+}
+
+/** How long to wait: `false` (try once, read as 0) or whole milliseconds up to `MAX_TTL`. */
+export function wait(): Kind<number> {
+  return new Kind(`false or a whole number of milliseconds up to ${MAX_TTL}`, (v) =>
+    v === false ? 0 : whole(v, 0, MAX_TTL) ? v : INVALID,
+  );
+}
+
+/** A whole number in `[min, max]`: a count, a limit, a number of tries. */
+export function count({
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+}: {
+  min?: number;
+  max?: number;
+} = {}): Kind<number> {
+  return new Kind(`a whole number from ${min} to ${max}`, (v) => (whole(v, min, max) ? v : INVALID));
+}
+
+export function flag(): Kind<boolean> {
+  return new Kind('a boolean', (v) => (typeof v === 'boolean' ? v : INVALID));
+}
+
+export function oneOf<const T extends string>(allowed: readonly T[]): Kind<T> {
+  return new Kind(`one of ${allowed.map((a) => `'${a}'`).join(', ')}`, (v) =>
+    allowed.includes(v as T) ? (v as T) : INVALID,
+  );
+}
+
+/** A non-empty string; `rule` says in words what else `test` demands of it. */
+export function text({ rule, test }: { rule?: string; test?: (s: string) => boolean } = {}): Kind<string> {
+  return new Kind(rule ? `a non-empty string ${rule}` : 'a non-empty string', (v) =>
+    typeof v === 'string' && v.length > 0 && (!test || test(v)) ? v : INVALID,
+  );
+}
+
+/** A URL whose scheme is one of `protocols` (`['redis:', 'rediss:']`). */
+export function url(protocols: readonly string[]): Kind<string> {
+  const names = protocols.map((p) => `${p}//`).join(' or ');
+  return new Kind(`a ${names} URL`, (v) => {
+    if (typeof v !== 'string' || !URL.canParse(v)) return INVALID;
+    return protocols.includes(new URL(v).protocol) ? v : INVALID;
+  });
+}
+
+/**
+ * A client or other object passed in by the user, told by its shape (so a second copy of the
+ * client library works too): `described` names it in messages, `methods` are what it must have.
+ */
+export function client<T>(described: string, methods: readonly string[]): Kind<T> {
+  return new Kind(described, (v) =>
+    v !== null &&
+    typeof v === 'object' &&
+    methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
+      ? (v as T)
+      : INVALID,
+  );
+}
+
+/** A plain object handed on as it is (a client library's own options): `described` names it. */
+export function object<T extends object>(described = 'an object'): Kind<T> {
+  return new Kind(described, (v) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as T) : INVALID,
+  );
+}
+
+export function signal(): Kind<AbortSignal> {
+  return new Kind('an AbortSignal', (v) => (v instanceof AbortSignal ? v : INVALID));
+}
+
+export function func<T extends (...args: never[]) => unknown>(described = 'a function'): Kind<T> {
+  return new Kind(described, (v) => (typeof v === 'function' ? (v as T) : INVALID));
+}

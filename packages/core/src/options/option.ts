@@ -1,0 +1,69 @@
+import { InvalidArgumentError } from '../errors.js';
+import { describe } from './describe.js';
+
+/** Where options are read: the package and the call the user made, for every message. */
+export interface At {
+  /** The package the user called: `@oncelock/redis`. */
+  readonly pkg: string;
+  /** The function the options were passed to: `redisBackend()`, `lease()`. */
+  readonly call: string;
+  /** The backend's name, when there is one. */
+  readonly backend?: string;
+}
+
+/** Reads one option's value: checks it, applies its default, and says what it expects. */
+export interface Option<T> {
+  /** What a valid value is, in words: `a duration: a whole number of milliseconds from 0 to 600000`. */
+  readonly expects: string;
+  /** The value to use, or `InvalidArgumentError` naming `name`, the call and the package. */
+  read(value: unknown, name: string, at: At): T;
+}
+
+/** Marks a value a kind refuses; `undefined` is a valid parsed value for some kinds. */
+export const INVALID: unique symbol = Symbol('invalid');
+export type Parse<T> = (value: unknown) => T | typeof INVALID;
+
+/** The error every option checker throws: names the package, the call and the option. */
+export function invalid(at: At, message: string): InvalidArgumentError {
+  return new InvalidArgumentError(`${at.call}: ${message}`, { pkg: at.pkg, backend: at.backend });
+}
+
+/**
+ * An option of one kind that may be left out (it reads as `undefined`). `.default(value)` and
+ * `.required()` make options that always have a value.
+ */
+export class Kind<T> implements Option<T | undefined> {
+  constructor(
+    readonly expects: string,
+    private readonly parse: Parse<T>,
+  ) {}
+
+  read(value: unknown, name: string, at: At): T | undefined {
+    return value === undefined ? undefined : this.check(value, name, at);
+  }
+
+  /** Reads `fallback` when the option is left out. */
+  default(fallback: T): Option<T> {
+    return this.or(() => fallback);
+  }
+
+  /** Refuses a call that leaves the option out. */
+  required(): Option<T> {
+    return this.or((name, at) => {
+      throw invalid(at, `${name} is required: ${this.expects}`);
+    });
+  }
+
+  private or(missing: (name: string, at: At) => T): Option<T> {
+    return {
+      expects: this.expects,
+      read: (value, name, at) => (value === undefined ? missing(name, at) : this.check(value, name, at)),
+    };
+  }
+
+  private check(value: unknown, name: string, at: At): T {
+    const parsed = this.parse(value);
+    if (parsed === INVALID) throw invalid(at, `${name} must be ${this.expects}, got ${describe(value)}`);
+    return parsed;
+  }
+}

@@ -1,0 +1,44 @@
+import { describe } from './describe.js';
+import { type At, invalid, type Option } from './option.js';
+import { closest } from './suggest.js';
+
+/** The options a call takes, by name. */
+export type Spec = Record<string, Option<unknown>>;
+/** What {@link readOptions} returns for a spec: each option's parsed value. */
+export type Read<S extends Spec> = { -readonly [K in keyof S]: S[K] extends Option<infer T> ? T : never };
+
+/**
+ * Checks an options object against `spec` and returns the parsed values. Refuses what is not a
+ * plain object, and any name the spec does not know, with the closest known name as a
+ * suggestion (`wiat` → `wait`): from JavaScript a typo would otherwise be silently ignored.
+ * `undefined` reads as `{}` unless `required` is set.
+ */
+export function readOptions<S extends Spec>(value: unknown, spec: S, at: At, required = false): Read<S> {
+  if (value === undefined && !required) value = {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalid(at, `needs an options object, got ${describe(value)}`);
+  }
+  const given = value as Record<string, unknown>;
+  for (const name in given) if (!Object.hasOwn(spec, name)) throw unknown(name, spec, at);
+  const out: Record<string, unknown> = {};
+  for (const name in spec) out[name] = spec[name]!.read(given[name], name, at);
+  return out as Read<S>;
+}
+
+function unknown(name: string, spec: Spec, at: At) {
+  const known = Object.keys(spec);
+  const guess = closest(name, known);
+  const hint = guess ? `did you mean "${guess}"?` : `it takes ${known.map((k) => `"${k}"`).join(', ')}`;
+  return invalid(at, `unknown option "${name}": ${hint}`);
+}
+
+/** Refuses a call that gives more or fewer than one of `names` (`url`, `client` or `cluster`). */
+export function exactlyOne(given: Record<string, unknown>, names: readonly string[], at: At): string {
+  const present = names.filter((n) => given[n] !== undefined);
+  if (present.length === 1) return present[0]!;
+  const list = `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+  throw invalid(
+    at,
+    present.length === 0 ? `needs one of ${list}` : `takes one of ${list}, got ${present.join(' and ')}`,
+  );
+}
