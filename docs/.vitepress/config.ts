@@ -58,6 +58,7 @@ const guideSidebar: DefaultTheme.SidebarItem[] = [
       { text: 'Safety', link: '/guide/safety' },
       { text: 'Operations', link: '/guide/operations' },
       { text: 'Errors', link: '/guide/errors' },
+      { text: 'Writing your own backend', link: '/guide/own-backend' },
     ],
   },
   {
