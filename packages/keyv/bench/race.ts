@@ -1,6 +1,6 @@
 // Measures how often two contenders both believe they hold a keyvBackend lock.
 //
-//   npx tsx packages/keyv/scripts/race.ts [--store memory|redis] [--rounds 300] [--contenders 8]
+//   npx tsx packages/keyv/bench/race.ts [--store memory|redis] [--rounds 300] [--contenders 8]
 //                                         [--processes 2] [--jitter 0] [--url redis://127.0.0.1:6379]
 //                                         [--settle 5] [--variant 3]   (one row of the table only)
 //

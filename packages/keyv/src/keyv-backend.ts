@@ -1,18 +1,22 @@
 import {
-  type AcquireRequest,
   type AcquireResult,
-  BackendClosedError,
   BackendUnavailableError,
-  type ExtendRequest,
   type Holder,
   InvalidArgumentError,
   type LockBackend,
-  type ReleaseRequest,
 } from '@oncelock/core';
-import { type Entry, holderOf, live } from './entry.js';
-import { type KeyvBackendOptions, parseOptions } from './options.js';
-import { entryStore } from './store.js';
-import { where } from './where.js';
+import {
+  type AcquireRequest,
+  defineBackend,
+  type ExtendRequest,
+  type ReleaseRequest,
+  readOptions,
+} from '@oncelock/core/backend';
+import { type Entry, holderOf, keyvEntries, live } from './entries.js';
+import { type KeyvBackendOptions, keyvOptions } from './options.js';
+
+/** Names this backend in every error it raises: `[@oncelock/keyv keyv] ...`. */
+const where = { backend: 'keyv', pkg: '@oncelock/keyv' } as const;
 
 /** Reads that came back too late to act on, in a row, before a call gives up with an error. */
 const FRESH_READ_ATTEMPTS = 8;
@@ -28,22 +32,9 @@ const FRESH_READ_ATTEMPTS = 8;
  * need more.
  */
 export function keyvBackend(options: KeyvBackendOptions): LockBackend {
-  const o = parseOptions(options);
-  const store = entryStore(o.store, o.prefix, o.timeout);
-  let closed = false;
-  let closing: Promise<void> | undefined;
-
-  const ensureOpen = () => {
-    if (closed) throw new BackendClosedError(where);
-  };
-
-  async function disconnect(): Promise<void> {
-    try {
-      await o.store.disconnect();
-    } catch (error) {
-      throw new BackendUnavailableError('Keyv disconnect failed', { ...where, cause: error });
-    }
-  }
+  const o = readOptions(options, keyvOptions, { ...where, call: 'keyvBackend()' }, true);
+  // Each Keyv call is bounded on its own (see `timeout`), so the kit is given no timeout per operation.
+  const entries = keyvEntries(o.store, o.prefix, o.timeout);
 
   /** Our entry stays live for longer than a write takes to land, so no contender sees it expire first. */
   const safeAhead = (entry: Entry) => entry.expiresAt - Date.now() > o.settle;
@@ -65,7 +56,7 @@ export function keyvBackend(options: KeyvBackendOptions): LockBackend {
     let slowest = 0;
     for (let attempt = 0; attempt < FRESH_READ_ATTEMPTS; attempt++) {
       const sent = performance.now();
-      const current = live(await store.read(key));
+      const current = live(await entries.read(key));
       const age = performance.now() - sent;
       if ((current && current.owner !== owner) || freshFor === 0 || age <= freshFor) return current;
       slowest = Math.max(slowest, age);
@@ -81,14 +72,14 @@ export function keyvBackend(options: KeyvBackendOptions): LockBackend {
   async function confirm(key: string, owner: string): Promise<{ ok: true } | { ok: false; holder?: Holder }> {
     for (let i = 0; i < o.confirmations; i++) {
       if (o.settle > 0) await new Promise((resolve) => setTimeout(resolve, o.settle));
-      const seen = live(await store.read(key));
+      const seen = live(await entries.read(key));
       if (!seen) return { ok: false };
       if (seen.owner !== owner) return { ok: false, holder: holderOf(seen) };
     }
     return { ok: true };
   }
 
-  return {
+  return defineBackend({
     name: where.backend,
     pkg: where.pkg,
     guarantees: {
@@ -99,52 +90,45 @@ export function keyvBackend(options: KeyvBackendOptions): LockBackend {
       releaseNotifications: false,
     },
 
-    async acquire({ key, owner, ttl }: AcquireRequest): Promise<AcquireResult> {
-      ensureOpen();
-      // Our own entry would expire while we read it back, and every acquire would be refused.
-      if (ttl <= freshFor) {
-        throw new InvalidArgumentError(
-          `ttl ${ttl} ms must be longer than settle × confirmations (${freshFor} ms), the time acquire reads back`,
-          where,
-        );
-      }
-      const current = await readToWrite(key, owner);
-      if (current && current.owner !== owner) return { granted: false, holder: holderOf(current) };
-      // Re-entrant: the same owner keeps its `since` and restarts its TTL.
-      const at = Date.now();
-      await store.write(key, { owner, expiresAt: at + ttl, since: current?.since ?? at }, ttl);
-      const seen = await confirm(key, owner);
-      return seen.ok ? { granted: true } : { granted: false, ...(seen.holder && { holder: seen.holder }) };
-    },
+    ops: {
+      async acquire({ key, owner, ttl }: AcquireRequest): Promise<AcquireResult> {
+        // Our own entry would expire while we read it back, and every acquire would be refused.
+        if (ttl <= freshFor) {
+          throw new InvalidArgumentError(
+            `ttl ${ttl} ms must be longer than settle × confirmations (${freshFor} ms), the time acquire reads back`,
+            where,
+          );
+        }
+        const current = await readToWrite(key, owner);
+        if (current && current.owner !== owner) return { granted: false, holder: holderOf(current) };
+        // Re-entrant: the same owner keeps its `since` and restarts its TTL.
+        const at = Date.now();
+        await entries.write(key, { owner, expiresAt: at + ttl, since: current?.since ?? at }, ttl);
+        const seen = await confirm(key, owner);
+        return seen.ok ? { granted: true } : { granted: false, ...(seen.holder && { holder: seen.holder }) };
+      },
 
-    async extend({ key, owner, ttl }: ExtendRequest): Promise<boolean> {
-      ensureOpen();
-      const current = await readToWrite(key, owner);
-      // Too close to expiry, a contender may take the key before this write lands: call it lost.
-      if (!current || current.owner !== owner || !safeAhead(current)) return false;
-      await store.write(key, { owner, expiresAt: Date.now() + ttl, since: current.since }, ttl);
-      return true;
-    },
+      async extend({ key, owner, ttl }: ExtendRequest): Promise<boolean> {
+        const current = await readToWrite(key, owner);
+        // Too close to expiry, a contender may take the key before this write lands: call it lost.
+        if (!current || current.owner !== owner || !safeAhead(current)) return false;
+        await entries.write(key, { owner, expiresAt: Date.now() + ttl, since: current.since }, ttl);
+        return true;
+      },
 
-    async release({ key, owner }: ReleaseRequest): Promise<boolean> {
-      ensureOpen();
-      const current = await readToWrite(key, owner);
-      if (!current || current.owner !== owner) return false;
-      // About to expire: a delete could land after a contender's write and remove it. Let it lapse.
-      if (!safeAhead(current)) return true;
-      return store.remove(key);
-    },
+      async release({ key, owner }: ReleaseRequest): Promise<boolean> {
+        const current = await readToWrite(key, owner);
+        if (!current || current.owner !== owner) return false;
+        // About to expire: a delete could land after a contender's write and remove it. Let it lapse.
+        if (!safeAhead(current)) return true;
+        return entries.remove(key);
+      },
 
-    async inspect(key: string): Promise<Holder | null> {
-      ensureOpen();
-      const current = live(await store.read(key));
-      return current ? holderOf(current) : null;
+      async inspect(key: string): Promise<Holder | null> {
+        const current = live(await entries.read(key));
+        return current ? holderOf(current) : null;
+      },
     },
-
-    close(): Promise<void> {
-      closed = true;
-      closing ??= o.closeStore ? disconnect() : Promise.resolve();
-      return closing;
-    },
-  };
+    close: o.closeStore ? () => o.store.disconnect() : undefined,
+  });
 }

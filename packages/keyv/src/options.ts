@@ -1,6 +1,5 @@
-import { describeValue, InvalidArgumentError } from '@oncelock/core';
+import { count, duration, flag, invalid, type Option, text } from '@oncelock/core/backend';
 import type { Keyv } from 'keyv';
-import { where } from './where.js';
 
 /** Options of {@link keyvBackend}. */
 export interface KeyvBackendOptions {
@@ -10,43 +9,22 @@ export interface KeyvBackendOptions {
    * does). Otherwise a failed read comes back as `undefined`, which a lock reads as "free".
    */
   store: Keyv;
-  /** Put in front of every key, inside the Keyv namespace. Default `'oncelock:'`. */
+  /** Put in front of every key, inside the Keyv namespace; no `{`. Default `'oncelock:'`. */
   prefix?: string;
   /** Milliseconds to wait after writing before each read-back. Default 5. */
   settle?: number;
   /** How many times to wait `settle` and read the key back before trusting a write. Default 2. */
   confirmations?: number;
-  /** Milliseconds one Keyv call may take before it fails with `BackendUnavailableError`. Default 5000. */
+  /**
+   * Milliseconds one Keyv call (a get, a set or a delete) may take before the operation fails
+   * with `BackendUnavailableError`. Default 5000. It bounds each call, not the operation: an
+   * acquire spends `settle × confirmations` ms waiting between its calls by design, and an
+   * operation stops at the call that timed out, so it never starts a write after its caller was
+   * told it failed.
+   */
   timeout?: number;
   /** Disconnect the Keyv store in `close()`. Default `false`: a store passed in belongs to the caller. */
   closeStore?: boolean;
-}
-
-export interface Parsed {
-  store: Keyv;
-  prefix: string;
-  settle: number;
-  confirmations: number;
-  timeout: number;
-  closeStore: boolean;
-}
-
-export function parseOptions(options: unknown): Parsed {
-  if (options === null || typeof options !== 'object') fail('options must be an object with a `store`');
-  const o = options as Record<string, unknown>;
-  const store = checkStore(o.store);
-  const prefix = o.prefix ?? 'oncelock:';
-  if (typeof prefix !== 'string') fail('prefix must be a string');
-  // The first `{` of a stored key marks where the prefix ends (see store.ts).
-  if (prefix.includes('{')) fail('prefix must not contain `{`');
-  return {
-    store,
-    prefix,
-    settle: whole(o.settle, 'settle', 5, 0, 10_000),
-    confirmations: whole(o.confirmations, 'confirmations', 2, 0, 10),
-    timeout: whole(o.timeout, 'timeout', 5000, 1, 600_000),
-    closeStore: flag(o.closeStore, 'closeStore'),
-  };
 }
 
 /**
@@ -56,40 +34,45 @@ export function parseOptions(options: unknown): Parsed {
  * a store that would hide errors is refused here rather than quietly reconfigured: it is the
  * caller's object, and other code may rely on its settings.
  */
-function checkStore(store: unknown): Keyv {
-  const s = store as Record<string, unknown> | null | undefined;
-  if (!s || typeof s !== 'object' || !['get', 'set', 'delete'].every((m) => typeof s[m] === 'function')) {
-    fail('store must be a Keyv instance, for example new Keyv(new KeyvRedis(url), { throwOnErrors: true })');
-  }
-  if (typeof s.throwOnErrors !== 'boolean') {
-    fail('store has no throwOnErrors switch: upgrade to a Keyv 5 release that has it (5.6 is tested)');
-  }
-  if (s.throwOnErrors !== true) {
-    fail('store must be created with { throwOnErrors: true }, or a failed read would look like a free lock');
-  }
-  const adapter = s.store as Record<string, unknown> | undefined;
-  if (adapter && adapter.throwOnErrors === false) {
-    fail(
-      "store's adapter swallows errors: create it with { throwOnErrors: true } as well (as @keyv/redis allows)",
-    );
-  }
-  return store as Keyv;
-}
+const keyvStore: Option<Keyv> = {
+  expects: 'a Keyv instance created with { throwOnErrors: true }',
+  read(value, name, at) {
+    const s = value as Record<string, unknown> | null | undefined;
+    if (!s || typeof s !== 'object' || !['get', 'set', 'delete'].every((m) => typeof s[m] === 'function')) {
+      throw invalid(
+        at,
+        `${name} must be a Keyv instance, for example new Keyv(new KeyvRedis(url), { throwOnErrors: true })`,
+      );
+    }
+    if (typeof s.throwOnErrors !== 'boolean') {
+      throw invalid(
+        at,
+        `${name} has no throwOnErrors switch: use a Keyv 5 release that has it (5.6 is tested)`,
+      );
+    }
+    if (s.throwOnErrors !== true) {
+      throw invalid(
+        at,
+        `${name} must be created with { throwOnErrors: true }, or a failed read would look like a free lock`,
+      );
+    }
+    const adapter = s.store as Record<string, unknown> | undefined;
+    if (adapter && adapter.throwOnErrors === false) {
+      throw invalid(
+        at,
+        `${name}'s adapter swallows errors: create it with { throwOnErrors: true } as well (as @keyv/redis allows)`,
+      );
+    }
+    return value as Keyv;
+  },
+};
 
-function whole(value: unknown, what: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(`${what} must be a whole number from ${min} to ${max}, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-function flag(value: unknown, what: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') fail(`${what} must be a boolean`);
-  return value;
-}
-
-function fail(message: string): never {
-  throw new InvalidArgumentError(message, where);
-}
+export const keyvOptions = {
+  store: keyvStore,
+  // The first `{` of a stored key marks where the prefix ends (see entries.ts).
+  prefix: text({ rule: 'without "{"', test: (s) => !s.includes('{') }).default('oncelock:'),
+  settle: duration({ max: 10_000 }).default(5),
+  confirmations: count({ max: 10 }).default(2),
+  timeout: duration({ min: 1, max: 600_000 }).default(5000),
+  closeStore: flag().default(false),
+};

@@ -1,11 +1,12 @@
 // Store failures reach the caller as typed errors; nothing reads a failure as "free".
 import KeyvPostgres from '@keyv/postgres';
 import KeyvRedis from '@keyv/redis';
+import { newToken } from '@oncelock/core/backend';
 import { startTcpProxy, type TcpProxy } from '@oncelock/testkit/faults';
 import { freePort } from '@oncelock/testkit/servers';
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendUnavailableError, keyvBackend, LockNotAcquiredError, lease, newToken } from '../src/index.js';
+import { BackendUnavailableError, keyvBackend, LockNotAcquiredError, lease } from '../src/index.js';
 import { POSTGRES_URL, REDIS_URL } from './stores.js';
 
 const redisKeyv = (url: string) =>
@@ -80,7 +81,7 @@ describe('store errors throw', () => {
       const l = await lease(backend, key, { ttl: 5000, autoExtend: false });
       proxy.blackhole(true);
       const error = await failure(backend.inspect(key));
-      expect(error.message).toMatch(/longer than 300 ms/);
+      expect(error.message).toMatch(/inspect failed: got no answer within 300 ms/);
       await failure(lease(backend, key, { ttl: 5000 }));
       proxy.blackhole(false);
       expect((await backend.inspect(key))?.owner).toBe(l.token);

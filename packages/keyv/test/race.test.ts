@@ -1,8 +1,9 @@
 // The read-back is what narrows the race: without it, simultaneous contenders all "win".
-// Figures over many rounds are in the README, from scripts/race.ts; these are functional checks.
+// Figures over many rounds are in the README, from bench/race.ts; these are functional checks.
+import { newToken } from '@oncelock/core/backend';
 import Keyv from 'keyv';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type KeyvBackendOptions, keyvBackend, type LockBackend, newToken } from '../src/index.js';
+import { type KeyvBackendOptions, keyvBackend, type LockBackend } from '../src/index.js';
 import { redisStore } from './stores.js';
 
 /** All contenders released in the same tick, as a Promise.all of jobs would be; returns grants per round. */
