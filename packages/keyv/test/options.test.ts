@@ -57,6 +57,12 @@ describe('keyvBackend options', () => {
     }
   });
 
+  it('refuses an unknown option with the closest known name', () => {
+    expect(() => keyvBackend({ store: good(), setle: 20 } as never)).toThrow(
+      /^\[@oncelock\/keyv keyv\] keyvBackend\(\): unknown option "setle": did you mean "settle"\?/,
+    );
+  });
+
   it('refuses a TTL that would lapse while acquire reads back, before writing anything', async () => {
     const store = good();
     const backend = keyvBackend({ store, settle: 20, confirmations: 2 });
