@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pack } from './packed.mjs';
 
 const bin = (name) => join(process.cwd(), 'node_modules/.bin', name);
 const out = mkdtempSync(join(tmpdir(), 'oncelock-pack-'));
@@ -14,14 +15,7 @@ try {
   for (const dir of readdirSync('packages')) {
     const pkg = JSON.parse(readFileSync(join('packages', dir, 'package.json'), 'utf8'));
     if (pkg.private) continue;
-    execFileSync('pnpm', ['pack', '--pack-destination', out], {
-      cwd: join('packages', dir),
-      stdio: 'ignore',
-    });
-    const tarball = join(
-      out,
-      readdirSync(out).find((f) => f.startsWith(`oncelock-${dir}-`)),
-    );
+    const tarball = await pack(join('packages', dir), out);
     const packed = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
     const missing = [
       ...['package/LICENSE', 'package/README.md'].filter((f) => !packed.includes(f)),

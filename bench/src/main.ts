@@ -5,13 +5,14 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { postgresUrl } from '@oncelock/testkit/servers';
 import type { Context } from './context.js';
 import { describeRun } from './meta.js';
 import { profiles } from './profile.js';
 import { evaluateTargets } from './report/targets.js';
 import type { SuiteResult } from './report/types.js';
 import { readResults, writeResults } from './report/write.js';
-import { postgresUrl, startBenchRedis } from './stores.js';
+import { startBenchRedis } from './stores.js';
 import { suites } from './suites/index.js';
 
 function option(name: string): string | undefined {
@@ -32,6 +33,7 @@ if (process.argv.includes('--render')) {
 
 const redis = await startBenchRedis();
 const log = (line: string) => console.log(line);
+// The shared PostgreSQL of the test setup: the bench only takes advisory locks in it.
 const ctx: Context = { profile, redis, postgresUrl, log };
 try {
   const meta = await describeRun(ctx);

@@ -1,9 +1,6 @@
 import { type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
 import { Redis } from 'ioredis';
 
-/** The shared PostgreSQL of the test setup; the bench only takes advisory locks in it and adds BullMQ-free rows nowhere. */
-export const postgresUrl = process.env.ONCELOCK_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
-
 /**
  * A Redis of the bench's own on a free loopback port: command counts must include nobody else's
  * traffic, so the shared Redis the tests use is never touched.

@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { LockBackend } from '@oncelock/core';
-import { type RedisCluster, startRedisCluster } from '@oncelock/testkit/servers';
+import { postgresUrl, type RedisCluster, redisUrl, startRedisCluster } from '@oncelock/testkit/servers';
 import { afterAll, beforeAll } from 'vitest';
-import { PG_URL, pgExec } from '../src/labs/index.js';
+import { pgExec } from '../src/labs/index.js';
 import { type BackendSpec, createBackend } from '../src/targets.js';
-
-/** The shared Redis: fuzzing makes no faults, and a prefix of the file's own keeps it apart. */
-export const REDIS_URL = process.env.ONCELOCK_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** One backend under test: how to make it, and how a second contender gets one. */
 export interface Entry {
@@ -60,7 +57,7 @@ export function catalogue(file: string): Entry[] {
   };
   return [
     memory,
-    entry('redis', () => ({ kind: 'redis', url: REDIS_URL, prefix: `rel:${tag}:` })),
+    entry('redis', () => ({ kind: 'redis', url: redisUrl, prefix: `rel:${tag}:` })),
     entry('redis-cluster', () => ({
       kind: 'redis-cluster',
       nodes: [...cluster!.nodes],
@@ -70,21 +67,21 @@ export function catalogue(file: string): Entry[] {
     // the quorum logic runs the same. (The torture gives Redlock three servers of its own.)
     entry('redlock', () => ({
       kind: 'redlock',
-      urls: [1, 2, 3].map((db) => `${REDIS_URL}/${db}`),
+      urls: [1, 2, 3].map((db) => `${redisUrl}/${db}`),
       prefix: `rel:${tag}:`,
     })),
     entry('postgres-advisory', () => ({
       kind: 'postgres',
       mode: 'advisory',
-      connectionString: PG_URL,
+      connectionString: postgresUrl,
       schema: schemas[0]!,
     })),
     entry('postgres-table', () => ({
       kind: 'postgres',
       mode: 'table',
-      connectionString: PG_URL,
+      connectionString: postgresUrl,
       schema: schemas[1]!,
     })),
-    entry('keyv', () => ({ kind: 'keyv', redisUrl: REDIS_URL, prefix: `rel:${tag}:` })),
+    entry('keyv', () => ({ kind: 'keyv', redisUrl, prefix: `rel:${tag}:` })),
   ];
 }

@@ -15,13 +15,14 @@ import {
 import { keyvBackend } from '@oncelock/keyv';
 import { postgresBackend } from '@oncelock/postgres';
 import { redisBackend } from '@oncelock/redis';
+import { postgresUrl, redisUrl } from '@oncelock/testkit/servers';
 import fc from 'fast-check';
 import { Keyv } from 'keyv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deadline, delay } from '../src/deadline.js';
-import { PG_URL, pgExec } from '../src/labs/index.js';
+import { pgExec } from '../src/labs/index.js';
 import { anyTtl, anyWait, validTtl, validWait } from './arbitraries.js';
-import { catalogue, REDIS_URL } from './catalogue.js';
+import { catalogue } from './catalogue.js';
 
 // Absurd TTLs and waits and options of the wrong type, through lease() and tryLease() on every
 // backend. A model written from the documented rules predicts each outcome; the backend must
@@ -220,7 +221,7 @@ describe('hostile factory options', () => {
     [
       'redisBackend',
       fc.record({ prefix: field, timeout: field, fenceRetention: field }, { requiredKeys: [] }),
-      (o) => redisBackend({ url: REDIS_URL, ...o } as never),
+      (o) => redisBackend({ url: redisUrl, ...o } as never),
     ],
     [
       'postgresBackend',
@@ -228,14 +229,14 @@ describe('hostile factory options', () => {
         { schema: fc.oneof(fc.constant(schema), notIdentifier), mode: field, timeout: field, migrate: field },
         { requiredKeys: [] },
       ),
-      (o) => postgresBackend({ connectionString: PG_URL, schema, ...o } as never),
+      (o) => postgresBackend({ connectionString: postgresUrl, schema, ...o } as never),
     ],
     [
       'keyvBackend',
       fc.record({ prefix: field, settle: field, confirmations: field, timeout: field }, { requiredKeys: [] }),
       (o) => {
         const store = new Keyv({
-          store: new KeyvRedis(REDIS_URL, { throwOnErrors: true }),
+          store: new KeyvRedis(redisUrl, { throwOnErrors: true }),
           throwOnErrors: true,
         });
         try {

@@ -5,13 +5,13 @@ import { dirname, join } from 'node:path';
 import { type LockBackend, lease, OncelockError, tryLease } from '@oncelock/core';
 import { fencedUpdate, postgresBackend } from '@oncelock/postgres';
 import { redisBackend } from '@oncelock/redis';
+import { postgresUrl, redisUrl } from '@oncelock/testkit/servers';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PG_URL, pgExec } from '../src/labs/index.js';
+import { pgExec } from '../src/labs/index.js';
 import { fitsPostgres, hostileKey, METACHARACTERS } from './arbitraries.js';
-import { REDIS_URL } from './catalogue.js';
 
 // Claim: no user input is ever spliced into Lua or SQL. Keys and owners are data: they travel
 // as KEYS/ARGV of fixed scripts and as parameters of fixed statements. Shown by watching what
@@ -44,7 +44,7 @@ describe('no user input in Lua', () => {
     .filter((f) => f.endsWith('.lua'))
     .map((f) => readFileSync(join(dir, f), 'utf8'));
   const shas = new Set(scripts.map((s) => createHash('sha1').update(s).digest('hex')));
-  const client = new Redis(REDIS_URL);
+  const client = new Redis(redisUrl);
   const sent: Array<{ name: string; args: string[] }> = [];
   const send = client.sendCommand.bind(client);
   client.sendCommand = (command, stream) => {
@@ -84,7 +84,7 @@ describe('no user input in Lua', () => {
 describe('no user input in SQL', () => {
   const schema = `rel_splice_${randomBytes(3).toString('hex')}`;
   const texts = new Set<string>();
-  const pool = new pg.Pool({ connectionString: PG_URL, max: 4 });
+  const pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
   pool.on('error', () => {});
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
@@ -145,7 +145,7 @@ describe('fencedUpdate with hostile names and values', () => {
   // The helper's table and column names are identifiers the user passes; its values are data.
   // Hostile values must be stored as given; hostile names must fail, and run nothing else.
   const schema = `rel_fenced_${randomBytes(3).toString('hex')}`;
-  const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+  const pool = new pg.Pool({ connectionString: postgresUrl, max: 2 });
   pool.on('error', () => {});
   const one = async (text: string, values?: unknown[]) => (await pool.query(text, values)).rows[0];
   afterAll(async () => {

@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { type LockBackend, lease, tryLease } from '@oncelock/core';
 import {
+  postgresUrl,
   type RedisCluster,
   type RedisServer,
+  redisUrl,
   startRedisCluster,
   startRedisServer,
 } from '@oncelock/testkit/servers';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadline } from '../src/deadline.js';
-import { PG_URL, pgExec } from '../src/labs/index.js';
+import { pgExec } from '../src/labs/index.js';
 import { type BackendSpec, createBackend } from '../src/targets.js';
 import { fitsPostgres, hostileKey, isValidKey, METACHARACTERS } from './arbitraries.js';
-import { REDIS_URL } from './catalogue.js';
 
 // Claim: one tenant's namespace cannot reach another's keys. Two backends with different
 // namespaces (a prefix on Redis and Keyv, a schema on Postgres) share one store; whatever the
@@ -93,7 +94,7 @@ describe('tenant isolation', () => {
   });
 
   const byPrefix: Array<[string, (prefix: string) => BackendSpec]> = [
-    ['redis', (p) => ({ kind: 'redis', url: REDIS_URL, prefix: p })],
+    ['redis', (p) => ({ kind: 'redis', url: redisUrl, prefix: p })],
     ['redis-cluster', (p) => ({ kind: 'redis-cluster', nodes: [...cluster.nodes], prefix: p })],
     ['redlock', (p) => ({ kind: 'redlock', urls: nodes.map((n) => n.url), prefix: p })],
   ];
@@ -117,7 +118,7 @@ describe('tenant isolation', () => {
         fc.asyncProperty(tenants(schema, hostileKey.filter(fitsPostgres)), (c) =>
           isolated((s) => {
             schemas.add(s);
-            return createBackend({ kind: 'postgres', mode, connectionString: PG_URL, schema: s });
+            return createBackend({ kind: 'postgres', mode, connectionString: postgresUrl, schema: s });
           }, c),
         ),
         { numRuns: 8, endOnFailure: true },
@@ -130,7 +131,7 @@ describe('tenant isolation', () => {
     const cases = tenants(prefix).filter(([a, b]) => !a.startsWith(b) && !b.startsWith(a));
     await fc.assert(
       fc.asyncProperty(cases, (c) =>
-        isolated((p) => createBackend({ kind: 'keyv', redisUrl: REDIS_URL, prefix: p }), c),
+        isolated((p) => createBackend({ kind: 'keyv', redisUrl: redisUrl, prefix: p }), c),
       ),
       { numRuns: 15, endOnFailure: true },
     );
@@ -140,7 +141,7 @@ describe('tenant isolation', () => {
   // `t:b` holding `k` and tenant `t:` holding `bk` are the same entry. This pins the failure.
   it('keyv: a prefix that extends another cannot reach its keys', async () => {
     await isolated(
-      (p) => createBackend({ kind: 'keyv', redisUrl: REDIS_URL, prefix: p }),
+      (p) => createBackend({ kind: 'keyv', redisUrl: redisUrl, prefix: p }),
       [`rel:${run}:t:`, `rel:${run}:t:b`, 'bk', 'k'],
     );
   });

@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { BackendUnavailableError, type LockBackend, lease } from '@oncelock/core';
 import { postgresBackend } from '@oncelock/postgres';
 import { redisBackend, redlockBackend } from '@oncelock/redis';
-import { freePort, type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
+import { freePort, postgresUrl, type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadline } from '../src/deadline.js';
-import { PG_URL } from '../src/labs/index.js';
 
 // Claim: the TLS and auth settings a user gives reach the client library unchanged, and a
 // refused login or certificate is a typed BackendUnavailableError, not a hang. Tested against
@@ -211,7 +210,7 @@ describe('Redis TLS', () => {
 
 describe('Postgres TLS settings', () => {
   it('sslmode=verify-full reaches the driver: this server has TLS off, so the login is refused', async () => {
-    const url = new URL(PG_URL);
+    const url = new URL(postgresUrl);
     url.searchParams.set('sslmode', 'verify-full');
     const error = await refused(
       postgresBackend({ connectionString: url.toString(), schema: 'rel_tls_probe', timeout: 3000 }),

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '@oncelock/core';
+import { postgresUrl, redisUrl } from '@oncelock/testkit/servers';
 
 /** Names the app in error messages. */
 export const PKG = 'audit-log-backfill';
@@ -50,8 +51,8 @@ export const defaults: Omit<BackfillOptions, 'out'> = {
   maxMs: 30_000,
   seed: 7,
   arms: ['naive', 'oncelock'],
-  postgresUrl: 'postgres://postgres@127.0.0.1:5432/test',
-  redisUrl: 'redis://127.0.0.1:6379',
+  postgresUrl,
+  redisUrl,
   quiet: false,
 };
 

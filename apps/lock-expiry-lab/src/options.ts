@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '@oncelock/core';
+import { postgresUrl } from '@oncelock/testkit/servers';
 import type { BackendKind } from './protocol.js';
 import { type ScenarioName, scenarioNames } from './scenarios.js';
 import { PKG } from './where.js';
@@ -36,7 +37,7 @@ export const usage = `usage: node dist/main.js [options]
   --workers N        contending child processes (default 3)
   --ttl MS           lease TTL (default 600)
   --after-ttls N     how long each run goes on after its fault, in TTLs (default 4)
-  --postgres-url URL (default postgres://postgres@127.0.0.1:5432/test)
+  --postgres-url URL (default $ONCELOCK_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/test)
   --out DIR          report and SVG timelines (default the app's out/)
   --ci               the short CI configuration: ${ciRuns.map(([b, s]) => `${b} ${s}`).join(', ')}, TTL 400 ms
   --quiet            print only the summary line
@@ -68,10 +69,7 @@ export function parseOptions(argv: readonly string[], out: string): LabOptions {
     workers: whole(values.workers, 'workers', 3, 2, 8),
     ttl: whole(values.ttl, 'ttl', values.ci ? 400 : 600, 100, 60_000),
     afterTtls: whole(values['after-ttls'], 'after-ttls', values.ci ? 3 : 4, 1, 100),
-    postgresUrl:
-      typeof values['postgres-url'] === 'string'
-        ? values['postgres-url']
-        : 'postgres://postgres@127.0.0.1:5432/test',
+    postgresUrl: typeof values['postgres-url'] === 'string' ? values['postgres-url'] : postgresUrl,
     out: typeof values.out === 'string' ? values.out : out,
     quiet: values.quiet === true,
     ci: values.ci === true,

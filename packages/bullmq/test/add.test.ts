@@ -6,19 +6,11 @@ import {
   once,
   onceQueue,
 } from '@oncelock/bullmq';
+import { delay } from '@oncelock/testkit';
 import { startTcpProxy } from '@oncelock/testkit/faults';
 import { Queue, Worker } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import {
-  type Bench,
-  connection,
-  eachTest,
-  queueName,
-  type Scan,
-  scanPolicy,
-  sleep,
-  until,
-} from './support.js';
+import { type Bench, connection, eachTest, queueName, type Scan, scanPolicy, until } from './support.js';
 
 let bench: Bench;
 let backend: LockBackend;
@@ -131,7 +123,7 @@ describe('add() at enqueue time', () => {
     const first = await scans.add('scan', { shard: 1 }, { delay: 3_000 });
     if (first.status !== 'added') expect.fail('first add');
     expect((await scans.queue.getJob(first.job.id as string))?.delay).toBe(3_000);
-    await sleep(1_000);
+    await delay(1_000);
     const second = await scans.add('scan', { shard: 1, note: 'ignored' }, { delay: 5_000 });
     expect(second.status).toBe('delayed');
     const job = await scans.queue.getJob(first.job.id as string);
@@ -195,7 +187,7 @@ describe('stale claims', () => {
       status: 'cancelled',
       existingJobId: first.job.id,
     });
-    await sleep(350);
+    await delay(350);
     expect((await scans.add('scan', { shard: 1 })).status).toBe('added');
   });
 
@@ -209,7 +201,7 @@ describe('stale claims', () => {
       status: 'cancelled',
       existingJobId: 'once-ghost',
     });
-    await sleep(350);
+    await delay(350);
     expect((await scans.add('scan', { shard: 1 })).status).toBe('added');
   });
 
@@ -223,7 +215,7 @@ describe('stale claims', () => {
       // The network to the queue's Redis stops for a while in the middle of an add.
       proxy.blackhole(true);
       const stuck = onceQueue(slow, options).add('scan', { shard: 1 });
-      await sleep(400);
+      await delay(400);
       const other = await onceQueue(bench.queue(name), options).add('scan', { shard: 1 });
       if (other.status !== 'added')
         expect.fail(`the other producer should take the stale claim over, got ${other.status}`);

@@ -1,6 +1,7 @@
 import { type DrainOutcome, drainBacklog, InvalidArgumentError, type LockBackend } from '@oncelock/bullmq';
+import { delay } from '@oncelock/testkit';
 import { describe, expect, it } from 'vitest';
-import { type Bench, eachTest, queueName, sleep, until } from './support.js';
+import { type Bench, eachTest, queueName, until } from './support.js';
 
 let bench: Bench;
 let backend: LockBackend;
@@ -25,7 +26,7 @@ function backlog(size: number) {
       most = Math.max(most, ++running);
       try {
         const batch = items.splice(0, n);
-        await sleep(30);
+        await delay(30);
         taken.push(...batch);
         return batch.length;
       } finally {
@@ -78,7 +79,7 @@ describe('drainBacklog', () => {
           mostWaiting,
           (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
         );
-        await sleep(10);
+        await delay(10);
       }
     })();
     await triggering;

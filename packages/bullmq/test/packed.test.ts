@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { installPacked, type PackedProject } from '@oncelock/testkit/packed';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { installPacked, type PackedProject } from '../../../scripts/packed.mjs';
 import { connection, queueName } from './support.js';
 
 const pkg = (name: string) => fileURLToPath(new URL(`../../${name}`, import.meta.url));

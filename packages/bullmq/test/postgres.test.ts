@@ -1,5 +1,6 @@
 import { type OnceJobOptions, onceQueue } from '@oncelock/bullmq';
 import { postgresBackend } from '@oncelock/postgres';
+import { postgresUrl } from '@oncelock/testkit/servers';
 import { expect, it } from 'vitest';
 import { checkedHistory, reports, startWorkers, withWorkerProcesses } from './processes.js';
 import { queueName, until } from './support.js';
@@ -7,7 +8,6 @@ import { queueName, until } from './support.js';
 // The queue lives in Redis, the claims in PostgreSQL: the lock store need not be the queue's.
 // Table mode, because a claim made at add time must outlive the producer's session (in advisory
 // mode a claim ends with the session of the process that made it).
-const PG = 'postgres://postgres@127.0.0.1:5432/test';
 type Data = { key: string; steps: number; stepMs: number; store: string };
 
 const t = withWorkerProcesses();
@@ -24,12 +24,12 @@ it('untilDone with claims in PostgreSQL: one job per key from add to completion,
   const data = { key: 'report', steps: 3, stepMs: 30, store: `${name}:store` };
 
   // A short-lived producer adds a job and exits; its claim stays with the job.
-  const producer = postgresBackend({ connectionString: PG, mode: 'table' });
+  const producer = postgresBackend({ connectionString: postgresUrl, mode: 'table' });
   const first = await onceQueue(queue, policy(producer)).add('step', data);
   await producer.close();
   if (first.status !== 'added') expect.fail('first add');
 
-  const backend = postgresBackend({ connectionString: PG, mode: 'table' });
+  const backend = postgresBackend({ connectionString: postgresUrl, mode: 'table' });
   try {
     const jobs = onceQueue(queue, policy(backend));
     expect(await jobs.add('step', data)).toEqual({
@@ -41,7 +41,7 @@ it('untilDone with claims in PostgreSQL: one job per key from add to completion,
 
     const children = await startWorkers(2, {
       queue: name,
-      lock: { kind: 'postgres', connectionString: PG, mode: 'table' },
+      lock: { kind: 'postgres', connectionString: postgresUrl, mode: 'table' },
       policy: { mode: 'untilDone', ttl: 1_000 },
       worker: { concurrency: 2, lockDuration: 2_000, stalledInterval: 500 },
       history: t.history,

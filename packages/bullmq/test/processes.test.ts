@@ -1,5 +1,7 @@
 import { type LockBackend, type OnceJobOptions, onceQueue } from '@oncelock/bullmq';
 import { redisBackend } from '@oncelock/redis';
+import { delay } from '@oncelock/testkit';
+import { redisUrl } from '@oncelock/testkit/servers';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -10,7 +12,7 @@ import {
   startWorkers,
   withWorkerProcesses,
 } from './processes.js';
-import { type Bench, connection, queueName, REDIS_URL, sleep, until } from './support.js';
+import { type Bench, connection, queueName, until } from './support.js';
 
 // Real queues, real worker processes, claims in Redis. Locks are short so that stalled jobs are
 // found within a second: BullMQ's lockDuration 1 s, stalled checks every 300 ms, claim TTL 400 ms.
@@ -25,7 +27,7 @@ beforeAll(() => {
 });
 afterAll(() => redis.quit());
 beforeEach(() => {
-  backend = redisBackend({ url: REDIS_URL });
+  backend = redisBackend({ url: redisUrl });
 });
 afterEach(() => backend.close());
 
@@ -47,7 +49,7 @@ const remote = (p: OnceJobOptions<Data>) => ({
 async function setUp(label: string, policy: OnceJobOptions<Data>, n: number) {
   const name = queueName(label);
   const queue = t.bench.queue(name);
-  const lock = { kind: 'redis' as const, url: REDIS_URL };
+  const lock = { kind: 'redis' as const, url: redisUrl };
   const children = await startWorkers(n, {
     queue: name,
     lock,
@@ -78,7 +80,7 @@ describe('across worker processes (claims in Redis)', () => {
       expect((await jobs.add('step', { key: 'k', steps: 4, stepMs: 40, store })).status).toBe('added');
 
     const victim = await childRunningAJob(children, 3);
-    await sleep(60);
+    await delay(60);
     await victim.child.kill();
     await allFinished(queue, 8);
 
@@ -103,7 +105,7 @@ describe('across worker processes (claims in Redis)', () => {
     if (r.status !== 'added') expect.fail('add');
 
     const frozen = await childRunningAJob(children);
-    await sleep(120);
+    await delay(120);
     frozen.child.freeze();
     const other = children.find((c) => c !== frozen.child);
     const takeover = (await other?.next(
@@ -149,9 +151,9 @@ describe('across worker processes (claims in Redis)', () => {
   it('producers racing from three backends add exactly one job per key', async () => {
     const queue = t.bench.queue(queueName('race'));
     const producers = [
-      redisBackend({ url: REDIS_URL }),
-      redisBackend({ url: REDIS_URL }),
-      redisBackend({ url: REDIS_URL }),
+      redisBackend({ url: redisUrl }),
+      redisBackend({ url: redisUrl }),
+      redisBackend({ url: redisUrl }),
     ];
     try {
       for (const mode of ['untilDone', 'queuedAndRunning', 'untilRunning'] as const) {
@@ -188,7 +190,7 @@ describe('across worker processes (claims in Redis)', () => {
     const drain = { batchSize: 5, list, done };
     const children = await startWorkers(2, {
       queue: name,
-      lock: { kind: 'redis', url: REDIS_URL },
+      lock: { kind: 'redis', url: redisUrl },
       policy: { ttl: 400, retryDelay: 50 },
       worker: fast,
       drain,
@@ -209,7 +211,7 @@ describe('across worker processes (claims in Redis)', () => {
         mostWaiting,
         (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
       );
-      await sleep(15);
+      await delay(15);
     }
     await until(
       async () => (await queue.count()) + (await queue.getActiveCount()) === 0,

@@ -1,3 +1,5 @@
+import { delay } from '@oncelock/testkit';
+import { redisUrl } from '@oncelock/testkit/servers';
 import { expect, it } from 'vitest';
 import {
   checkedHistory,
@@ -7,7 +9,7 @@ import {
   type WorkerConfig,
   withWorkerProcesses,
 } from './processes.js';
-import { queueName, REDIS_URL, sleep, until } from './support.js';
+import { queueName, until } from './support.js';
 
 // The one slow test: a job scheduler fires every second while every worker is stopped for a
 // real minute. It checks, once a second, that no more than one job waits, and that when workers
@@ -23,7 +25,7 @@ it('a scheduler firing every second while all workers are stopped for a minute l
   const queue = t.bench.queue(name);
   const config: WorkerConfig & { history: string } = {
     queue: name,
-    lock: { kind: 'redis', url: REDIS_URL },
+    lock: { kind: 'redis', url: redisUrl },
     policy: { mode: 'untilDone', ttl: 400, retryDelay: 50 },
     worker: { concurrency: 2, lockDuration: 1_000, stalledInterval: 300 },
     history: t.history,
@@ -52,12 +54,12 @@ it('a scheduler firing every second while all workers are stopped for a minute l
     );
     expect(counts.active).toBe(0);
     samples++;
-    await sleep(1_000);
+    await delay(1_000);
   }
   const outageEnd = Date.now();
 
   const after = await startWorkers(2, config);
-  await sleep(3_000);
+  await delay(3_000);
   await queue.removeJobScheduler('every-second');
   const runsAfter = reports(after, 'start');
   const fromOutage = runsAfter.filter((r: Report) => dueAt(r.id) >= outageStart && dueAt(r.id) < outageEnd);

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type LockBackend, memoryBackend, type OnceJobOptions } from '@oncelock/bullmq';
+import { delay } from '@oncelock/testkit';
+import { redisConnection } from '@oncelock/testkit/servers';
 import { type Processor, Queue, Worker, type WorkerOptions } from 'bullmq';
 import { afterEach, beforeEach, expect } from 'vitest';
 
-export const REDIS_URL = 'redis://127.0.0.1:6379';
-export const connection = { host: '127.0.0.1', port: 6379 };
+export const connection = redisConnection();
 
 /** A queue name no other test (or test run) uses. */
 export const queueName = (label: string): string => `oncelock-${label}-${randomUUID().slice(0, 8)}`;
@@ -52,11 +53,9 @@ export async function until<T>(
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (performance.now() > deadline) expect.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
+    await delay(25);
   }
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const gates = new Set<() => void>();
 

@@ -1,12 +1,11 @@
 // What is particular to the Keyv backend, beyond the shared contract.
 import type KeyvRedis from '@keyv/redis';
 import { newToken } from '@oncelock/core/backend';
+import { delay } from '@oncelock/testkit';
 import Keyv from 'keyv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendClosedError, keyvBackend } from '../src/index.js';
 import { allStores, redisStore } from './stores.js';
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const makeStore of allStores) {
   const store = makeStore();

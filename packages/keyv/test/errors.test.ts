@@ -3,11 +3,10 @@ import KeyvPostgres from '@keyv/postgres';
 import KeyvRedis from '@keyv/redis';
 import { newToken } from '@oncelock/core/backend';
 import { startTcpProxy, type TcpProxy } from '@oncelock/testkit/faults';
-import { freePort } from '@oncelock/testkit/servers';
+import { freePort, postgresUrl, redisUrl } from '@oncelock/testkit/servers';
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendUnavailableError, keyvBackend, LockNotAcquiredError, lease } from '../src/index.js';
-import { POSTGRES_URL, REDIS_URL } from './stores.js';
 
 const redisKeyv = (url: string) =>
   new Keyv(new KeyvRedis(url, { throwOnErrors: true, namespace: `oncelock-keyv-errors-${process.pid}` }), {
@@ -43,7 +42,7 @@ describe('store errors throw', () => {
     afterAll(() => proxy.close());
 
     it('why the backend insists on throwOnErrors: a default Keyv reads a failed call as an empty key', async () => {
-      const careless = new Keyv(new KeyvRedis(proxy.url(REDIS_URL)));
+      const careless = new Keyv(new KeyvRedis(proxy.url(redisUrl)));
       await careless.get('warm-up'); // connected
       proxy.setLatency(200);
       const pending = careless.get('lock');
@@ -57,13 +56,13 @@ describe('store errors throw', () => {
     it('a store slower than settle × confirmations is an error that names settle, not a stale decision', async () => {
       proxy.setLatency(15); // a 30 ms round trip, against the default 10 ms freshness bound
       try {
-        const slow = keyvBackend({ store: redisKeyv(proxy.url(REDIS_URL)), closeStore: true });
+        const slow = keyvBackend({ store: redisKeyv(proxy.url(redisUrl)), closeStore: true });
         const key = `slow:${newToken()}`;
         const error = await failure(slow.acquire({ key, owner: newToken(), ttl: 5000 }));
         expect(error.message).toMatch(/settle/);
         expect(await slow.inspect(key)).toBeNull(); // nothing was written on a stale read
         await slow.close();
-        const patient = keyvBackend({ store: redisKeyv(proxy.url(REDIS_URL)), settle: 40, closeStore: true });
+        const patient = keyvBackend({ store: redisKeyv(proxy.url(redisUrl)), settle: 40, closeStore: true });
         const owner = newToken();
         expect(await patient.acquire({ key, owner, ttl: 5000 })).toEqual({ granted: true });
         expect(await patient.extend({ key, owner, ttl: 5000 })).toBe(true);
@@ -75,7 +74,7 @@ describe('store errors throw', () => {
     });
 
     it('a partition makes calls time out with a typed error, and they work again once it heals', async () => {
-      const store = redisKeyv(proxy.url(REDIS_URL));
+      const store = redisKeyv(proxy.url(redisUrl));
       const backend = keyvBackend({ store, timeout: 300, closeStore: true });
       const key = `partition:${newToken()}`;
       const l = await lease(backend, key, { ttl: 5000, autoExtend: false });
@@ -90,7 +89,7 @@ describe('store errors throw', () => {
     });
 
     it('a reset connection fails the call in flight instead of reporting the key free', async () => {
-      const store = redisKeyv(proxy.url(REDIS_URL));
+      const store = redisKeyv(proxy.url(redisUrl));
       const backend = keyvBackend({ store, timeout: 2000, closeStore: true });
       const key = `reset:${newToken()}`;
       await backend.inspect(key); // connected
@@ -106,7 +105,7 @@ describe('store errors throw', () => {
 
   it('a Postgres error (a key longer than the column) is thrown with its cause', async () => {
     const table = `oncelock_keyv_errors_${process.pid}`;
-    const adapter = new KeyvPostgres({ uri: POSTGRES_URL, table }); // default column: 255 characters
+    const adapter = new KeyvPostgres({ uri: postgresUrl, table }); // default column: 255 characters
     const backend = keyvBackend({ store: new Keyv(adapter, { throwOnErrors: true }) });
     try {
       const error = await failure(backend.acquire({ key: 'k'.repeat(400), owner: newToken(), ttl: 1000 }));

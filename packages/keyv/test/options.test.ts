@@ -1,8 +1,8 @@
 import KeyvRedis from '@keyv/redis';
+import { redisUrl } from '@oncelock/testkit/servers';
 import Keyv from 'keyv';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, keyvBackend } from '../src/index.js';
-import { REDIS_URL } from './stores.js';
 
 const good = () => new Keyv({ throwOnErrors: true });
 
@@ -16,14 +16,14 @@ describe('keyvBackend options', () => {
 
   it('refuses a Keyv that would swallow store errors, naming the switch', () => {
     expect(() => keyvBackend({ store: new Keyv() })).toThrow(/throwOnErrors: true/);
-    const swallowingAdapter = new KeyvRedis(REDIS_URL); // adapter default: errors emitted, not thrown
+    const swallowingAdapter = new KeyvRedis(redisUrl); // adapter default: errors emitted, not thrown
     const store = new Keyv(swallowingAdapter, { throwOnErrors: true });
     expect(() => keyvBackend({ store })).toThrow(InvalidArgumentError);
     expect(() => keyvBackend({ store })).toThrow(/adapter/);
   });
 
   it('accepts a Keyv whose adapter throws too', async () => {
-    const store = new Keyv(new KeyvRedis(REDIS_URL, { throwOnErrors: true }), { throwOnErrors: true });
+    const store = new Keyv(new KeyvRedis(redisUrl, { throwOnErrors: true }), { throwOnErrors: true });
     const backend = keyvBackend({ store });
     expect(backend.name).toBe('keyv');
     expect(backend.pkg).toBe('@oncelock/keyv');

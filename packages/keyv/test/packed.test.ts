@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { installPacked, type PackedProject } from '@oncelock/testkit/packed';
+import { redisUrl } from '@oncelock/testkit/servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from './stores.js';
+import { installPacked, type PackedProject } from '../../../scripts/packed.mjs';
 
 // What users install: @oncelock/keyv and @oncelock/core packed as for publishing, installed with
 // npm into an empty project beside keyv and @keyv/redis, and run from a plain Node process.
@@ -44,7 +44,7 @@ await store.disconnect();
 console.log(JSON.stringify(out));
 `,
     );
-    const out = JSON.parse(await project.node(script, [REDIS_URL, `oncelock-keyv-packed-${process.pid}`]));
+    const out = JSON.parse(await project.node(script, [redisUrl, `oncelock-keyv-packed-${process.pid}`]));
     expect(out).toEqual({
       swallowingRefused: true,
       first: { status: 'ran', value: 'eu warmed' },

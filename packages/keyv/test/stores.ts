@@ -2,10 +2,8 @@
 // the suite removes afterwards, so runs in parallel and leftovers never collide.
 import KeyvPostgres from '@keyv/postgres';
 import KeyvRedis from '@keyv/redis';
+import { postgresUrl, redisUrl } from '@oncelock/testkit/servers';
 import Keyv from 'keyv';
-
-export const REDIS_URL = 'redis://127.0.0.1:6379';
-export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 const run = `${process.pid}_${Date.now().toString(36)}`;
 
@@ -41,7 +39,7 @@ export function memoryStore(): TestStore {
 export function redisStore(): TestStore {
   const namespace = `oncelock-keyv-test-${run}`;
   const keyv = () =>
-    new Keyv(new KeyvRedis(REDIS_URL, { namespace, throwOnErrors: true }), {
+    new Keyv(new KeyvRedis(redisUrl, { namespace, throwOnErrors: true }), {
       namespace,
       useKeyPrefix: false,
       throwOnErrors: true,
@@ -71,7 +69,7 @@ export function postgresStore(): TestStore {
   let shared: { adapter: KeyvPostgres; keyv: Keyv } | undefined;
   const open = () => {
     // Keys are up to 1024 characters; the adapter's default column holds 255.
-    const adapter = new KeyvPostgres({ uri: POSTGRES_URL, table, keySize: 2048 });
+    const adapter = new KeyvPostgres({ uri: postgresUrl, table, keySize: 2048 });
     return { adapter, keyv: new Keyv(adapter, { throwOnErrors: true }) };
   };
   return {

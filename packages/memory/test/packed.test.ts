@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { installPacked, type PackedProject } from '@oncelock/testkit/packed';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { installPacked, type PackedProject } from '../../../scripts/packed.mjs';
 
 const pkg = (name: string) => fileURLToPath(new URL(`../../${name}`, import.meta.url));
 let project: PackedProject;

@@ -4,28 +4,21 @@ import {
   InvalidArgumentError,
   LockLostError,
   lease,
-  newToken,
   type PostgresBackend,
   postgresBackend,
 } from '@oncelock/postgres';
+import { newToken } from '@oncelock/core/backend';
+import { aborted, delay, eventually } from '@oncelock/testkit';
 import { terminatePgBackends } from '@oncelock/testkit/faults';
+import { postgresUrl } from '@oncelock/testkit/servers';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  advisoryLocksOf,
-  delay,
-  dropSchema,
-  eventually,
-  holderPid,
-  lostReason,
-  PG_URL,
-  testSchema,
-} from './helpers.js';
+import { advisoryLocksOf, dropSchema, holderPid, testSchema } from './helpers.js';
 
 const schema = testSchema('advisory');
 const made: PostgresBackend[] = [];
 const make = (extra: { schema?: string; migrate?: boolean; mode?: 'advisory' | 'table' } = {}) => {
-  const b = postgresBackend({ connectionString: PG_URL, schema, ...extra });
+  const b = postgresBackend({ connectionString: postgresUrl, schema, ...extra });
   made.push(b);
   return b;
 };
@@ -101,12 +94,12 @@ describe('advisory mode', () => {
     const keys = [`term:1:${newToken()}`, `term:2:${newToken()}`];
     const leases = await Promise.all(keys.map((key) => lease(a, key, { ttl: 600 })));
     const pid = (await holderPid(schema, keys[0]!))!;
-    expect(await terminatePgBackends({ connectionString: PG_URL, pid })).toEqual([pid]);
+    expect(await terminatePgBackends({ connectionString: postgresUrl, pid })).toEqual([pid]);
     const terminatedAt = performance.now();
     // The rows name a session that no longer exists: free for anyone, before any TTL.
     expect((await b.acquire({ key: keys[0]!, owner: 'next', ttl: 5000 })).granted).toBe(true);
     expect(performance.now() - terminatedAt).toBeLessThan(600);
-    for (const l of leases) expect(await lostReason(l.signal)).toBeInstanceOf(LockLostError);
+    for (const l of leases) expect(await aborted(l.signal)).toBeInstanceOf(LockLostError);
     expect(performance.now() - terminatedAt).toBeLessThan(1000);
     const again = await lease(a, keys[1]!, { ttl: 5000 });
     const newPid = await holderPid(schema, keys[1]!);
@@ -125,7 +118,7 @@ describe('advisory mode', () => {
       granted: false,
       holder: { owner: 'a' },
     });
-    await terminatePgBackends({ connectionString: PG_URL, pid: (await holderPid(schema, early))! });
+    await terminatePgBackends({ connectionString: postgresUrl, pid: (await holderPid(schema, early))! });
     // Advisory mode sees the session gone at once; table mode (which never reads pg_locks) waits for the TTL.
     const next = await make().acquire({ key: early, owner: 'n', ttl: 5000 });
     expect(fenceOf(next)).toBeGreaterThan(fenceOf(held)!);
@@ -151,12 +144,12 @@ describe('advisory mode', () => {
     ]);
     expect(listed.every((h) => h.ttlRemaining! > 0 && h.ttlRemaining! <= 5000 && h.fence! > 0)).toBe(true);
     const pid = (await holderPid(schema, `${prefix}x`))!;
-    await terminatePgBackends({ connectionString: PG_URL, pid });
+    await terminatePgBackends({ connectionString: postgresUrl, pid });
     expect(await make().list(prefix)).toEqual([]);
   });
 
   it("with { pool }, keeps its lock session out of the user's pool for good, and leaves the pool open", async () => {
-    const pool = new pg.Pool({ connectionString: PG_URL, max: 3 });
+    const pool = new pg.Pool({ connectionString: postgresUrl, max: 3 });
     try {
       const b = postgresBackend({ pool, schema });
       const key = `pool:${newToken()}`;

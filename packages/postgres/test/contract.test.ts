@@ -1,6 +1,7 @@
 import { type PostgresBackend, type PostgresBackendOptions, postgresBackend } from '@oncelock/postgres';
 import { backendContract } from '@oncelock/testkit';
-import { dropSchema, PG_URL, testSchema } from './helpers.js';
+import { postgresUrl } from '@oncelock/testkit/servers';
+import { dropSchema, testSchema } from './helpers.js';
 
 // A second contender is a backend that has been running: its pool and lock session are open.
 async function running(options: PostgresBackendOptions): Promise<PostgresBackend> {
@@ -15,7 +16,7 @@ const timeScale = 2;
 
 // Each contender gets its own backend, so its own session: the cross-process case.
 const advisory = testSchema('contract_advisory');
-const advisoryOptions: PostgresBackendOptions = { connectionString: PG_URL, schema: advisory };
+const advisoryOptions: PostgresBackendOptions = { connectionString: postgresUrl, schema: advisory };
 backendContract({
   name: 'postgres (advisory mode)',
   create: () => postgresBackend(advisoryOptions),
@@ -26,10 +27,10 @@ backendContract({
 
 const table = testSchema('contract_table');
 const tableOptions: PostgresBackendOptions = {
-  connectionString: PG_URL,
+  connectionString: postgresUrl,
   schema: table,
   mode: 'table',
-  listen: PG_URL,
+  listen: postgresUrl,
 };
 backendContract({
   name: 'postgres (table mode)',

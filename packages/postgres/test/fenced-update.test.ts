@@ -5,13 +5,15 @@ import {
   postgresBackend,
   StaleFenceError,
 } from '@oncelock/postgres';
+import { delay } from '@oncelock/testkit';
+import { postgresUrl } from '@oncelock/testkit/servers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { delay, dropSchema, PG_URL, testSchema } from './helpers.js';
+import { dropSchema, testSchema } from './helpers.js';
 
 const schema = testSchema('fenced');
 const table = `${schema}.accounts`;
-const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+const pool = new pg.Pool({ connectionString: postgresUrl, max: 2 });
 
 beforeAll(async () => {
   await pool.query(`CREATE SCHEMA "${schema}"`);
@@ -49,7 +51,7 @@ describe('fencedUpdate', () => {
   });
 
   it('shields a store from a holder whose lease ended while it was still writing', async () => {
-    const backend = postgresBackend({ connectionString: PG_URL, schema, mode: 'table' });
+    const backend = postgresBackend({ connectionString: postgresUrl, schema, mode: 'table' });
     try {
       const key = 'accounts:2';
       const slow = await lease(backend, key, { ttl: 200, autoExtend: false });

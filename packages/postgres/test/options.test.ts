@@ -4,32 +4,32 @@ import {
   InvalidArgumentError,
   postgresBackend,
 } from '@oncelock/postgres';
+import { postgresUrl } from '@oncelock/testkit/servers';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { PG_URL } from './helpers.js';
 
 describe('postgresBackend options', () => {
   it('refuses bad options with InvalidArgumentError, before connecting', () => {
-    const pool = new pg.Pool({ connectionString: PG_URL });
+    const pool = new pg.Pool({ connectionString: postgresUrl });
     const bad: unknown[] = [
       undefined,
       null,
       'postgres://x',
       {},
-      { connectionString: PG_URL, pool },
+      { connectionString: postgresUrl, pool },
       { connectionString: '' },
       { connectionString: 42 },
       { pool: {} },
-      { connectionString: PG_URL, mode: 'session' },
-      { connectionString: PG_URL, schema: 'Has-Dash' },
-      { connectionString: PG_URL, schema: 'UPPER' },
-      { connectionString: PG_URL, schema: 'x'.repeat(49) },
-      { connectionString: PG_URL, schema: '' },
-      { connectionString: PG_URL, migrate: 'yes' },
-      { connectionString: PG_URL, timeout: 5 },
-      { connectionString: PG_URL, timeout: 1.5 },
-      { connectionString: PG_URL, listen: PG_URL }, // advisory mode listens on its own connection
-      { connectionString: PG_URL, mode: 'table', listen: '' },
+      { connectionString: postgresUrl, mode: 'session' },
+      { connectionString: postgresUrl, schema: 'Has-Dash' },
+      { connectionString: postgresUrl, schema: 'UPPER' },
+      { connectionString: postgresUrl, schema: 'x'.repeat(49) },
+      { connectionString: postgresUrl, schema: '' },
+      { connectionString: postgresUrl, migrate: 'yes' },
+      { connectionString: postgresUrl, timeout: 5 },
+      { connectionString: postgresUrl, timeout: 1.5 },
+      { connectionString: postgresUrl, listen: postgresUrl }, // advisory mode listens on its own connection
+      { connectionString: postgresUrl, mode: 'table', listen: '' },
     ];
     for (const options of bad) expect(() => postgresBackend(options as never)).toThrow(InvalidArgumentError);
     expect(pool.totalCount).toBe(0);
@@ -37,9 +37,13 @@ describe('postgresBackend options', () => {
   });
 
   it('declares what each mode guarantees', async () => {
-    const advisory = postgresBackend({ connectionString: PG_URL });
-    const table = postgresBackend({ connectionString: PG_URL, mode: 'table' });
-    const tableListening = postgresBackend({ connectionString: PG_URL, mode: 'table', listen: PG_URL });
+    const advisory = postgresBackend({ connectionString: postgresUrl });
+    const table = postgresBackend({ connectionString: postgresUrl, mode: 'table' });
+    const tableListening = postgresBackend({
+      connectionString: postgresUrl,
+      mode: 'table',
+      listen: postgresUrl,
+    });
     expect(advisory.guarantees).toEqual({
       exclusion: 'strict',
       fencing: true,

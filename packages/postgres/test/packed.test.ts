@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { postgresBackend } from '@oncelock/postgres';
+import { delay } from '@oncelock/testkit';
 import { spawnWorker, stopAllWorkers } from '@oncelock/testkit/faults';
-import { installPacked, type PackedProject } from '@oncelock/testkit/packed';
+import { postgresUrl } from '@oncelock/testkit/servers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { delay, dropSchema, PG_URL, sql, testSchema } from './helpers.js';
+import { installPacked, type PackedProject } from '../../../scripts/packed.mjs';
+import { dropSchema, sql, testSchema } from './helpers.js';
 
 // What users get: the packed @oncelock/core and @oncelock/postgres, with pg from the registry,
 // installed with npm into an empty project and run from several processes at once.
@@ -49,7 +51,7 @@ process.on('disconnect', () => process.exit(0));
 setInterval(() => {}, 1000);
 `,
   );
-  const migrating = postgresBackend({ connectionString: PG_URL, schema });
+  const migrating = postgresBackend({ connectionString: postgresUrl, schema });
   await migrating.migrate();
   await migrating.close();
   await sql(`CREATE TABLE "${schema}".counter (id int PRIMARY KEY, value int NOT NULL, fence bigint)`);
@@ -65,7 +67,12 @@ it('four processes on the packed package never overlap their critical sections',
   const perProcess = 15;
   const outputs = await Promise.all(
     Array.from({ length: 4 }, () =>
-      project.node(join(project.dir, 'sections.mjs'), [PG_URL, schema, 'packed:counter', String(perProcess)]),
+      project.node(join(project.dir, 'sections.mjs'), [
+        postgresUrl,
+        schema,
+        'packed:counter',
+        String(perProcess),
+      ]),
     ),
   );
   const sections = outputs
@@ -83,9 +90,9 @@ it('four processes on the packed package never overlap their critical sections',
 
 it('a SIGKILLed holder of the packed package frees its lock within two seconds', async () => {
   const key = 'packed:killed';
-  const worker = spawnWorker(join(project.dir, 'hold.mjs'), [PG_URL, schema, key], { cwd: project.dir });
+  const worker = spawnWorker(join(project.dir, 'hold.mjs'), [postgresUrl, schema, key], { cwd: project.dir });
   await worker.next((m) => (m as { type?: string }).type === 'held', 20_000);
-  const b = postgresBackend({ connectionString: PG_URL, schema });
+  const b = postgresBackend({ connectionString: postgresUrl, schema });
   try {
     expect((await b.acquire({ key, owner: 'next', ttl: 5000 })).granted).toBe(false);
     await worker.kill();

@@ -1,8 +1,13 @@
 import { CapabilityUnsupportedError, lease, type PostgresBackend, postgresBackend } from '@oncelock/postgres';
 import { backendContract } from '@oncelock/testkit';
-import { type PgbouncerServer, pgbouncerBinary, startPgbouncer } from '@oncelock/testkit/servers';
+import {
+  type PgbouncerServer,
+  pgbouncerBinary,
+  postgresUrl,
+  startPgbouncer,
+} from '@oncelock/testkit/servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropSchema, PG_URL, testSchema } from './helpers.js';
+import { dropSchema, testSchema } from './helpers.js';
 
 // A real PgBouncer (Debian's `pgbouncer` package) in transaction mode, started on a free
 // loopback port with its own config. Without the binary these tests are skipped, loudly.
@@ -21,7 +26,8 @@ describe.skipIf(!installed)('behind PgBouncer in transaction mode', () => {
     setup: async () => {
       bouncer = await startPgbouncer({ poolMode: 'transaction', poolSize: 3 });
     },
-    create: () => postgresBackend({ connectionString: bouncer!.url, schema, mode: 'table', listen: PG_URL }),
+    create: () =>
+      postgresBackend({ connectionString: bouncer!.url, schema, mode: 'table', listen: postgresUrl }),
     timeScale: 2,
     teardown: async () => {
       await bouncer?.stop();

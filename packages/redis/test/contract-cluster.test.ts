@@ -1,9 +1,10 @@
-import { lease, newToken, redisBackend } from '@oncelock/redis';
-import { backendContract } from '@oncelock/testkit';
+import { newToken } from '@oncelock/core/backend';
+import { lease, redisBackend } from '@oncelock/redis';
+import { backendContract, delay } from '@oncelock/testkit';
 import { type RedisCluster, startRedisCluster } from '@oncelock/testkit/servers';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connected, delay, unique } from './helpers.js';
+import { connected, unique } from './helpers.js';
 
 // A real three-primary Redis Cluster on loopback ports, started for this file and stopped after it.
 let cluster: RedisCluster;

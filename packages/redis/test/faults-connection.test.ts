@@ -1,16 +1,17 @@
+import { newToken } from '@oncelock/core/backend';
 import {
   BackendUnavailableError,
   LockLostError,
   lease,
-  newToken,
   onEvent,
   redisBackend,
   WaitTimeoutError,
 } from '@oncelock/redis';
+import { aborted, delay } from '@oncelock/testkit';
 import { killRedisClients, startTcpProxy, type TcpProxy } from '@oncelock/testkit/faults';
 import { type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { aborted, delay, raw, unique } from './helpers.js';
+import { raw, unique } from './helpers.js';
 
 // Real network faults between the backend and a redis-server of our own: a TCP proxy that
 // resets, refuses and black-holes connections, CLIENT KILL, and a restart that loses every key.

@@ -1,7 +1,9 @@
-import { BackendUnavailableError, lease, newToken, redisBackend } from '@oncelock/redis';
+import { newToken } from '@oncelock/core/backend';
+import { BackendUnavailableError, lease, redisBackend } from '@oncelock/redis';
+import { delay } from '@oncelock/testkit';
 import { type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { delay, raw, unique } from './helpers.js';
+import { raw, unique } from './helpers.js';
 
 // Fences are checked on a redis-server of our own: the tests restart it and write fence records by hand.
 let server: RedisServer;

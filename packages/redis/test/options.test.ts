@@ -1,17 +1,18 @@
+import { newToken } from '@oncelock/core/backend';
 import {
   BackendClosedError,
   BackendUnavailableError,
   InvalidArgumentError,
   lease,
-  newToken,
   redisBackend,
 } from '@oncelock/redis';
-import { freePort, type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
+import { delay } from '@oncelock/testkit';
+import { freePort, type RedisServer, redisUrl, startRedisServer } from '@oncelock/testkit/servers';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { delay, raw, unique } from './helpers.js';
+import { raw, unique } from './helpers.js';
 
-const shared = 'redis://127.0.0.1:6379';
+const shared = redisUrl;
 
 /** Names of the connections open on the shared Redis. */
 async function connectionNames(): Promise<string[]> {

@@ -2,14 +2,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkHistory, readHistory } from '@oncelock/testkit/history';
-import { installPacked, type PackedProject } from '@oncelock/testkit/packed';
+import { redisUrl } from '@oncelock/testkit/servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installPacked, type PackedProject } from '../../../scripts/packed.mjs';
 import { unique } from './helpers.js';
 
 // What users install: @oncelock/redis and @oncelock/core packed as for publishing, installed
 // with npm into an empty project beside ioredis, and run from plain Node processes.
 const pkg = (name: string) => fileURLToPath(new URL(`../../${name}`, import.meta.url));
-const url = 'redis://127.0.0.1:6379';
+const url = redisUrl;
 let project: PackedProject;
 
 beforeAll(async () => {

@@ -1,17 +1,18 @@
+import { newToken } from '@oncelock/core/backend';
 import {
   BackendUnavailableError,
   CapabilityUnsupportedError,
   LockLostError,
   LockNotAcquiredError,
   lease,
-  newToken,
   redisBackend,
   redlockBackend,
 } from '@oncelock/redis';
+import { aborted, delay } from '@oncelock/testkit';
 import { startTcpProxy, type TcpProxy } from '@oncelock/testkit/faults';
 import { type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { aborted, delay, raw, unique } from './helpers.js';
+import { raw, unique } from './helpers.js';
 
 // Every test gets its own independent redis-server processes (they start in a few ms), so that
 // killing and freezing nodes never leaks into the next test.

@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { lease, newToken, redisBackend } from '@oncelock/redis';
+import { newToken } from '@oncelock/core/backend';
+import { lease, redisBackend } from '@oncelock/redis';
+import { delay } from '@oncelock/testkit';
 import { type RedisServer, startRedisServer } from '@oncelock/testkit/servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { delay, raw, unique } from './helpers.js';
+import { raw, unique } from './helpers.js';
 
 // SCRIPT FLUSH would make every other suite on the shared Redis reload its scripts: use our own server.
 let server: RedisServer;

@@ -1,11 +1,13 @@
 import { type Lease, lease, onEvent, type RedisBackend, redisBackend } from '@oncelock/redis';
+import { delay } from '@oncelock/testkit';
+import { redisUrl } from '@oncelock/testkit/servers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { delay, raw, unique } from './helpers.js';
+import { raw, unique } from './helpers.js';
 
 // A release wakes one waiting backend, the first that began to wait, instead of every process
 // subscribed to the key (a thundering herd of acquire attempts on every release).
 
-const url = 'redis://127.0.0.1:6379';
+const url = redisUrl;
 const backends: RedisBackend[] = [];
 const open = () => {
   const b = redisBackend({ url });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { BackendUnavailableError, InvalidArgumentError } from '@oncelock/core';
 import { terminatePgBackends } from '@oncelock/testkit/faults';
-import { freePort } from '@oncelock/testkit/servers';
+import { freePort, postgresUrl } from '@oncelock/testkit/servers';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const connectionString = 'postgres://postgres@127.0.0.1:5432/test';
+const connectionString = postgresUrl;
 
 describe('terminatePgBackends', () => {
   const clients: pg.Client[] = [];

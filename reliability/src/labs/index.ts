@@ -3,7 +3,7 @@ import { postgresLab } from './postgres.js';
 import { clusterLab, controlLab, redlockLab, singleServerLab } from './redis.js';
 
 export { controlKinds, type Lab, type LabKind, labKinds, type Slot } from './lab.js';
-export { PG_URL, pgExec } from './postgres.js';
+export { pgExec } from './postgres.js';
 
 /** Starts the servers and proxies of one lab for `workers` slots. */
 export function openLab(kind: LabKind, workers: number, keys: readonly string[]): Promise<Lab> {

@@ -1,18 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { postgresBackend } from '@oncelock/postgres';
 import { terminatePgBackends } from '@oncelock/testkit/faults';
-import { startPgbouncer } from '@oncelock/testkit/servers';
+import { postgresUrl, startPgbouncer } from '@oncelock/testkit/servers';
 import pg from 'pg';
 import { counterTablesSql } from '../counter/index.js';
 import type { BackendSpec } from '../targets.js';
 import { cleanup, type Lab, proxiesFor } from './lab.js';
 
-/** The shared test database (trust auth, loopback). The lab only faults its own connections. */
-export const PG_URL = process.env.ONCELOCK_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
 /** One statement on a connection of the lab's own. */
 export async function pgExec(text: string, values?: unknown[]): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_URL, application_name: 'oncelock-reliability' });
+  const client = new pg.Client({ connectionString: postgresUrl, application_name: 'oncelock-reliability' });
   client.on('error', () => {});
   await client.connect();
   try {
@@ -44,7 +41,7 @@ export async function postgresLab(
   const counterSchema = `rel_counters_${tag}`;
   const pooled = kind === 'postgres-pooler';
   const bouncer = pooled ? await startPgbouncer({ poolMode: 'transaction', poolSize: 6 }) : undefined;
-  const lockUrl = bouncer?.url ?? PG_URL;
+  const lockUrl = bouncer?.url ?? postgresUrl;
   const mode = pooled ? 'table' : 'advisory';
   const spec = (connectionString: string, listen?: string): BackendSpec => ({
     kind: 'postgres',
@@ -56,13 +53,13 @@ export async function postgresLab(
   });
 
   // Schema objects first, from one place: the torture is about locking, not about migrations.
-  const setup = postgresBackend({ connectionString: PG_URL, schema, mode });
+  const setup = postgresBackend({ connectionString: postgresUrl, schema, mode });
   const guarantees = setup.guarantees;
   await setup.migrate().finally(() => setup.close());
   await pgExec(counterTablesSql(counterSchema));
   await pgExec(`INSERT INTO "${counterSchema}".counters (key) SELECT unnest($1::text[])`, [keys]);
 
-  const pgPort = Number(new URL(PG_URL).port || 5432);
+  const pgPort = Number(new URL(postgresUrl).port || 5432);
   const lockPort = Number(new URL(lockUrl).port);
   // Each slot: its lock connection, (pooler mode) a direct one for LISTEN, and its counter's.
   const proxies = await proxiesFor(workers, pooled ? [lockPort, pgPort, pgPort] : [lockPort, pgPort]);
@@ -74,18 +71,18 @@ export async function postgresLab(
       proxies: ps,
       backend: spec(
         named(ps[0]!.url(lockUrl), app(slot)),
-        pooled ? named(ps[1]!.url(PG_URL), app(slot)) : undefined,
+        pooled ? named(ps[1]!.url(postgresUrl), app(slot)) : undefined,
       ),
-      counter: { kind: 'postgres', connectionString: ps.at(-1)!.url(PG_URL), schema: counterSchema },
+      counter: { kind: 'postgres', connectionString: ps.at(-1)!.url(postgresUrl), schema: counterSchema },
     })),
     direct: {
-      backend: spec(lockUrl, pooled ? PG_URL : undefined),
-      counter: { kind: 'postgres', connectionString: PG_URL, schema: counterSchema },
+      backend: spec(lockUrl, pooled ? postgresUrl : undefined),
+      counter: { kind: 'postgres', connectionString: postgresUrl, schema: counterSchema },
     },
     serverFaults: {
       // Behind PgBouncer this ends a pooled server connection that carries the slot's name.
       'terminate-session': async (slot) =>
-        (await terminatePgBackends({ connectionString: PG_URL, applicationName: app(slot) })).length > 0,
+        (await terminatePgBackends({ connectionString: postgresUrl, applicationName: app(slot) })).length > 0,
     },
     stop: () =>
       cleanup([

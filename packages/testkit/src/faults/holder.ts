@@ -1,20 +1,48 @@
-import { type LockBackend, lease } from '@oncelock/core';
+import { type Lease, type LockBackend, lease } from '@oncelock/core';
 import { historyNow } from '../history.js';
+
+/** Messages a holder sends its parent. `at` is wall-clock ms with sub-ms precision, comparable across processes. */
+export type HolderMessage =
+  | { type: 'held'; token: string; fence?: number }
+  | { type: 'lost'; at: number; name?: string; reason?: string };
+
+export interface HoldOptions {
+  /**
+   * Answers the parent's other messages with the lease in hand (a fenced write, say): what it
+   * resolves is sent back. Errors are sent as `{ type: 'rejected', name, code, latest }`.
+   */
+  answer?: (message: unknown, held: Lease) => Promise<object>;
+}
 
 /**
  * The child side of the killed-holder and frozen-holder tests: takes a lease and reports to the
- * parent over IPC, `{ type: 'held', token, fence? }` once held and `{ type: 'lost', at, reason }`
- * when its signal fires (`at` is wall-clock ms with sub-ms precision, comparable across
- * processes). The process then stays alive, as a worker doing the guarded work would.
+ * parent over IPC (`HolderMessage`): `held` once held, `lost` when its signal fires. The
+ * process then stays alive, as a worker doing the guarded work would, and exits when its parent
+ * goes.
  */
-export async function holdLeaseForParent(backend: LockBackend, key: string, ttl: number): Promise<void> {
+export async function holdLeaseForParent(
+  backend: LockBackend,
+  key: string,
+  ttl: number,
+  options: HoldOptions = {},
+): Promise<void> {
   if (!process.send) throw new Error('holdLeaseForParent runs in a child process with an IPC channel');
-  const send = process.send.bind(process);
+  const send = (message: object) => process.connected && process.send?.(message);
   process.on('disconnect', () => process.exit(0));
   const l = await lease(backend, key, { ttl });
   l.signal.addEventListener('abort', () => {
-    send({ type: 'lost', at: historyNow(), reason: l.signal.reason?.message });
+    const reason = l.signal.reason as Error | undefined;
+    send({ type: 'lost', at: historyNow(), name: reason?.name, reason: reason?.message });
   });
+  const { answer } = options;
+  if (answer) {
+    process.on('message', (message) => {
+      answer(message, l).then(send, (error) => {
+        const { name, code, latest } = error as { name?: string; code?: string; latest?: number };
+        send({ type: 'rejected', name, code, latest });
+      });
+    });
+  }
   send({ type: 'held', token: l.token, ...(backend.guarantees.fencing ? { fence: l.fence } : {}) });
   // The heartbeat's timer does not keep a process alive on its own; the work it guards would.
   setInterval(() => {}, 60_000);

@@ -1,3 +1,4 @@
+export * from './addresses.js';
 export * from './pgbouncer.js';
 export * from './redis.js';
 export * from './redis-cluster.js';
