@@ -5,8 +5,11 @@ import { Keyv } from 'keyv';
 
 // #region keyv
 export function keyvLocks(url: string): LockBackend {
-  // Both Keyv and its adapter must throw on errors: a swallowed read error would look like "free".
-  const store = new Keyv(new KeyvRedis(url, { throwOnErrors: true }), { throwOnErrors: true });
+  // Both Keyv and its adapter must throw on errors: a swallowed read
+  // error would look like "free".
+  const store = new Keyv(new KeyvRedis(url, { throwOnErrors: true }), {
+    throwOnErrors: true,
+  });
   return keyvBackend({ store, prefix: 'locks:', closeStore: true });
 }
 // #endregion keyv

@@ -5,7 +5,8 @@ import { lease, memoryBackend } from '@oncelock/memory';
 const backend = memoryBackend();
 
 await using held = await lease(backend, 'cache-warmup', { ttl: 5_000 });
-console.log(held.fence); // fences strictly increase, as on Redis and PostgreSQL
+// fences strictly increase, as on Redis and PostgreSQL
+console.log(held.fence);
 // #endregion memory
 
 await held.release();

@@ -4,20 +4,26 @@ import { type LockBackend, redisBackend } from '@oncelock/redis';
 import { Redis } from 'ioredis';
 
 // #region url
-// The backend makes its own client from a URL (rediss:// for TLS) and closes it in close().
+// The backend makes its own client from a URL (rediss:// for TLS) and
+// closes it in close().
 export const fromUrl = (): LockBackend =>
-  redisBackend({ url: 'redis://127.0.0.1:6379', redis: { connectionName: 'billing-worker' } });
+  redisBackend({
+    url: 'redis://127.0.0.1:6379',
+    redis: { connectionName: 'billing-worker' },
+  });
 // #endregion url
 
 // #region client
-// Your own ioredis client (or Cluster): the backend uses it and leaves it open in close().
+// Your own ioredis client (or Cluster): the backend uses it and leaves it
+// open in close().
 export function fromClient(client: Redis): LockBackend {
   return redisBackend({ client, prefix: 'billing:locks:' });
 }
 // #endregion client
 
 // #region cluster
-// Seed nodes of a Redis Cluster; a lock and its fence record always share one hash slot.
+// Seed nodes of a Redis Cluster; a lock and its fence record always share
+// one hash slot.
 export const fromCluster = (): LockBackend =>
   redisBackend({
     cluster: [

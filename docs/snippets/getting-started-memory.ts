@@ -1,12 +1,21 @@
-// Getting started without a server: the in-memory backend, for one process and for tests.
+// Getting started without a server: the in-memory backend, for one
+// process and for tests.
 import { memoryBackend, runOnceOrCancel } from '@oncelock/core';
 
 // #region memory
-const backend = memoryBackend(); // one process only; same API as every other backend
-const nightlyReport = runOnceOrCancel(buildReport, { backend, key: 'nightly-report' });
+// one process only; same API as every other backend
+const backend = memoryBackend();
+const nightlyReport = runOnceOrCancel(buildReport, {
+  backend,
+  key: 'nightly-report',
+});
 
-const [a, b] = await Promise.all([nightlyReport('2024-06-01'), nightlyReport('2024-06-01')]);
-console.log(a.status, b.status); // "ran cancelled": the overlapping call did not run
+const [a, b] = await Promise.all([
+  nightlyReport('2024-06-01'),
+  nightlyReport('2024-06-01'),
+]);
+// "ran cancelled": the overlapping call did not run
+console.log(a.status, b.status);
 // #endregion memory
 
 await backend.close();

@@ -3,14 +3,20 @@ import { redisBackend, runOnceOrCancel } from '@oncelock/redis';
 
 // #region wrap
 const backend = redisBackend({ url: 'redis://127.0.0.1:6379' });
-const nightlyReport = runOnceOrCancel(buildReport, { backend, key: 'nightly-report', ttl: 30_000 });
+const nightlyReport = runOnceOrCancel(buildReport, {
+  backend,
+  key: 'nightly-report',
+  ttl: 30_000,
+});
 
 const result = await nightlyReport('2024-06-01');
-if (result.status === 'cancelled') console.log('another worker is building it right now');
+if (result.status === 'cancelled')
+  console.log('another worker is building it right now');
 // #endregion wrap
 
 // #region close
-await backend.close(); // on shutdown: closes the connection oncelock opened from the URL
+// on shutdown: closes the connection oncelock opened from the URL
+await backend.close();
 // #endregion close
 
 async function buildReport(day: string): Promise<string> {

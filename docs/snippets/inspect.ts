@@ -1,18 +1,39 @@
-// Who holds what: inspect one key, or list a prefix where the backend supports it.
+// Who holds what: inspect one key, or list a prefix where the backend
+// supports it.
 import type { LockBackend } from '@oncelock/core';
 
 // #region inspect
-export async function whoHolds(backend: LockBackend, key: string): Promise<string> {
-  const holder = await backend.inspect(key); // one round trip; never waits for the lock
+export async function whoHolds(
+  backend: LockBackend,
+  key: string,
+): Promise<string> {
+  // one round trip; never waits for the lock
+  const holder = await backend.inspect(key);
   if (holder === null) return `${key}: free`;
-  const left = holder.ttlRemaining === undefined ? '?' : `${Math.round(holder.ttlRemaining)} ms`;
-  const since = holder.since === undefined ? '' : ` since ${new Date(holder.since).toISOString()}`;
-  return `${key}: held by ${holder.owner}${since}, ${left} left, fence ${holder.fence ?? 'n/a'}`;
+  const left =
+    holder.ttlRemaining === undefined
+      ? '?'
+      : `${Math.round(holder.ttlRemaining)} ms`;
+  const since =
+    holder.since === undefined
+      ? ''
+      : ` since ${new Date(holder.since).toISOString()}`;
+  const fence = holder.fence ?? 'n/a';
+  const who = `${key}: held by ${holder.owner}${since}`;
+  return `${who}, ${left} left, fence ${fence}`;
 }
 
-export async function heldUnder(backend: LockBackend, prefix: string): Promise<string[]> {
-  if (!backend.list) return [`${backend.name} cannot list keys; inspect them one by one`];
+export async function heldUnder(
+  backend: LockBackend,
+  prefix: string,
+): Promise<string[]> {
+  if (!backend.list)
+    return [`${backend.name} cannot list keys; inspect them one by one`];
   const held = await backend.list(prefix);
-  return held.map((h) => `${h.key}\t${h.owner}\t${h.ttlRemaining ?? '?'} ms\tfence ${h.fence ?? 'n/a'}`);
+  return held.map(
+    (h) =>
+      `${h.key}\t${h.owner}\t${h.ttlRemaining ?? '?'} ms\t` +
+      `fence ${h.fence ?? 'n/a'}`,
+  );
 }
 // #endregion inspect

@@ -1,14 +1,20 @@
-// once(): the four modes around a plain async function, and the claim primitives a queue uses.
+// once(): the four modes around a plain async function, and the claim
+// primitives a queue uses.
 import { type LockBackend, newToken, once } from '@oncelock/core';
 
 // #region run
 export async function nightlyRollup(backend: LockBackend, day: string) {
-  const guard = once(backend, { key: `rollup:${day}`, mode: 'whileRunning', ttl: 30_000 });
+  const guard = once(backend, {
+    key: `rollup:${day}`,
+    mode: 'whileRunning',
+    ttl: 30_000,
+  });
   const result = await guard.run(async ({ signal }) => {
     signal.throwIfAborted(); // aborts if the running claim is lost
     return summarise(day);
   });
-  if (result.status === 'cancelled') return null; // another process runs it right now
+  // another process runs it right now
+  if (result.status === 'cancelled') return null;
   return result.value;
 }
 // #endregion run
@@ -16,18 +22,32 @@ export async function nightlyRollup(backend: LockBackend, day: string) {
 // #region conflicts
 export function guards(backend: LockBackend) {
   return {
-    // The default: a duplicate resolves { status: 'cancelled', reason: 'locked' }.
+    // The default: a duplicate resolves { status: 'cancelled', reason:
+    // 'locked' }.
     skip: once(backend, { key: 'sync', mode: 'whileRunning' }),
-    // A duplicate throws LockNotAcquiredError (code ONCELOCK_NOT_ACQUIRED).
-    fail: once(backend, { key: 'sync', mode: 'whileRunning', onConflict: 'throw' }),
-    // A duplicate waits up to 20 s for its turn, then throws WaitTimeoutError.
-    queue: once(backend, { key: 'sync', mode: 'whileRunning', onConflict: 'wait', wait: 20_000 }),
+    // A duplicate throws LockNotAcquiredError (code
+    // ONCELOCK_NOT_ACQUIRED).
+    fail: once(backend, {
+      key: 'sync',
+      mode: 'whileRunning',
+      onConflict: 'throw',
+    }),
+    // A duplicate waits up to 20 s for its turn, then throws
+    // WaitTimeoutError.
+    queue: once(backend, {
+      key: 'sync',
+      mode: 'whileRunning',
+      onConflict: 'wait',
+      wait: 20_000,
+    }),
   };
 }
 // #endregion conflicts
 
 // #region queue
-/** The smallest queue shape: enough to show where each claim call goes. */
+/**
+ * The smallest queue shape: enough to show where each claim call goes.
+ */
 export interface JobQueue {
   add(jobId: string): Promise<void>;
   remove(jobId: string): Promise<void>;
@@ -35,24 +55,34 @@ export interface JobQueue {
 
 export function scanJobs(backend: LockBackend, queue: JobQueue) {
   // untilDone: at most one scan queued or running at any moment.
-  const guard = once(backend, { key: 'orders:scan', mode: 'untilDone', ttl: 30_000, queuedTtl: 3_600_000 });
+  const guard = once(backend, {
+    key: 'orders:scan',
+    mode: 'untilDone',
+    ttl: 30_000,
+    queuedTtl: 3_600_000,
+  });
 
   async function schedule(): Promise<string | null> {
     const jobId = newToken();
-    const claim = await guard.enqueue(jobId); // the claim's owner is the job id
-    if (claim.status === 'cancelled') return null; // one is already queued or running
+    // the claim's owner is the job id
+    const claim = await guard.enqueue(jobId);
+    // one is already queued or running
+    if (claim.status === 'cancelled') return null;
     try {
       await queue.add(jobId);
       return jobId;
     } catch (error) {
-      await guard.abandon(jobId); // never leave a claim for a job that does not exist
+      // never leave a claim for a job that does not exist
+      await guard.abandon(jobId);
       throw error;
     }
   }
 
   async function work(jobId: string): Promise<void> {
-    const started = await guard.start(jobId); // adopts the claim made at enqueue time
-    if (started.status !== 'started') return; // cancelled (or busy, in queuedAndRunning)
+    // adopts the claim made at enqueue time
+    const started = await guard.start(jobId);
+    // cancelled (or busy, in queuedAndRunning)
+    if (started.status !== 'started') return;
     try {
       await scanOrders(started.run.signal);
     } finally {

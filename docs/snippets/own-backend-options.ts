@@ -9,11 +9,19 @@ const spec = {
 };
 
 export function sqliteOptions(options: unknown) {
-  // The last argument: an options object must be given (a bare `sqliteBackend()` is refused).
-  return readOptions(options, spec, { pkg: 'my-sqlite-backend', call: 'sqliteBackend()' }, true);
+  // The last argument: an options object must be given (a bare
+  // `sqliteBackend()` is refused).
+  return readOptions(
+    options,
+    spec,
+    { pkg: 'my-sqlite-backend', call: 'sqliteBackend()' },
+    true,
+  );
 }
 
-// sqliteOptions({ url: 'sqlite:locks.db' })  → { url: 'sqlite:locks.db', prefix: 'locks:', timeout: 2000 }
+// sqliteOptions({ url: 'sqlite:locks.db' })  → { url: 'sqlite:locks.db',
+// prefix: 'locks:', timeout: 2000 }
 // sqliteOptions({ url: 'sqlite:locks.db', timout: 5 })
-// → InvalidArgumentError: [my-sqlite-backend] sqliteBackend(): unknown option "timout": did you mean "timeout"?
+// → InvalidArgumentError: [my-sqlite-backend] sqliteBackend(): unknown
+// option "timout": did you mean "timeout"?
 // #endregion options

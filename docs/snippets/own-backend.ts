@@ -1,4 +1,5 @@
-// A complete backend written with the kit: a lock table in a Map, for one process. Swap the
+// A complete backend written with the kit: a lock table in a Map, for one
+// process. Swap the
 // Map for your store's atomic operations and keep the rest.
 // #region backend
 import type { Holder, LockBackend } from '@oncelock/core';
@@ -22,7 +23,8 @@ export function mapBackend(): LockBackend {
   let lastFence = 0;
   const now = () => performance.now();
 
-  // A row past its TTL is no row at all; whoever finds it so wakes the key's waiters.
+  // A row past its TTL is no row at all; whoever finds it so wakes the
+  // key's waiters.
   function live(key: string): Row | undefined {
     const row = rows.get(key);
     if (row && row.until > now()) return row;
@@ -51,12 +53,19 @@ export function mapBackend(): LockBackend {
       releaseNotifications: true,
     },
     ops: {
-      // Free, expired or already the caller's: take it (keeping the fence when re-entered).
+      // Free, expired or already the caller's: take it (keeping the fence
+      // when re-entered).
       async acquire({ key, owner, ttl }: AcquireRequest) {
         const row = live(key);
-        if (row && row.owner !== owner) return { granted: false, holder: holder(row) };
+        if (row && row.owner !== owner)
+          return { granted: false, holder: holder(row) };
         const fence = row?.fence ?? ++lastFence;
-        rows.set(key, { owner, fence, until: now() + ttl, since: row?.since ?? Date.now() });
+        rows.set(key, {
+          owner,
+          fence,
+          until: now() + ttl,
+          since: row?.since ?? Date.now(),
+        });
         return { granted: true, fence };
       },
       // Compare-and-extend; the kit makes extendMany from it.

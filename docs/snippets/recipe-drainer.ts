@@ -1,4 +1,5 @@
-// The self-requeueing batch drainer: at most one batch running and one waiting.
+// The self-requeueing batch drainer: at most one batch running and one
+// waiting.
 import { type LockBackend, newToken, once } from '@oncelock/core';
 
 export interface Outbox {
@@ -8,14 +9,24 @@ export interface Outbox {
 }
 
 // #region in-process
-// Call drain() whenever messages arrive. A call during a run becomes the one waiting run (it
-// will see the new messages); further calls are cancelled, because that waiting run covers them.
+// Call drain() whenever messages arrive. A call during a run becomes the
+// one waiting run (it
+// will see the new messages); further calls are cancelled, because that
+// waiting run covers them.
 export function makeDrain(backend: LockBackend, outbox: Outbox) {
-  const guard = once(backend, { key: 'outbox:drain', mode: 'queuedAndRunning', ttl: 30_000 });
+  const guard = once(backend, {
+    key: 'outbox:drain',
+    mode: 'queuedAndRunning',
+    ttl: 30_000,
+  });
   return () =>
     guard.run(async ({ signal }) => {
       let sent = 0;
-      for (let batch = await outbox.next(100); batch.length > 0; batch = await outbox.next(100)) {
+      for (
+        let batch = await outbox.next(100);
+        batch.length > 0;
+        batch = await outbox.next(100)
+      ) {
         signal.throwIfAborted();
         await outbox.markSent(batch);
         sent += batch.length;
@@ -30,15 +41,26 @@ export interface JobQueue {
   add(jobId: string, options?: { delayMs?: number }): Promise<void>;
 }
 
-// A job drains one batch and, if more is left, enqueues its own successor. In untilDone mode
-// the successor would be refused by the running job's own claim; here it takes the queued slot,
+// A job drains one batch and, if more is left, enqueues its own
+// successor. In untilDone mode
+// the successor would be refused by the running job's own claim; here it
+// takes the queued slot,
 // which the running job gave up when it started.
-export function drainerJobs(backend: LockBackend, outbox: Outbox, queue: JobQueue) {
-  const guard = once(backend, { key: 'outbox:drain', mode: 'queuedAndRunning', ttl: 30_000 });
+export function drainerJobs(
+  backend: LockBackend,
+  outbox: Outbox,
+  queue: JobQueue,
+) {
+  const guard = once(backend, {
+    key: 'outbox:drain',
+    mode: 'queuedAndRunning',
+    ttl: 30_000,
+  });
 
   async function enqueue(delayMs = 0): Promise<boolean> {
     const jobId = newToken();
-    if ((await guard.enqueue(jobId)).status !== 'claimed') return false; // one is already waiting
+    // one is already waiting
+    if ((await guard.enqueue(jobId)).status !== 'claimed') return false;
     try {
       await queue.add(jobId, { delayMs });
       return true;
@@ -51,7 +73,8 @@ export function drainerJobs(backend: LockBackend, outbox: Outbox, queue: JobQueu
   async function work(jobId: string): Promise<void> {
     const started = await guard.start(jobId);
     if (started.status === 'busy') {
-      // The previous batch still runs: keep the queued slot and come back later.
+      // The previous batch still runs: keep the queued slot and come back
+      // later.
       await queue.add(jobId, { delayMs: 1_000 });
       return;
     }
@@ -59,7 +82,8 @@ export function drainerJobs(backend: LockBackend, outbox: Outbox, queue: JobQueu
     try {
       const batch = await outbox.next(100);
       await outbox.markSent(batch);
-      if (batch.length === 100) await enqueue(); // more left: requeue ourselves
+      // more left: requeue ourselves
+      if (batch.length === 100) await enqueue();
     } finally {
       await started.run.finish();
     }

@@ -1,8 +1,17 @@
-// What to do when a lock is lost: stop, do not write, let the job fail and retry.
-import { type Lease, type LockBackend, LockLostError, withLease } from '@oncelock/core';
+// What to do when a lock is lost: stop, do not write, let the job fail
+// and retry.
+import {
+  type Lease,
+  type LockBackend,
+  LockLostError,
+  withLease,
+} from '@oncelock/core';
 
 export interface Store {
-  /** Must reject a write whose fence is older than the newest it has seen (see Safety). */
+  /**
+   * Must reject a write whose fence is older than the newest it has seen
+   * (see Safety).
+   */
   write(key: string, value: string, fence: number): Promise<void>;
 }
 
@@ -20,11 +29,14 @@ export async function rebuildIndex(
       'search-index',
       async (held: Lease) => {
         for (const page of pages) {
-          // 1. Everything that can take an AbortSignal gets the lease's signal.
+          // 1. Everything that can take an AbortSignal gets the lease's
+          // signal.
           const body = await fetchPage(page, held.signal);
-          // 2. Just before a protected write, check the lease locally (no round trip)...
+          // 2. Just before a protected write, check the lease locally (no
+          // round trip)...
           held.assertHeld();
-          // 3. ...and send the fence, so the store itself refuses a write that arrives late.
+          // 3. ...and send the fence, so the store itself refuses a write
+          // that arrives late.
           await store.write(page, body, held.fence);
         }
       },
@@ -32,9 +44,14 @@ export async function rebuildIndex(
     );
     return 'done';
   } catch (error) {
-    // 4. Lost: another worker may hold the key now. Do not retry the write here and do not
-    //    try to extend: give up this run and let the job's normal retry start a fresh one.
-    if (error instanceof LockLostError || (error as { cause?: unknown }).cause instanceof LockLostError) {
+    // 4. Lost: another worker may hold the key now. Do not retry the
+    // write here and do not
+    //    try to extend: give up this run and let the job's normal retry
+    //    start a fresh one.
+    if (
+      error instanceof LockLostError ||
+      (error as { cause?: unknown }).cause instanceof LockLostError
+    ) {
       return 'lost';
     }
     throw error;

@@ -1,13 +1,21 @@
-// runOnceOrCancel in its function and decorator forms, with keys from arguments.
-import { argsKey, type LockBackend, runOnceOrCancel } from '@oncelock/core';
+// runOnceOrCancel in its function and decorator forms, with keys from
+// arguments.
+import {
+  argsKey,
+  type LockBackend,
+  runOnceOrCancel,
+} from '@oncelock/core';
 
 // #region function
 export function makeShardScan(backend: LockBackend) {
-  const scanShard = runOnceOrCancel(async (shard: number) => countStale(shard), {
-    backend,
-    key: (shard) => `scan:shard-${shard}`, // one lock per shard
-    ttl: 30_000, // extended in the background while the scan runs
-  });
+  const scanShard = runOnceOrCancel(
+    async (shard: number) => countStale(shard),
+    {
+      backend,
+      key: (shard) => `scan:shard-${shard}`, // one lock per shard
+      ttl: 30_000, // extended in the background while the scan runs
+    },
+  );
   return scanShard;
 }
 // later:
@@ -18,11 +26,15 @@ export function makeShardScan(backend: LockBackend) {
 
 // #region args-key
 export function makeExport(backend: LockBackend) {
-  return runOnceOrCancel(async (filter: { tenant: string; since: Date }) => exportRows(filter), {
-    backend,
-    // Same tenant and date in any key order -> same key: "export:v1:<128-bit hash>".
-    key: (filter) => argsKey('export', [filter]),
-  });
+  return runOnceOrCancel(
+    async (filter: { tenant: string; since: Date }) => exportRows(filter),
+    {
+      backend,
+      // Same tenant and date in any key order -> same key:
+      // "export:v1:<128-bit hash>".
+      key: (filter) => argsKey('export', [filter]),
+    },
+  );
 }
 // #endregion args-key
 
@@ -48,7 +60,10 @@ async function countStale(shard: number): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 50));
   return shard * 10;
 }
-async function exportRows(filter: { tenant: string; since: Date }): Promise<number> {
+async function exportRows(filter: {
+  tenant: string;
+  since: Date;
+}): Promise<number> {
   return filter.tenant.length;
 }
 async function renderReport(day: string): Promise<string> {
