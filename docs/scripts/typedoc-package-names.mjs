@@ -12,12 +12,14 @@ export function load(app) {
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
     const modules = context.project.getChildrenByKind(ReflectionKind.Module);
     const named = modules.flatMap((mod) => {
-      const dir = /^([\w-]+)\/src$/.exec(mod.name)?.[1];
+      // `core/src` is a package's main entry; `core/src/backend` its subpath `@oncelock/core/backend`.
+      const [, dir, subpath] = /^([\w-]+)\/src(?:\/([\w-]+))?$/.exec(mod.name) ?? [];
       if (!dir) return [];
       const pkg = JSON.parse(readFileSync(new URL(`${dir}/package.json`, packagesDir), 'utf8'));
-      const entry = readFileSync(new URL(`${dir}/src/index.ts`, packagesDir), 'utf8');
-      mod.name = pkg.name;
-      return [{ mod, description: pkg.description, core: reexportsCore.test(entry) }];
+      const entry = readFileSync(new URL(`${dir}/src/${subpath ?? 'index'}.ts`, packagesDir), 'utf8');
+      mod.name = subpath ? `${pkg.name}/${subpath}` : pkg.name;
+      const description = subpath ? undefined : pkg.description;
+      return [{ mod, description, core: !subpath && reexportsCore.test(entry) }];
     });
     const coreModule = modules.find((m) => m.name === '@oncelock/core');
     for (const { mod, description, core } of named) {

@@ -8,6 +8,9 @@ export {
   type BackendDefinition,
   type DefinedBackend,
   defineBackend,
+  type ExtendBatch,
+  type ExtendOne,
+  type RequiredOps,
   type StoreOps,
 } from './backend-kit/define.js';
 export { unavailable, type Where } from './backend-kit/failure.js';

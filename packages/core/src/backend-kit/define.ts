@@ -17,24 +17,40 @@ import { within } from './within.js';
  * of `extend` or `extendMany` are required; the kit makes the other of the two. Any further
  * function (`migrate`, say) is guarded like the rest and appears on the backend as it is.
  */
-export type StoreOps = {
+export type StoreOps = RequiredOps & (ExtendOne | ExtendBatch);
+
+/** The operations every store gives, and any further ones of its own. */
+export interface RequiredOps {
+  /** Take `key` for `owner` if free, expired, or already `owner`'s (see `LockBackend.acquire`). */
   acquire(request: AcquireRequest): Promise<AcquireResult>;
+  /** Compare-and-delete (see `LockBackend.release`). */
   release(request: ReleaseRequest): Promise<boolean>;
+  /** Who holds `key` now, or `null` (see `LockBackend.inspect`). */
   inspect(key: string): Promise<Holder | null>;
+  /** Release notifications (see `LockBackend.subscribe`). */
   subscribe?(key: string, listener: () => void, owner?: string): Promise<Unsubscribe>;
+  /** Every held key under `prefix` (see `LockBackend.list`). */
   list?(prefix?: string): Promise<Array<Holder & { key: string }>>;
+  /** Further operations of this backend (`migrate`), guarded like the rest. */
   // biome-ignore lint/suspicious/noExplicitAny: further operations keep their own signatures
   [operation: string]: ((...args: any[]) => Promise<unknown>) | undefined;
-} & (
-  | {
-      extend(request: ExtendRequest): Promise<boolean>;
-      extendMany?(requests: readonly ExtendRequest[]): Promise<boolean[]>;
-    }
-  | {
-      extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;
-      extend?(request: ExtendRequest): Promise<boolean>;
-    }
-);
+}
+
+/** A store that extends one lease a round trip; the kit sends a batch as several. */
+export interface ExtendOne {
+  /** Compare-and-extend (see `LockBackend.extend`). */
+  extend(request: ExtendRequest): Promise<boolean>;
+  /** Batched compare-and-extend, if the store has it too. */
+  extendMany?(requests: readonly ExtendRequest[]): Promise<boolean[]>;
+}
+
+/** A store that extends a batch in one round trip; the kit sends one lease as a batch of one. */
+export interface ExtendBatch {
+  /** Batched compare-and-extend (see `LockBackend.extendMany`). */
+  extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;
+  /** Compare-and-extend of one, if the store has it too. */
+  extend?(request: ExtendRequest): Promise<boolean>;
+}
 
 /** Everything {@link defineBackend} needs to make a backend. */
 export interface BackendDefinition<Ops extends StoreOps, Props extends object> {

@@ -39,10 +39,12 @@ export function count({
   return new Kind(`a whole number from ${min} to ${max}`, (v) => (whole(v, min, max) ? v : INVALID));
 }
 
+/** `true` or `false`. */
 export function flag(): Kind<boolean> {
   return new Kind('a boolean', (v) => (typeof v === 'boolean' ? v : INVALID));
 }
 
+/** One of the strings in `allowed`. */
 export function oneOf<const T extends string>(allowed: readonly T[]): Kind<T> {
   return new Kind(`one of ${allowed.map((a) => `'${a}'`).join(', ')}`, (v) =>
     allowed.includes(v as T) ? (v as T) : INVALID,
@@ -86,10 +88,15 @@ export function object<T extends object>(described = 'an object'): Kind<T> {
   );
 }
 
+/** An `AbortSignal`. */
 export function signal(): Kind<AbortSignal> {
   return new Kind('an AbortSignal', (v) => (v instanceof AbortSignal ? v : INVALID));
 }
 
+/**
+ * A function (`described` names it in messages).
+ * @typeParam T - the function's type, as the caller will use it
+ */
 export function func<T extends (...args: never[]) => unknown>(described = 'a function'): Kind<T> {
   return new Kind(described, (v) => (typeof v === 'function' ? (v as T) : INVALID));
 }
