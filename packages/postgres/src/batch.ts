@@ -1,5 +1,6 @@
-import { type ExtendRequest, InvalidArgumentError } from '@oncelock/core';
-import { PKG } from './db.js';
+import { InvalidArgumentError } from '@oncelock/core';
+import type { ExtendRequest } from '@oncelock/core/backend';
+import { PKG } from './options.js';
 
 /**
  * PostgreSQL text cannot hold NUL, which core's key check allows: refuse it with a typed error
@@ -13,6 +14,16 @@ export function storable(value: string, what: 'key' | 'owner' | 'key prefix'): s
   return value;
 }
 
+/** {@link storable} for a request's key and owner; returns the request. */
+export function storablePair<R extends { key: string; owner: string }>(request: R): R {
+  storable(request.key, 'key');
+  storable(request.owner, 'owner');
+  return request;
+}
+
+/** One string per (key, owner), for maps keyed by both. */
+export const pairKey = (key: string, owner: string): string => JSON.stringify([key, owner]);
+
 /**
  * One row per (key, owner) for a batched extend: an UPDATE ... FROM joins a target row to one
  * source row only, so a pair asked for twice would read as lost the second time. `slot[i]` is
@@ -22,9 +33,8 @@ export function uniquePairs(requests: readonly ExtendRequest[]): { unique: Exten
   const positions = new Map<string, number>();
   const unique: ExtendRequest[] = [];
   const slot = requests.map((r) => {
-    storable(r.key, 'key');
-    storable(r.owner, 'owner');
-    const pair = JSON.stringify([r.key, r.owner]);
+    storablePair(r);
+    const pair = pairKey(r.key, r.owner);
     const at = positions.get(pair);
     if (at !== undefined) {
       unique[at - 1] = r;

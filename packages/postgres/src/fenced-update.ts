@@ -1,5 +1,6 @@
-import { BackendUnavailableError, InvalidArgumentError, StaleFenceError } from '@oncelock/core';
-import { PKG } from './db.js';
+import { StaleFenceError } from '@oncelock/core';
+import { invalid, unavailable } from '@oncelock/core/backend';
+import { PKG } from './options.js';
 
 /** Anything that runs a parameterised statement: a pg Pool, Client or PoolClient. */
 export interface Queryable {
@@ -21,22 +22,20 @@ export interface FencedUpdateOptions {
   fenceColumn?: string;
 }
 
-const fail = (message: string): never => {
-  throw new InvalidArgumentError(message, { pkg: PKG });
-};
+const at = { pkg: PKG, call: 'fencedUpdate()' };
 
 function ident(name: unknown, what: string): string {
   if (typeof name !== 'string' || name.length === 0 || name.length > 63 || name.includes('\0')) {
-    fail(`${what} must be a column or table name of 1 to 63 characters`);
+    throw invalid(at, `${what} must be a column or table name of 1 to 63 characters`);
   }
-  return `"${(name as string).replaceAll('"', '""')}"`;
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 function entries(value: unknown, what: string): Array<[string, unknown]> {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
-    fail(`${what} must be an object of column values`);
+    throw invalid(at, `${what} must be an object of column values`);
   const list = Object.entries(value as object);
-  if (list.length === 0) fail(`${what} must name at least one column`);
+  if (list.length === 0) throw invalid(at, `${what} must name at least one column`);
   return list;
 }
 
@@ -52,11 +51,11 @@ function entries(value: unknown, what: string): Array<[string, unknown]> {
  * throws `StaleFenceError` if matching rows exist but carry a newer fence.
  */
 export async function fencedUpdate(db: Queryable, options: FencedUpdateOptions): Promise<number> {
-  if (options === null || typeof options !== 'object') fail('fencedUpdate needs an options object');
+  if (options === null || typeof options !== 'object') throw invalid(at, 'needs an options object');
   const { fence } = options;
   if (typeof fence !== 'number' || !Number.isSafeInteger(fence) || fence < 0)
-    fail('fence must be a non-negative safe integer');
-  if (typeof options.table !== 'string') fail('table must be a string');
+    throw invalid(at, 'fence must be a non-negative safe integer');
+  if (typeof options.table !== 'string') throw invalid(at, 'table must be a string');
   const table = options.table
     .split('.')
     .map((part) => ident(part, 'table'))
@@ -73,10 +72,7 @@ export async function fencedUpdate(db: Queryable, options: FencedUpdateOptions):
   const query = (text: string, params: unknown[]) =>
     // The database's own error (an unknown column, a lost connection) becomes a typed one.
     db.query(text, params).catch((error: unknown) => {
-      throw new BackendUnavailableError(
-        `fencedUpdate on ${options.table} failed: ${error instanceof Error ? error.message : String(error)}`,
-        { pkg: PKG, cause: error },
-      );
+      throw unavailable({ pkg: PKG }, `fencedUpdate on ${options.table}`, error);
     });
   const updated = await query(
     `UPDATE ${table} SET ${[...assignments, `${fenceColumn} = $1`].join(', ')}

@@ -1,8 +1,7 @@
 // One install gives the whole API: core is re-exported beside the Postgres backend.
 export * from '@oncelock/core';
-export { postgresBackend } from './backend.js';
-export type { PostgresBackend } from './base.js';
 export { type FencedUpdateOptions, fencedUpdate, type Queryable } from './fenced-update.js';
 export { ADVISORY_LOCK_ID_VERSION, advisoryLockId } from './lock-id.js';
 export type { PostgresBackendOptions, PostgresMode } from './options.js';
+export { type PostgresBackend, postgresBackend } from './postgres-backend.js';
 export { channelOf, migrationSql } from './schema.js';

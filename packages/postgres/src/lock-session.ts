@@ -1,11 +1,12 @@
-import { CapabilityUnsupportedError, newToken } from '@oncelock/core';
-import { type Db, type Dedicated, unavailable, withTimeout } from './db.js';
+import { CapabilityUnsupportedError } from '@oncelock/core';
+import { newToken, within } from '@oncelock/core/backend';
+import type { Db, Dedicated } from './db.js';
+import { PKG } from './options.js';
 import { CLAIM_SESSION } from './sql/advisory.js';
 
-/** The one connection whose session holds this backend's advisory locks. */
-export interface Session {
+/** The one connection whose server session holds a backend's advisory locks. */
+export interface LockSession {
   readonly marker: string;
-  readonly pid: number;
   /** Set once the session has ended or can no longer be trusted; its locks are gone or orphaned. */
   readonly dead: boolean;
   /**
@@ -18,16 +19,16 @@ export interface Session {
   end(why: string): void;
 }
 
+/** `prior` is set only if another client already used this server session, as behind a pooler. */
 interface Claim {
   prior: string | null;
-  pid: number;
 }
 
 /** The statement landed on a server session that is not ours: a transaction pooler moved us. */
-export function poolerDetected(where: Db['where']): CapabilityUnsupportedError {
+export function poolerDetected(): CapabilityUnsupportedError {
   return new CapabilityUnsupportedError(
     "advisory mode needs a session of its own, but its statements reach different server sessions: it is behind a transaction or statement pooler (such as PgBouncer in transaction mode). Use mode: 'table', or a direct or session-pooled connection",
-    where,
+    { pkg: PKG, backend: 'postgres' },
   );
 }
 
@@ -36,21 +37,20 @@ export function poolerDetected(where: Db['where']): CapabilityUnsupportedError {
  * whenever the session ends: closed by us, killed by the server (idle_session_timeout,
  * pg_terminate_backend), or a broken socket.
  */
-export async function openSession(
+export async function openLockSession(
   db: Db,
   timeout: number,
-  onEnd: (session: Session, why: string) => void,
-): Promise<Session> {
-  const where = db.where;
+  onEnd: (session: LockSession) => void,
+): Promise<LockSession> {
   const conn: Dedicated = await db.dedicated();
   const marker = newToken();
   let dead = false;
-  let session: Session | undefined;
-  const end = (why: string) => {
+  let session: LockSession | undefined;
+  const end = (_why: string) => {
     if (dead) return;
     dead = true;
     conn.destroy();
-    if (session) onEnd(session, why);
+    if (session) onEnd(session);
   };
   conn.client.on('error', (error) => end(`its connection failed: ${error.message}`));
   conn.client.on('end', () => end('its connection closed'));
@@ -65,19 +65,18 @@ export async function openSession(
   }
 
   async function send<R>(what: string, text: string, values: unknown[], prepare: boolean): Promise<R[]> {
-    if (dead) throw unavailable(where, what, new Error('the lock connection has ended'));
+    if (dead) throw new Error('the lock connection has ended');
     const sent = conn.client.query(prepare ? { name: `oncelock_${what}`, text, values } : { text, values });
     try {
-      const result = await withTimeout(where, what, timeout, sent, () => end(`${what} timed out`));
-      return result.rows as R[];
+      return (await within(sent, timeout, () => end(`${what} timed out`))).rows as R[];
     } catch (error) {
       // After any failure the session's lock state is unknown: end it, so the server frees
       // whatever it holds and every lease on it is reported lost rather than trusted.
       end(`${what} failed`);
       // Our prepared statement is missing, or another client's is there: a pooler moved us.
       const code = (error as { code?: unknown }).code;
-      if (code === '26000' || code === '42P05') throw poolerDetected(where);
-      throw unavailable(where, what, error);
+      if (code === '26000' || code === '42P05') throw poolerDetected();
+      throw error;
     }
   }
 
@@ -92,11 +91,10 @@ export async function openSession(
   }
   if (!claim || claim.prior) {
     end('its server session was already claimed');
-    throw poolerDetected(where);
+    throw poolerDetected();
   }
   session = {
     marker,
-    pid: claim.pid,
     get dead() {
       return dead;
     },

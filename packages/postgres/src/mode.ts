@@ -1,96 +1,35 @@
-import { BackendClosedError, type Guarantees, type LockBackend } from '@oncelock/core';
-import { type Db, openDb, PKG, type Where } from './db.js';
-import { Listener } from './listener.js';
-import type { ParsedOptions, PostgresMode } from './options.js';
-import { channelOf, migrationSql } from './schema.js';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  ExtendRequest,
+  Guarantees,
+  ReleaseRequest,
+} from '@oncelock/core/backend';
+import type { Db } from './db.js';
+import type { ParsedOptions } from './options.js';
+import type { Liveness } from './sql/rows.js';
 
-/** A Postgres backend: the core contract with every optional method, plus `migrate()`. */
-export interface PostgresBackend extends LockBackend {
-  readonly mode: PostgresMode;
-  /** The schema holding the fence sequence and lock tables. */
-  readonly schema: string;
-  extendMany: NonNullable<LockBackend['extendMany']>;
-  list: NonNullable<LockBackend['list']>;
-  /** Creates the schema objects now (idempotent). Needed only with `migrate: false`; otherwise first use does it. */
-  migrate(): Promise<void>;
-}
-
-/** What both modes share: the pool, schema creation, the LISTEN connection, the closed flag. */
-export interface Base {
+/** What `postgresBackend` shares with either mode. */
+export interface Shared {
   readonly db: Db;
-  readonly where: Where;
   readonly options: ParsedOptions;
+  /** The NOTIFY channel releases are announced on. */
   readonly channel: string;
-  readonly listener: Listener | undefined;
-  readonly closed: boolean;
-  /** Throws `BackendClosedError` once `close()` has begun. */
-  ensureOpen(): void;
   /** Resolves once the schema exists (created on first use unless `migrate: false`). */
   ready(): Promise<void>;
-  migrate(): Promise<void>;
-  /** Marks the backend closed; `finish()` then ends the LISTEN connection and our own pool. */
-  markClosed(): boolean;
-  finish(): Promise<void>;
-  /** The fields every backend object starts with. */
-  describe(
-    guarantees: Guarantees,
-  ): Pick<PostgresBackend, 'name' | 'pkg' | 'guarantees' | 'mode' | 'schema' | 'migrate'>;
 }
 
-export function makeBase(options: ParsedOptions, name: string, listenUrl: string | undefined | false): Base {
-  const where: Where = { backend: name, pkg: PKG };
-  const db = openDb(options, where);
-  const channel = channelOf(options.schema);
-  const listener = listenUrl === false ? undefined : new Listener(() => db.dedicated(listenUrl), channel);
-  let closed = false;
-  let migrating: Promise<void> | undefined;
-
-  const migrate = (): Promise<void> => {
-    migrating ??= db.rows('migrate', migrationSql(options.schema)).then(
-      () => {},
-      (error) => {
-        migrating = undefined;
-        throw error;
-      },
-    );
-    return migrating;
+/** What sets one mode apart: how it writes grants, and how its statements tell a live row. */
+export interface Mode {
+  /** The backend's name in errors and events. */
+  readonly name: string;
+  readonly deadHolder: Guarantees['deadHolder'];
+  readonly liveness: Liveness;
+  readonly ops: {
+    acquire(request: AcquireRequest): Promise<AcquireResult>;
+    extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;
+    release(request: ReleaseRequest): Promise<boolean>;
   };
-
-  return {
-    db,
-    where,
-    options,
-    channel,
-    listener,
-    get closed() {
-      return closed;
-    },
-    ensureOpen() {
-      if (closed) throw new BackendClosedError(where);
-    },
-    ready: () => (options.migrate || migrating ? migrate() : Promise.resolve()),
-    migrate,
-    markClosed() {
-      const first = !closed;
-      closed = true;
-      return first;
-    },
-    async finish() {
-      await listener?.close();
-      await db.end();
-    },
-    describe(guarantees) {
-      return {
-        name,
-        pkg: PKG,
-        guarantees,
-        mode: options.mode,
-        schema: options.schema,
-        migrate: async () => {
-          if (closed) throw new BackendClosedError(where);
-          await migrate();
-        },
-      };
-    },
-  };
+  /** Frees what the mode holds of its own; the pool and the LISTEN connection are closed after it. */
+  close(): Promise<void>;
 }

@@ -1,7 +1,24 @@
-import { advisoryBackend } from './advisory.js';
-import type { PostgresBackend } from './base.js';
-import { type PostgresBackendOptions, parseOptions } from './options.js';
-import { tableBackend } from './table.js';
+import type { LockBackend } from '@oncelock/core';
+import { type AcquireRequest, defineBackend, type ReleaseRequest } from '@oncelock/core/backend';
+import { advisoryMode } from './advisory-mode.js';
+import { storablePair } from './batch.js';
+import { openDb } from './db.js';
+import { Listener } from './listener.js';
+import { PKG, type PostgresBackendOptions, type PostgresMode, readPostgresOptions } from './options.js';
+import { readOperations } from './reads.js';
+import { channelOf, schemaMigration } from './schema.js';
+import { tableMode } from './table-mode.js';
+
+/** A Postgres backend: the core contract with every optional method, plus `migrate()`. */
+export interface PostgresBackend extends LockBackend {
+  readonly mode: PostgresMode;
+  /** The schema holding the fence sequence and lock tables. */
+  readonly schema: string;
+  extendMany: NonNullable<LockBackend['extendMany']>;
+  list: NonNullable<LockBackend['list']>;
+  /** Creates the schema objects now (idempotent). Needed only with `migrate: false`; otherwise first use does it. */
+  migrate(): Promise<void>;
+}
 
 /**
  * A lock store on PostgreSQL. Pass `{ connectionString }` (the backend makes and ends its own
@@ -13,6 +30,44 @@ import { tableBackend } from './table.js';
  * await using l = await lease(backend, 'nightly-report', { ttl: 30_000 });
  */
 export function postgresBackend(options: PostgresBackendOptions): PostgresBackend {
-  const parsed = parseOptions(options);
-  return parsed.mode === 'table' ? tableBackend(parsed) : advisoryBackend(parsed);
+  const parsed = readPostgresOptions(options);
+  const db = openDb(parsed);
+  const channel = channelOf(parsed.schema);
+  const { migrate, ready } = schemaMigration(db, parsed.schema, parsed.migrate);
+  const shared = { db, options: parsed, channel, ready };
+  const mode = parsed.mode === 'table' ? tableMode(shared) : advisoryMode(shared);
+  // Advisory mode listens on a connection like its lock session; table mode only on a direct one it is given.
+  const listener =
+    parsed.mode === 'advisory'
+      ? new Listener(() => db.dedicated(), channel)
+      : parsed.listen === undefined
+        ? undefined
+        : new Listener(() => db.dedicated(parsed.listen), channel);
+
+  return defineBackend({
+    name: mode.name,
+    pkg: PKG,
+    guarantees: {
+      exclusion: 'strict',
+      fencing: true,
+      deadHolder: mode.deadHolder,
+      frozenHolder: 'at-ttl',
+      releaseNotifications: listener !== undefined,
+    },
+    props: { mode: parsed.mode, schema: parsed.schema },
+    ops: {
+      // Both modes store keys and owners as text, which cannot hold NUL.
+      acquire: (request: AcquireRequest) => mode.ops.acquire(storablePair(request)),
+      release: (request: ReleaseRequest) => mode.ops.release(storablePair(request)),
+      extendMany: mode.ops.extendMany,
+      ...readOperations(shared, mode.liveness),
+      ...(listener && { subscribe: (key: string, fn: () => void) => listener.subscribe(key, fn) }),
+      migrate,
+    },
+    async close() {
+      await mode.close();
+      await listener?.close();
+      await db.end();
+    },
+  });
 }

@@ -1,3 +1,4 @@
+import type { Db } from './db.js';
 import { advisoryLockId } from './lock-id.js';
 
 /**
@@ -33,4 +34,23 @@ CREATE TABLE IF NOT EXISTS ${s}.locks (
 /** The NOTIFY channel releases are announced on; the payload is the key. */
 export function channelOf(schema: string): string {
   return `oncelock:${schema}`;
+}
+
+/** Creates the schema objects: before first use unless `migrate: false`, and on `migrate()`. */
+export function schemaMigration(db: Db, schema: string, onFirstUse: boolean) {
+  let migrating: Promise<void> | undefined;
+  /** Idempotent; a run that failed is tried again on the next call. */
+  const migrate = (): Promise<void> => {
+    migrating ??= db.rows(migrationSql(schema)).then(
+      () => {},
+      (error: unknown) => {
+        migrating = undefined;
+        throw error;
+      },
+    );
+    return migrating;
+  };
+  // With `migrate: false`, an operation still waits for a migrate() that is under way.
+  const ready = (): Promise<void> => (onFirstUse || migrating ? migrate() : Promise.resolve());
+  return { migrate, ready };
 }

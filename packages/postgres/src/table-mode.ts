@@ -1,8 +1,6 @@
-import type { AcquireRequest, AcquireResult, ExtendRequest, ReleaseRequest } from '@oncelock/core';
-import { type Base, makeBase, type PostgresBackend } from './base.js';
-import { storable, uniquePairs } from './batch.js';
-import type { ParsedOptions } from './options.js';
-import { readOperations } from './reads.js';
+import type { AcquireRequest, AcquireResult, ExtendRequest, ReleaseRequest } from '@oncelock/core/backend';
+import { uniquePairs } from './batch.js';
+import type { Mode, Shared } from './mode.js';
 import { type HolderRow, toHolder } from './sql/holder.js';
 import { BY_TTL, pruneSql } from './sql/rows.js';
 import { acquireSql, extendSql, releaseSql } from './sql/table.js';
@@ -16,9 +14,7 @@ const PRUNE_EVERY = 500;
  * mode. A dead or frozen holder's lease ends at its TTL. Release notifications need a direct
  * LISTEN connection (`listen`), because a transaction pooler cannot keep a LISTEN alive.
  */
-export function tableBackend(options: ParsedOptions): PostgresBackend {
-  const base: Base = makeBase(options, 'postgres-table', options.listen ?? false);
-  const { db, channel } = base;
+export function tableMode({ db, options, channel, ready }: Shared): Mode {
   const s = options.schema;
   const sql = {
     acquire: acquireSql(s),
@@ -32,77 +28,50 @@ export function tableBackend(options: ParsedOptions): PostgresBackend {
   function maybePrune(): void {
     if (++acquisitions % PRUNE_EVERY !== 0 || pruning) return;
     pruning = db
-      .rows('prune', sql.prune)
+      .rows(sql.prune)
       .catch(() => {})
       .finally(() => (pruning = undefined));
   }
 
-  const backend: PostgresBackend = {
-    ...base.describe({
-      exclusion: 'strict',
-      fencing: true,
-      deadHolder: 'at-ttl',
-      frozenHolder: 'at-ttl',
-      releaseNotifications: base.listener !== undefined,
-    }),
+  return {
+    name: 'postgres-table',
+    deadHolder: 'at-ttl',
+    liveness: BY_TTL,
+    ops: {
+      async acquire({ key, owner, ttl }: AcquireRequest): Promise<AcquireResult> {
+        await ready();
+        const [row] = await db.rows<Partial<HolderRow> & { granted_fence: string | null }>(sql.acquire, [
+          key,
+          owner,
+          ttl,
+        ]);
+        maybePrune();
+        if (row?.granted_fence) return { granted: true, fence: Number(row.granted_fence) };
+        return { granted: false, holder: row?.owner ? toHolder(row as HolderRow) : undefined };
+      },
 
-    async acquire({ key, owner, ttl }: AcquireRequest): Promise<AcquireResult> {
-      base.ensureOpen();
-      storable(key, 'key');
-      storable(owner, 'owner');
-      await base.ready();
-      const [row] = await db.rows<Partial<HolderRow> & { granted_fence: string | null }>(
-        'acquire',
-        sql.acquire,
-        [key, owner, ttl],
-      );
-      maybePrune();
-      if (row?.granted_fence) return { granted: true, fence: Number(row.granted_fence) };
-      return { granted: false, holder: row?.owner ? toHolder(row as HolderRow) : undefined };
+      async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
+        if (requests.length === 0) return [];
+        const { unique, slot } = uniquePairs(requests);
+        await ready();
+        const rows = await db.rows<{ ord: string }>(sql.extend, [
+          unique.map((r) => r.key),
+          unique.map((r) => r.owner),
+          unique.map((r) => r.ttl),
+        ]);
+        const held = new Set(rows.map((r) => Number(r.ord)));
+        return slot.map((position) => held.has(position));
+      },
+
+      async release({ key, owner }: ReleaseRequest): Promise<boolean> {
+        await ready();
+        const [row] = await db.rows<{ live: boolean }>(sql.release, [key, owner, channel]);
+        return row?.live === true;
+      },
     },
-
-    async extend(request: ExtendRequest): Promise<boolean> {
-      const [ok] = await backend.extendMany([request]);
-      return ok === true;
-    },
-
-    async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
-      base.ensureOpen();
-      if (requests.length === 0) return [];
-      const { unique, slot } = uniquePairs(requests);
-      await base.ready();
-      const rows = await db.rows<{ ord: string }>('extend', sql.extend, [
-        unique.map((r) => r.key),
-        unique.map((r) => r.owner),
-        unique.map((r) => r.ttl),
-      ]);
-      const held = new Set(rows.map((r) => Number(r.ord)));
-      return slot.map((position) => held.has(position));
-    },
-
-    async release({ key, owner }: ReleaseRequest): Promise<boolean> {
-      base.ensureOpen();
-      storable(key, 'key');
-      storable(owner, 'owner');
-      await base.ready();
-      const [row] = await db.rows<{ live: boolean }>('release', sql.release, [key, owner, channel]);
-      return row?.live === true;
-    },
-
-    ...readOperations(base, BY_TTL),
 
     async close(): Promise<void> {
-      if (!base.markClosed()) return;
       await pruning;
-      await base.finish();
     },
   };
-  const listener = base.listener;
-  if (listener) {
-    backend.subscribe = async (key: string, fn: () => void) => {
-      base.ensureOpen();
-      return listener.subscribe(key, fn);
-    };
-  }
-  return backend;
 }

@@ -1,3 +1,4 @@
+import { newToken } from '@oncelock/core/backend';
 import {
   type AcquireResult,
   BackendUnavailableError,
@@ -7,7 +8,6 @@ import {
   type PostgresBackend,
   postgresBackend,
 } from '@oncelock/postgres';
-import { newToken } from '@oncelock/core/backend';
 import { aborted, delay, eventually } from '@oncelock/testkit';
 import { terminatePgBackends } from '@oncelock/testkit/faults';
 import { postgresUrl } from '@oncelock/testkit/servers';

@@ -30,7 +30,7 @@ const MINE = `SELECT current_setting('oncelock.session', true) IS NOT DISTINCT F
  * used this server session, which happens behind a pooler.
  */
 export const CLAIM_SESSION = `SELECT current_setting('oncelock.session', true) AS prior,
-  set_config('oncelock.session', $1::text, false) AS marker, pg_backend_pid() AS pid`;
+  set_config('oncelock.session', $1::text, false) AS marker`;
 
 /**
  * $1 marker, $2 lock id, $3 key, $4 owner, $5 ttl ms, $6 whether this session already holds a
