@@ -1,9 +1,9 @@
 import { type Holder, LockNotAcquiredError } from '@oncelock/core';
 import type { Job } from 'bullmq';
+import { claim } from './claims.js';
 import { isQueued } from './holder.js';
 import type { Policy } from './options.js';
 import { type AddResult, cancelled } from './results.js';
-import { claim } from './store.js';
 
 interface Existing<J> {
   /** The holder's job, if it can still be found. */

@@ -1,10 +1,12 @@
-import { InvalidArgumentError, queuedSlot } from '@oncelock/core';
+import { InvalidArgumentError } from '@oncelock/core';
+import { count, func, queuedSlot, readOptions } from '@oncelock/core/backend';
 import type { Job, JobsOptions, Processor, Queue } from 'bullmq';
+import { unclaim } from './claims.js';
+import { type JobKey, jobKey } from './job-key.js';
 import { type JobClaim, onceProcessor } from './once-processor.js';
 import { type DataOf, type JobOf, type NameOf, onceQueue } from './once-queue.js';
-import { type JobKey, type OnceJobOptions, PKG, policyOf } from './options.js';
+import { at, type OnceJobOptions, PKG, policyOf, policyOptions } from './options.js';
 import type { AddResult, OnceCancelled } from './results.js';
-import { unclaim } from './store.js';
 
 /** Options of {@link drainBacklog}: the batch size and the function that processes one batch. */
 export interface DrainBacklogOptions<DataType, NameType extends string>
@@ -35,6 +37,17 @@ export interface BacklogDrainer<Q extends Queue> {
   trigger(name: NameOf<Q>, data: DataOf<Q>, opts?: JobsOptions): Promise<AddResult<JobOf<Q>>>;
 }
 
+type Batch = DrainBacklogOptions<unknown, string>['batch'];
+
+// The policy's options but mode, onConflict and key, which the drainer sets or defaults.
+const { mode: _mode, onConflict: _onConflict, ...shared } = policyOptions;
+const drainOptions = {
+  ...shared,
+  key: jobKey(false),
+  batchSize: count({ min: 1 }).required(),
+  batch: func<Batch>('a function (job, size, claim) => Promise<number>').required(),
+};
+
 /**
  * The self-requeueing backlog drainer, under `queuedAndRunning`: at most one drain job runs and at
  * most one waits. A running job gives up its queued slot when it starts, so after a full batch it
@@ -49,24 +62,19 @@ export function drainBacklog<Q extends Queue>(
   queue: Q,
   options: DrainBacklogOptions<DataOf<Q>, NameOf<Q>>,
 ): BacklogDrainer<Q> {
-  if (options === null || typeof options !== 'object')
-    throw new InvalidArgumentError('options must be an object', { pkg: PKG });
-  const { batchSize, batch } = options;
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new InvalidArgumentError('batchSize must be a whole number above 0', { pkg: PKG });
-  }
-  if (typeof batch !== 'function') throw new InvalidArgumentError('batch must be a function', { pkg: PKG });
+  const where = at('drainBacklog()');
+  const { batchSize, batch, ...rest } = readOptions(options, drainOptions, where, true);
   const policyOptions: OnceJobOptions<DataOf<Q>, NameOf<Q>> = {
-    ...options,
-    key: options.key ?? ((name) => name),
+    ...rest,
+    key: rest.key ?? ((name) => name),
     mode: 'queuedAndRunning',
     onConflict: 'cancel',
   };
-  const policy = policyOf(policyOptions);
+  const policy = policyOf(policyOptions, where);
   const jobs = onceQueue(queue, policyOptions);
 
   const processor = onceProcessor<DataOf<Q>, DrainOutcome, NameOf<Q>>(async (job, _token, _signal, claim) => {
-    const processed = await batch(job as Job<DataOf<Q>, unknown, NameOf<Q>>, batchSize, claim);
+    const processed = await batch(job as Job, batchSize, claim);
     if (!Number.isInteger(processed) || processed < 0 || processed > batchSize) {
       throw new InvalidArgumentError(`batch must resolve how many items it processed (0 to ${batchSize})`, {
         pkg: PKG,

@@ -6,7 +6,8 @@ export {
   type DrainOutcome,
   drainBacklog,
 } from './drain-backlog.js';
+export type { JobKey } from './job-key.js';
 export { type JobClaim, type OnceProcessorFunction, onceProcessor } from './once-processor.js';
 export { type OnceQueue, onceQueue } from './once-queue.js';
-export type { JobKey, OnceJobOptions, QueueConflict } from './options.js';
+export type { OnceJobOptions, QueueConflict } from './options.js';
 export type { AddResult, OnceCancelled } from './results.js';

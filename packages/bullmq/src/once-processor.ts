@@ -3,15 +3,15 @@ import {
   InvalidArgumentError,
   type Lease,
   type OnceMode,
-  queuedSlot,
   type RunClaim,
 } from '@oncelock/core';
+import { func, queuedSlot } from '@oncelock/core/backend';
 import { DelayedError, type Job, type Processor } from 'bullmq';
 import { failsForGood } from './attempts.js';
+import { claim } from './claims.js';
 import { retryIfStale, type StateOf } from './holder.js';
-import { type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
+import { at, type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
 import { cancelled, type OnceCancelled } from './results.js';
-import { claim } from './store.js';
 import { lockDurationOf, statesBeside } from './worker-view.js';
 
 /** What a guarded processor receives beside the job: its claim while it runs. */
@@ -38,6 +38,8 @@ export type OnceProcessorFunction<DataType, ResultType, NameType extends string>
   claim: JobClaim,
 ) => Promise<ResultType>;
 
+const processorOption = func('a function (job, token, signal, claim) => Promise<result>').required();
+
 /**
  * Wraps a BullMQ processor with the run-time half of the policy: the job takes its running claim
  * (handing over the claim `add()` made for it, since both are held by the job id), runs, and
@@ -55,9 +57,9 @@ export function onceProcessor<DataType, ResultType, NameType extends string = st
   processor: OnceProcessorFunction<DataType, ResultType, NameType>,
   options: OnceJobOptions<DataType, NameType>,
 ): Processor<DataType, ResultType | OnceCancelled, NameType> {
-  if (typeof processor !== 'function')
-    throw new InvalidArgumentError('processor must be a function', { pkg: PKG });
-  const policy = policyOf(options);
+  const where = at('onceProcessor()');
+  processorOption.read(processor, 'processor', where);
+  const policy = policyOf(options, where);
   // Three declared parameters: BullMQ makes a cancellation signal only for processors that declare one.
   return async function onceGuarded(job, token, signal) {
     // The job's declared result type includes the cancelled outcome; the processor never sees it.

@@ -1,8 +1,9 @@
-import { type EnqueueResult, InvalidArgumentError, newToken, queuedSlot } from '@oncelock/core';
+import type { EnqueueResult } from '@oncelock/core';
+import { client, duration, invalid, newToken, object, queuedSlot } from '@oncelock/core/backend';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import { resolveConflict } from './conflict.js';
 import { retryIfStale, type StateOf } from './holder.js';
-import { type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
+import { at, type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
 import { type AddResult, cancelled } from './results.js';
 
 // BullMQ's Queue has six type parameters; these read the three that matter off its add().
@@ -29,6 +30,9 @@ export interface OnceQueue<Q extends Queue> {
 
 // Options that would make BullMQ pick or reuse a job id, or add jobs behind this package's back.
 const owned = ['jobId', 'deduplication', 'debounce', 'repeat'] as const;
+const queueOption = client<Queue>('a BullMQ Queue', ['add', 'getJob', 'getJobState', 'remove']).required();
+const jobOptions = object<JobsOptions>('an object of BullMQ job options');
+const jobDelay = duration();
 
 /**
  * Wraps `queue` so that `add()` claims each job's key before adding it.
@@ -43,15 +47,9 @@ export function onceQueue<Q extends Queue>(
   queue: Q,
   options: OnceJobOptions<DataOf<Q>, NameOf<Q>>,
 ): OnceQueue<Q> {
-  if (
-    !queue ||
-    typeof queue !== 'object' ||
-    typeof queue.add !== 'function' ||
-    typeof queue.qualifiedName !== 'string'
-  ) {
-    throw new InvalidArgumentError('queue must be a BullMQ Queue', { pkg: PKG });
-  }
-  const policy = policyOf(options);
+  const where = at('onceQueue()');
+  queueOption.read(queue, 'queue', where);
+  const policy = policyOf(options, where);
   // Internally a job is a plain Job; the result is typed as the queue's own jobs at the boundary.
   const q = queue as unknown as Queue;
   const find = (id: string): Promise<Job | undefined> => q.getJob(id);
@@ -59,10 +57,10 @@ export function onceQueue<Q extends Queue>(
 
   async function add(name: NameOf<Q>, data: DataOf<Q>, opts?: JobsOptions): Promise<AddResult<Job>> {
     const key = policy.keyOf(q.qualifiedName, name, data);
-    // whileRunning claims nothing at add time: its claim is made when a job starts.
-    if (key === null || policy.mode === 'whileRunning')
-      return { status: 'added', job: await q.add(name, data, opts) };
+    if (key === null) return { status: 'added', job: await q.add(name, data, opts) };
     const o = checkAddOptions(opts, policy);
+    // whileRunning claims nothing at add time: its claim is made when a job starts.
+    if (policy.mode === 'whileRunning') return { status: 'added', job: await q.add(name, data, o) };
     const guard = policy.guard(key);
     const slot = policy.mode === 'untilDone' ? key : queuedSlot(key);
     const id = `once-${newToken()}`;
@@ -118,40 +116,23 @@ async function confirm(
   return (await remove(job.id)) === 1 ? cancelled(r.holder) : { status: 'added', job };
 }
 
+/** `opts` of a guarded job's `add()`, checked in every mode; the delay's limits only where add() claims. */
 function checkAddOptions(opts: unknown, policy: Policy<unknown, string>): JobsOptions {
-  if (opts === undefined) opts = {};
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
-    throw new InvalidArgumentError('opts must be an object of BullMQ job options', { pkg: PKG });
-  }
-  const o = opts as JobsOptions;
+  const where = at('add()');
+  const o = jobOptions.read(opts, 'opts', where) ?? {};
   for (const name of owned) {
-    if (name in o && (o as Record<string, unknown>)[name] !== undefined) {
-      throw new InvalidArgumentError(
-        `opts.${name} cannot be used with a once-guarded job: ${PKG} chooses its job id`,
-        {
-          pkg: PKG,
-        },
-      );
-    }
+    if ((o as Record<string, unknown>)[name] !== undefined)
+      throw invalid(where, `opts.${name} cannot be used with a once-guarded job: ${PKG} chooses its job ids`);
   }
-  const delay = o.delay ?? 0;
-  if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
-    throw new InvalidArgumentError('opts.delay must be a number of milliseconds, 0 or more', { pkg: PKG });
-  }
+  const delay = jobDelay.read(o.delay, 'opts.delay', where) ?? 0;
+  if (policy.mode === 'whileRunning') return o;
   if (policy.onConflict === 'delay' && delay <= 0) {
-    throw new InvalidArgumentError(
-      "onConflict 'delay' postpones the queued job by opts.delay: give a delay above 0",
-      {
-        pkg: PKG,
-      },
-    );
+    throw invalid(where, "onConflict 'delay' postpones the queued job by opts.delay: give a delay above 0");
   }
   if (delay >= policy.queuedTtl) {
-    throw new InvalidArgumentError(
+    throw invalid(
+      where,
       'opts.delay must be shorter than queuedTtl, or the claim lapses before the job can run',
-      {
-        pkg: PKG,
-      },
     );
   }
   return o;

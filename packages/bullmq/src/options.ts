@@ -1,16 +1,19 @@
 import {
-  checkKey,
-  checkTtl,
-  InvalidArgumentError,
   type LockBackend,
   type OnceGuard,
   type OnceMode,
   once,
+  onceModes,
   type Requirements,
 } from '@oncelock/core';
+import { type At, client, duration, invalid, object, oneOf, readOptions, ttl } from '@oncelock/core/backend';
+import { type JobKey, jobKey, lockKeyOf } from './job-key.js';
 
 /** Names this package in error messages. */
 export const PKG = '@oncelock/bullmq';
+
+/** Where the options of `call` (`'onceQueue()'`) are read, for its error messages. */
+export const at = (call: string): At => ({ pkg: PKG, call });
 
 /**
  * What to do when a job's key is already claimed by another job.
@@ -22,12 +25,6 @@ export const PKG = '@oncelock/bullmq';
  */
 export type QueueConflict = 'cancel' | 'throw' | 'replace' | 'delay';
 const conflicts: readonly QueueConflict[] = ['cancel', 'throw', 'replace', 'delay'];
-const modes: readonly OnceMode[] = ['whileRunning', 'untilRunning', 'untilDone', 'queuedAndRunning'];
-
-/** The key of a job: a fixed string, or a function of its name and data. `null` leaves the job unguarded. */
-export type JobKey<DataType, NameType extends string> =
-  | string
-  | ((name: NameType, data: DataType) => string | null | undefined);
 
 /**
  * One policy, shared by the producer (`onceQueue`) and the worker (`onceProcessor`): pass the
@@ -80,65 +77,47 @@ export interface Policy<DataType, NameType extends string> {
   readonly where: { backend: string; pkg: string };
 }
 
-/** Validates `options` (throws `InvalidArgumentError` before any round trip). */
+/** The options of {@link OnceJobOptions}, read by `onceQueue()` and `onceProcessor()` alike. */
+export const policyOptions = {
+  backend: client<LockBackend>('an oncelock backend (memoryBackend(), redisBackend(), ...)', [
+    'acquire',
+    'extend',
+    'release',
+    'inspect',
+  ]).required(),
+  key: jobKey(true),
+  mode: oneOf(onceModes).default('untilDone'),
+  ttl: ttl().default(15_000),
+  queuedTtl: ttl().default(3_600_000),
+  onConflict: oneOf(conflicts).default('cancel'),
+  // Durations, not TTLs: nothing is stored with them.
+  retryDelay: duration().default(1_000),
+  addTimeout: duration({ min: 1 }).default(10_000),
+  require: object<Requirements>('an object of requirements ({ exclusion, fencing })'),
+};
+
+/** Validates `options` for `where` (throws `InvalidArgumentError` before any round trip). */
 export function policyOf<DataType, NameType extends string>(
   options: OnceJobOptions<DataType, NameType>,
+  where: At,
 ): Policy<DataType, NameType> {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidArgumentError('options must be an object', { pkg: PKG });
-  }
-  return parse(options);
-}
-
-function parse<DataType, NameType extends string>(
-  o: OnceJobOptions<DataType, NameType>,
-): Policy<DataType, NameType> {
-  const mode = oneOf(o.mode, 'mode', modes, 'untilDone');
-  const onConflict = oneOf(o.onConflict, 'onConflict', conflicts, 'cancel');
+  const o = readOptions(options, policyOptions, where, true);
+  const { backend, mode, ttl, queuedTtl, onConflict } = o;
   if (mode === 'whileRunning' && (onConflict === 'throw' || onConflict === 'replace')) {
-    throw new InvalidArgumentError(
+    throw invalid(
+      where,
       `onConflict '${onConflict}' needs a claim made at add time, which 'whileRunning' does not make; use 'cancel' or 'delay'`,
-      { pkg: PKG },
     );
   }
-  const ttl = o.ttl === undefined ? 15_000 : checkTtl(o.ttl);
-  const queuedTtl = o.queuedTtl === undefined ? 3_600_000 : checkTtl(o.queuedTtl, 'queuedTtl');
-  const retryDelay = o.retryDelay === undefined ? 1_000 : checkTtl(o.retryDelay, 'retryDelay');
-  const addTimeout = o.addTimeout === undefined ? 10_000 : checkTtl(o.addTimeout, 'addTimeout');
-  const key = o.key;
-  if (typeof key === 'string') checkKey(key);
-  else if (typeof key !== 'function') {
-    throw new InvalidArgumentError('key must be a string or a function of (name, data)', { pkg: PKG });
-  }
-  // Core validates the backend, the TTLs and the requirements; a guard costs nothing to make.
+  const key = o.key as JobKey<DataType, NameType>;
+  // Core validates the backend and the requirements; a guard costs nothing to make.
   const guard = (k: string) =>
-    once(o.backend, { key: k, mode, ttl, queuedTtl, onConflict: 'cancel', require: o.require });
+    once(backend, { key: k, mode, ttl, queuedTtl, onConflict: 'cancel', require: o.require });
   guard('probe');
   return {
-    backend: o.backend,
-    mode,
-    ttl,
-    queuedTtl,
-    onConflict,
-    retryDelay,
-    addTimeout,
+    ...o,
     guard,
-    where: { backend: o.backend.name, pkg: PKG },
-    keyOf(qualifiedName, name, data) {
-      const own = typeof key === 'string' ? key : key(name, data);
-      if (own === null || own === undefined) return null;
-      checkKey(own);
-      return checkKey(`${qualifiedName}:${own}`);
-    },
+    where: { backend: backend.name, pkg: PKG },
+    keyOf: (qualifiedName, name, data) => lockKeyOf(key, qualifiedName, name, data),
   };
-}
-
-function oneOf<T extends string>(value: unknown, what: string, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    throw new InvalidArgumentError(`${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, {
-      pkg: PKG,
-    });
-  }
-  return value as T;
 }

@@ -8,8 +8,8 @@ import {
   type OnceProcessorFunction,
   onceProcessor,
   onceQueue,
-  queuedSlot,
 } from '@oncelock/bullmq';
+import { queuedSlot } from '@oncelock/core/backend';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { type Bench, eachTest, gate, queueName, type Scan, scanPolicy, until } from './support.js';

@@ -1,4 +1,5 @@
-import { callBackend, checkKey, type Holder } from '@oncelock/core';
+import type { Holder } from '@oncelock/core';
+import { callBackend, checkKey } from '@oncelock/core/backend';
 import type { Policy } from './options.js';
 
 // The few claims this package touches directly, beside core's `once` guard: refreshing a queued
@@ -6,11 +7,11 @@ import type { Policy } from './options.js';
 // `callBackend` turns a store's own error into a typed `BackendUnavailableError`.
 
 /** The part of a policy these calls need. */
-type Store = Pick<Policy<unknown, string>, 'backend'>;
+type WithBackend = Pick<Policy<unknown, string>, 'backend'>;
 
 /** Takes `key` for the job `owner` (re-entrant: refreshes the TTL if it is already the job's). */
 export function claim(
-  policy: Store,
+  policy: WithBackend,
   key: string,
   owner: string,
   ttl: number,
@@ -20,6 +21,6 @@ export function claim(
 }
 
 /** Compare-and-delete: gives up `key` only if the job `owner` holds it. */
-export function unclaim(policy: Store, key: string, owner: string): Promise<boolean> {
+export function unclaim(policy: WithBackend, key: string, owner: string): Promise<boolean> {
   return callBackend(policy.backend, 'release', () => policy.backend.release({ key, owner }));
 }
