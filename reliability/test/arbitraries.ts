@@ -1,4 +1,4 @@
-import { MAX_KEY_LENGTH, MAX_TTL } from '@oncelock/core';
+import { MAX_KEY_LENGTH, MAX_TTL } from '@oncelock/core/backend';
 import fc from 'fast-check';
 
 // Hostile input for the public API. Pieces that mean something to a store or a protocol: Lua

@@ -6,12 +6,12 @@ import {
   type LockBackend,
   LockNotAcquiredError,
   lease,
-  MAX_OWNER_LENGTH,
   OncelockError,
   tryLease,
   WaitAbortedError,
   WaitTimeoutError,
 } from '@oncelock/core';
+import { MAX_OWNER_LENGTH } from '@oncelock/core/backend';
 import { keyvBackend } from '@oncelock/keyv';
 import { postgresBackend } from '@oncelock/postgres';
 import { redisBackend } from '@oncelock/redis';
@@ -80,19 +80,19 @@ const anyOptions: fc.Arbitrary<unknown> = fc.oneof(
 type Outcome = 'invalid' | 'unsupported' | 'aborted' | 'granted' | 'refused';
 const strength: Record<Exclusion, number> = { 'best-effort': 0, quorum: 1, strict: 2 };
 
+const leaseOptionNames = ['ttl', 'wait', 'autoExtend', 'signal', 'require', 'owner'];
+const unknownName = (o: Record<string, unknown>, names: readonly string[]) => {
+  for (const name in o) if (!names.includes(name)) return true;
+  return false;
+};
+
 /** What the documented rules say `lease(backend, key, options)` does with these options. */
 function expected(backend: LockBackend, options: unknown): Outcome {
   if (options === undefined) return 'invalid'; // no ttl
   if (options === null || typeof options !== 'object' || Array.isArray(options)) return 'invalid';
   const o = options as Record<string, unknown>;
-  const req = o.require;
-  if (req !== undefined && (req === null || typeof req !== 'object' || Array.isArray(req))) return 'invalid';
-  const r = (req ?? {}) as Record<string, unknown>;
-  if (r.exclusion !== undefined && !exclusions.includes(r.exclusion as Exclusion)) return 'invalid';
-  if (r.fencing !== undefined && typeof r.fencing !== 'boolean') return 'invalid';
-  if (strength[backend.guarantees.exclusion] < strength[(r.exclusion as Exclusion) ?? 'best-effort'])
-    return 'unsupported';
-  if (r.fencing === true && !backend.guarantees.fencing) return 'unsupported';
+  // Every value is checked before what the backend can do; a name no option has is refused too.
+  if (unknownName(o, leaseOptionNames)) return 'invalid';
   if (!validTtl(o.ttl) || !validWait(o.wait)) return 'invalid';
   if (o.autoExtend !== undefined && typeof o.autoExtend !== 'boolean') return 'invalid';
   if (o.signal !== undefined && o.signal !== 'fresh' && o.signal !== 'aborted') return 'invalid';
@@ -101,6 +101,15 @@ function expected(backend: LockBackend, options: unknown): Outcome {
     if (typeof owner !== 'string' || owner.length === 0 || owner.length > MAX_OWNER_LENGTH) return 'invalid';
     if (!owner.isWellFormed() || owner.includes('\0')) return 'invalid';
   }
+  const req = o.require;
+  if (req !== undefined && (req === null || typeof req !== 'object' || Array.isArray(req))) return 'invalid';
+  const r = (req ?? {}) as Record<string, unknown>;
+  if (unknownName(r, ['exclusion', 'fencing'])) return 'invalid';
+  if (r.exclusion !== undefined && !exclusions.includes(r.exclusion as Exclusion)) return 'invalid';
+  if (r.fencing !== undefined && typeof r.fencing !== 'boolean') return 'invalid';
+  if (strength[backend.guarantees.exclusion] < strength[(r.exclusion as Exclusion) ?? 'best-effort'])
+    return 'unsupported';
+  if (r.fencing === true && !backend.guarantees.fencing) return 'unsupported';
   if (o.signal === 'aborted') return 'aborted';
   // Keyv reads its write back before trusting it (settle 5 ms x 2 by default): it refuses a TTL
   // that would run out during that, with the same typed error.

@@ -1,4 +1,5 @@
-import { lease, memoryBackend, newToken } from '@oncelock/core';
+import { lease, memoryBackend } from '@oncelock/core';
+import { newToken } from '@oncelock/core/backend';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 // Claim: owner tokens are unguessable, 128 bits from the platform CSPRNG. A token is the only

@@ -1,4 +1,5 @@
-import { type ExtendRequest, type Lease, type LockBackend, lease } from '@oncelock/core';
+import { type Lease, type LockBackend, lease } from '@oncelock/core';
+import type { ExtendRequest } from '@oncelock/core/backend';
 import { redisBackend } from '@oncelock/redis';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
