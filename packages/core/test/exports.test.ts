@@ -1,0 +1,49 @@
+import * as core from '@oncelock/core';
+import * as kit from '@oncelock/core/backend';
+import { describe, expect, it } from 'vitest';
+
+describe('public surface', () => {
+  it('the main entry holds what users call, and no validator or internal helper', () => {
+    expect(Object.keys(core).sort()).toEqual(
+      [
+        'ARGS_KEY_VERSION',
+        'BackendClosedError',
+        'BackendUnavailableError',
+        'CapabilityUnsupportedError',
+        'FencedResource',
+        'InvalidArgumentError',
+        'LockLostError',
+        'LockNotAcquiredError',
+        'OncelockError',
+        'StaleFenceError',
+        'WaitAbortedError',
+        'WaitTimeoutError',
+        'argsKey',
+        'currentLease',
+        'joinKey',
+        'lease',
+        'memoryBackend',
+        'once',
+        'onceModes',
+        'onEvent',
+        'runOnceOrCancel',
+        'tryLease',
+        'withLease',
+      ].sort(),
+    );
+  });
+
+  it('the backend subpath holds the kit', () => {
+    for (const name of [
+      'defineBackend',
+      'readOptions',
+      'within',
+      'unavailable',
+      'newToken',
+      'checkKey',
+      'ttl',
+    ])
+      expect(kit).toHaveProperty(name);
+    expect(Object.keys(kit).filter((name) => name in core)).toEqual([]);
+  });
+});
