@@ -41,8 +41,18 @@ export class Heartbeat {
     this.#backend = backend;
   }
 
-  get size(): number {
-    return this.#leases.size;
+  /**
+   * Ends every lease this loop watches (their signals fire with `why`) and returns them, so
+   * that whoever closes the backend can release them in the store.
+   */
+  endAll(why: string): Beating[] {
+    const ended = [...this.#leases];
+    for (const lease of ended) {
+      this.delete(lease);
+      lease.onLost(why);
+    }
+    this.#clear();
+    return ended;
   }
 
   add(lease: Beating): void {
@@ -152,6 +162,11 @@ export class Heartbeat {
 }
 
 const loops = new WeakMap<LockBackend, Heartbeat>();
+
+/** The leases of `backend` still held, ended with `why`; none if no lease was ever taken on it. */
+export function endLeases(backend: LockBackend, why: string): Beating[] {
+  return loops.get(backend)?.endAll(why) ?? [];
+}
 
 /** The heartbeat loop of `backend`, made on first use. */
 export function heartbeatOf(backend: LockBackend): Heartbeat {

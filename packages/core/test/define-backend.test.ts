@@ -17,7 +17,13 @@ const guarantees = {
 } as const;
 
 /** A store that does what each test tells it, and counts what reached it. */
-function scripted(behaviour: { acquire?: () => Promise<never>; close?: () => Promise<void> } = {}) {
+function scripted(
+  behaviour: {
+    acquire?: () => Promise<never>;
+    release?: () => Promise<never>;
+    close?: () => Promise<void>;
+  } = {},
+) {
   const calls: string[] = [];
   const held = new Map<string, string>();
   const backend = defineBackend({
@@ -40,6 +46,7 @@ function scripted(behaviour: { acquire?: () => Promise<never>; close?: () => Pro
       },
       async release({ key, owner }: { key: string; owner: string }) {
         calls.push('release');
+        if (behaviour.release) return behaviour.release();
         return held.get(key) === owner && held.delete(key);
       },
       async inspect(key: string): Promise<Holder | null> {
@@ -109,5 +116,43 @@ describe('defineBackend', () => {
     await backend.close();
     fail(new Error('socket closed'));
     expect(await pending).toBeInstanceOf(BackendClosedError);
+  });
+});
+
+describe('close() with leases still held', () => {
+  it('ends each lease with a clear reason, releases it in the store, then closes', async () => {
+    let closed = false;
+    const { backend, calls } = scripted({
+      close: async () => {
+        closed = true;
+      },
+    });
+    const first = await lease(backend, 'report', { ttl: 60_000 });
+    const second = await lease(backend, 'invoice', { ttl: 60_000, autoExtend: false });
+    const signal = first.signal;
+    await backend.close();
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as Error).message).toMatch(/lease on "report" was lost: its backend was closed/);
+    expect([first.held, second.held]).toEqual([false, false]);
+    expect(calls.filter((c) => c === 'release')).toHaveLength(2);
+    expect(closed).toBe(true);
+    // Released already: the handle's own release sends nothing and says the lease was not held.
+    expect(await first.release()).toBe(false);
+    expect(calls.filter((c) => c === 'release')).toHaveLength(2);
+  });
+
+  it('closes even when the store never answers the releases', async () => {
+    let closed = false;
+    const { backend, calls } = scripted({
+      release: () => new Promise(() => {}),
+      close: async () => {
+        closed = true;
+      },
+    });
+    const held = await lease(backend, 'stuck', { ttl: 60_000 });
+    await backend.close();
+    expect(calls).toContain('release');
+    expect(held.held).toBe(false);
+    expect(closed).toBe(true);
   });
 });

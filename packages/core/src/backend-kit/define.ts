@@ -9,8 +9,12 @@ import type {
   Unsubscribe,
 } from '../contract.js';
 import { BackendClosedError, OncelockError } from '../errors.js';
+import { endLeases } from '../heartbeat.js';
 import { unavailable } from './failure.js';
 import { within } from './within.js';
+
+/** Longest `close()` waits for the releases of leases still held, in milliseconds. */
+const RELEASE_ON_CLOSE = 2000;
 
 /**
  * What a store does, one atomic round trip an operation. `acquire`, `release`, `inspect` and one
@@ -85,8 +89,9 @@ type AnyOp = (...args: unknown[]) => Promise<unknown>;
  * `BackendClosedError` once `close()` has begun, before any round trip; a store error becomes
  * a `BackendUnavailableError` naming the operation, the package and the backend (one cut short
  * by `close()` becomes `BackendClosedError`); each call is bounded by `timeout`; `extend` and
- * `extendMany` are made from whichever the store gives; `close()` runs once, however often it
- * is called.
+ * `extendMany` are made from whichever the store gives; `close()` ends the leases still held on
+ * the backend (their signals fire, saying why), releases them in the store (best effort, for at
+ * most two seconds), then runs the store's `close` once, however often it is called.
  *
  * @example
  * export function mapBackend(): LockBackend {
@@ -135,7 +140,21 @@ export function defineBackend<Ops extends StoreOps, Props extends object = objec
       run('extend', async () => (await extendMany!.call(ops, [request as ExtendRequest]))[0] === true);
   }
 
-  return {
+  /**
+   * A lease still held when its backend closes is ended (its signal fires, saying why) and
+   * released in the store, best effort and bounded in time, so the key is free for others now
+   * rather than at its TTL.
+   */
+  async function releaseHeld(): Promise<void> {
+    const held = endLeases(backend, 'its backend was closed');
+    if (held.length === 0) return;
+    const releases = held.map((l) => ops.release({ key: l.key, owner: l.token }).catch(() => false));
+    await within(Promise.all(releases), Math.min(timeout ?? RELEASE_ON_CLOSE, RELEASE_ON_CLOSE)).catch(
+      () => {},
+    );
+  }
+
+  const backend = {
     ...definition.props,
     ...guarded,
     name,
@@ -143,6 +162,7 @@ export function defineBackend<Ops extends StoreOps, Props extends object = objec
     guarantees,
     close() {
       closing ??= (async () => {
+        await releaseHeld();
         try {
           await definition.close?.();
         } catch (error) {
@@ -152,4 +172,5 @@ export function defineBackend<Ops extends StoreOps, Props extends object = objec
       return closing;
     },
   } as unknown as DefinedBackend<Ops, Props>;
+  return backend;
 }
