@@ -403,6 +403,23 @@ export function backendContract(options: ContractOptions): void {
       await expect(a.inspect(key('closed'))).rejects.toBeInstanceOf(BackendClosedError);
     });
 
+    it('close() ends the leases still held, with a reason, and frees their keys at once', async (ctx) => {
+      const a = await make();
+      const b = await peerOf(a);
+      if (b === a) ctx.skip('one in-process store: nothing outlives its close()');
+      const k = key('close-held');
+      const held = await lease(a, k, { ttl: t(60_000) });
+      const signal = held.signal;
+      await a.close();
+      expect(signal.aborted).toBe(true);
+      expect(signal.reason).toBeInstanceOf(LockLostError);
+      expect(held.held).toBe(false);
+      // Free now, not at the end of its 60 s TTL.
+      expect(await b.inspect(k)).toBeNull();
+      const next = await lease(b, k, { ttl: t(5000) });
+      await next.release();
+    });
+
     it('runOnceOrCancel runs one call per key and cancels the overlapping one', async () => {
       const a = await make();
       const b = await peerOf(a);
