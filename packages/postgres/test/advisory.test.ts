@@ -113,7 +113,9 @@ describe('advisory mode', () => {
     const table = make({ mode: 'table' });
     const [early, late] = [`mixed:early:${newToken()}`, `mixed:late:${newToken()}`];
     const held = await advisory.acquire({ key: early, owner: 'a', ttl: 60_000 });
-    await advisory.acquire({ key: late, owner: 'a', ttl: 600 });
+    // Long enough that the steps before the first check below fit in it on a loaded machine.
+    await advisory.acquire({ key: late, owner: 'a', ttl: 1500 });
+    const lateExpiresAt = performance.now() + 1500;
     expect(await table.acquire({ key: early, owner: 't', ttl: 5000 })).toMatchObject({
       granted: false,
       holder: { owner: 'a' },
@@ -123,7 +125,7 @@ describe('advisory mode', () => {
     const next = await make().acquire({ key: early, owner: 'n', ttl: 5000 });
     expect(fenceOf(next)).toBeGreaterThan(fenceOf(held)!);
     expect((await table.acquire({ key: late, owner: 't', ttl: 5000 })).granted).toBe(false);
-    await delay(700);
+    await delay(lateExpiresAt - performance.now() + 100);
     expect((await table.acquire({ key: late, owner: 't', ttl: 5000 })).granted).toBe(true);
     expect(await table.acquire({ key: early, owner: 't', ttl: 5000 })).toMatchObject({
       granted: false,

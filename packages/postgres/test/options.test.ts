@@ -30,10 +30,29 @@ describe('postgresBackend options', () => {
       { connectionString: postgresUrl, timeout: 1.5 },
       { connectionString: postgresUrl, listen: postgresUrl }, // advisory mode listens on its own connection
       { connectionString: postgresUrl, mode: 'table', listen: '' },
+      { connectionString: postgresUrl, shema: 'billing' }, // a typo is refused, not ignored
     ];
     for (const options of bad) expect(() => postgresBackend(options as never)).toThrow(InvalidArgumentError);
     expect(pool.totalCount).toBe(0);
     return pool.end();
+  });
+
+  it('names the package, the call and the option, and suggests the option a typo meant', () => {
+    const refusal = (options: unknown) => {
+      try {
+        postgresBackend(options as never);
+      } catch (error) {
+        return error as InvalidArgumentError;
+      }
+      throw new Error('accepted');
+    };
+    expect(refusal({ connectionString: postgresUrl, shema: 'billing' }).message).toMatch(
+      /^\[@oncelock\/postgres\] postgresBackend\(\): unknown option "shema": did you mean "schema"\?/,
+    );
+    expect(refusal({ connectionString: postgresUrl, timeout: 5 }).message).toContain(
+      'timeout must be a duration: a whole number of milliseconds from 100 to',
+    );
+    expect(refusal({}).message).toContain('needs one of connectionString or pool');
   });
 
   it('declares what each mode guarantees', async () => {
