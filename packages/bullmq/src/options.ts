@@ -6,7 +6,8 @@ import {
   onceModes,
   type Requirements,
 } from '@oncelock/core';
-import { type At, client, duration, invalid, object, oneOf, readOptions, ttl } from '@oncelock/core/backend';
+import type { At, Read } from '@oncelock/core/backend';
+import { client, duration, invalid, object, oneOf, readOptions, ttl } from '@oncelock/core/backend';
 import { type JobKey, jobKey, lockKeyOf } from './job-key.js';
 
 /** Names this package in error messages. */
@@ -62,14 +63,8 @@ export interface OnceJobOptions<DataType = unknown, NameType extends string = st
 }
 
 /** The validated policy, with a guard factory for one key. */
-export interface Policy<DataType, NameType extends string> {
-  readonly backend: LockBackend;
-  readonly mode: OnceMode;
-  readonly ttl: number;
-  readonly queuedTtl: number;
-  readonly onConflict: QueueConflict;
-  readonly retryDelay: number;
-  readonly addTimeout: number;
+export interface Policy<DataType, NameType extends string>
+  extends Readonly<Omit<Read<typeof policyOptions>, 'key' | 'require'>> {
   /** The lock key of a job in the queue named `qualifiedName`, or `null` if the job is unguarded. */
   keyOf(qualifiedName: string, name: NameType, data: DataType): string | null;
   guard(key: string): OnceGuard;
