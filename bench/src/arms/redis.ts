@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { redisBackend } from '@oncelock/redis';
+import { keySpace, scripts } from '@oncelock/redis/lua';
 import { ExecutionError as SesameExecutionError, Redlock as SesameRedlock } from '@sesamecare-oss/redlock';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
@@ -206,24 +206,22 @@ type ScriptClient = Redis & {
 /**
  * oncelock's own Lua scripts, sent straight through ioredis with no oncelock code around them:
  * the difference to the floor is what the scripts do in Redis (fence, holder record, waking a waiter).
- * Used only to break the gap down.
+ * Used only to break the gap down. The scripts and the key layout come from `@oncelock/redis/lua`,
+ * as the backend sends them; the arguments follow each script's KEYS/ARGV header.
  */
 function scriptsOnlyArm(url: string): LockArm {
-  const dir = new URL('../scripts/', import.meta.resolve('@oncelock/redis'));
-  const lua = (name: string) => readFileSync(new URL(name, dir), 'utf8');
   const client = new Redis(url) as ScriptClient;
-  client.defineCommand('onceAcquire', { numberOfKeys: 3, lua: lua('acquire-3.lua') });
-  client.defineCommand('onceRelease', { numberOfKeys: 3, lua: lua('release-3.lua') });
+  client.defineCommand('onceAcquire', { numberOfKeys: 3, lua: scripts.acquire.source });
+  client.defineCommand('onceRelease', { numberOfKeys: 3, lua: scripts.release.source });
+  const keys = keySpace('oncelock:');
   const keep = 60_000;
   return {
     async acquire(key, ttl) {
       const owner = randomUUID();
-      // The backend's key layout (a hash tag around the user key), so that only the code around the scripts differs.
-      const lock = `oncelock:{${key}}`;
-      const [record, waiters] = [`${lock}:fence`, `${lock}:waiters`];
+      const [lock, record, waiters] = [keys.lock(key), keys.record(key), keys.waiters(key)];
       const reply = (await client.onceAcquire(lock, record, waiters, owner, ttl, keep, '')) as unknown[];
       if (reply[0] !== 1) return null;
-      return { release: () => client.onceRelease(lock, record, waiters, owner, keep, 'oncelock:wake:', 16) };
+      return { release: () => client.onceRelease(lock, record, waiters, owner, keep, keys.wakePrefix, 16) };
     },
     close: () => quit(client),
   };

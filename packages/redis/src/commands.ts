@@ -1,14 +1,17 @@
-import type { AcquireRequest, ExtendRequest, Holder, ReleaseRequest } from '@oncelock/core';
+import type { AcquireRequest, ExtendRequest, Holder, ReleaseRequest } from '@oncelock/core/backend';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import type { Connection } from './connection.js';
 import type { KeySpace } from './keys.js';
+import * as lua from './lua.generated.js';
 import { acquireReply, holderOf, listReply, type NodeAcquire } from './replies.js';
 import { runScript } from './run-script.js';
-import { scripts } from './scripts.js';
 
-/** The lock operations on one Redis deployment (a primary or a Cluster), one script call each. */
-export interface Store {
+/**
+ * The lock operations on one Redis deployment (a primary or a Cluster), one script call each.
+ * `redisBackend` serves them as they are; `redlockBackend` sends each to every node.
+ */
+export interface LockCommands {
   acquire(request: AcquireRequest): Promise<NodeAcquire>;
   extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;
   release(request: ReleaseRequest): Promise<boolean>;
@@ -20,10 +23,10 @@ export interface Store {
    */
   leave(key: string, owner: string): void;
   inspect(key: string): Promise<Holder | null>;
-  list(keyPrefix: string): Promise<Array<Holder & { key: string }>>;
+  list(keyPrefix?: string): Promise<Array<Holder & { key: string }>>;
 }
 
-export interface StoreOptions {
+export interface LockCommandsOptions {
   /** How long a fence record outlives its lock, ms. */
   retention: number;
   /** Wake waiters on release (Redlock does not: its waiters poll). */
@@ -37,8 +40,7 @@ export interface StoreOptions {
 
 const SCAN_COUNT = 1000;
 
-export function createStore(conn: Connection, keys: KeySpace, options: StoreOptions): Store {
-  const lua = scripts();
+export function lockCommands(conn: Connection, keys: KeySpace, options: LockCommandsOptions): LockCommands {
   const { retention } = options;
 
   /** One extend-2n call for a group of requests whose keys all live in one slot (or one server). */
@@ -136,7 +138,7 @@ export function createStore(conn: Connection, keys: KeySpace, options: StoreOpti
       return reply ? holderOf(reply[0], reply[1], reply[2], reply[3]) : null;
     },
 
-    async list(keyPrefix) {
+    async list(keyPrefix = '') {
       const args = [keys.pattern(keyPrefix), SCAN_COUNT];
       const replies = await conn.run(async (client) => {
         if (!conn.isCluster) return [await runScript(client, lua.list, [], args)];

@@ -1,3 +1,4 @@
+import { within } from '@oncelock/core/backend';
 import type { Cluster, Redis } from 'ioredis';
 
 /** A single-primary client or a Cluster client: both speak the same commands. */
@@ -68,6 +69,8 @@ export function connection(client: Client, owned: boolean, timeout: number): Con
     isCluster,
     run(command) {
       // Ready: send at once, without waiting a turn for a connection attempt that is not there.
+      // Every command is bounded here, one timer each, rather than by defineBackend's per-call
+      // timeout: Redlock bounds each node's answer, and wake-ups run outside any backend call.
       const sent = client.status === 'ready' ? command(client) : attemptEnded().then(() => command(client));
       return within(sent, timeout).catch(explained);
     },
@@ -80,23 +83,4 @@ export function connection(client: Client, owned: boolean, timeout: number): Con
       }
     },
   };
-}
-
-/** Rejects if `promise` has not settled within `ms`. The late result, if any, is dropped. */
-export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  // One promise and one timer per command, not a race of two promises and a finally: on a
-  // fast store these wrappers cost a measurable share of a round trip.
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

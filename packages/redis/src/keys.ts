@@ -12,9 +12,11 @@
  * `}x` would otherwise end the tag early (an empty tag hashes the whole name, splitting the pair).
  */
 export interface KeySpace {
-  readonly prefix: string;
+  /** The lock of `key`: a hash of owner, fence and since; its PTTL is the lease's TTL. */
   lock(key: string): string;
+  /** The fence record of `key`: the last fence handed out for it. */
   record(key: string): string;
+  /** The backends waiting for `key`: a sorted set, in the order they began to wait. */
   waiters(key: string): string;
   /** The wake-up channel of the backend object with this id. */
   wake(backend: string): string;
@@ -35,7 +37,6 @@ const glob = (text: string) => text.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
 export function keySpace(prefix: string): KeySpace {
   const lock = (key: string) => `${prefix}{${encode(key)}}`;
   return {
-    prefix,
     lock,
     record: (key) => `${lock(key)}:fence`,
     waiters: (key) => `${lock(key)}:waiters`,

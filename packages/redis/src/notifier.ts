@@ -1,4 +1,4 @@
-import type { Unsubscribe } from '@oncelock/core';
+import type { Unsubscribe } from '@oncelock/core/backend';
 import { type Connection, connection } from './connection.js';
 
 /**

@@ -1,12 +1,24 @@
-import { describeValue as describe, InvalidArgumentError, MAX_TTL } from '@oncelock/core';
+import {
+  type At,
+  client,
+  describeValue,
+  duration,
+  invalid,
+  type Option,
+  object,
+  text,
+  url,
+} from '@oncelock/core/backend';
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { Cluster, Redis } from 'ioredis';
 import type { Client } from './connection.js';
-import { PKG } from './where.js';
+
+/** The package the user installed, named by every message and error of this one. */
+export const PKG = '@oncelock/redis';
 
 /** Options every Redis backend takes. */
 export interface CommonOptions {
-  /** Namespace in front of every key and channel. Default `'oncelock:'`. No `{` or `}`. */
+  /** Namespace in front of every key and channel. Default `'oncelock:'`. 1 to 256 characters, no `{` or `}`. */
   prefix?: string;
   /**
    * How long, in ms, a key's fence record outlives its lock (see the README, "Fences").
@@ -21,44 +33,52 @@ export interface CommonOptions {
   timeout?: number;
 }
 
-export interface Common {
-  prefix: string;
-  fenceRetention: number;
-  timeout: number;
-}
+/** How both factories read the options of {@link CommonOptions}. */
+export const commonOptions = {
+  prefix: text({
+    // A brace would become the Cluster hash tag and could split a lock from its fence record.
+    rule: 'of at most 256 characters without "{" or "}"',
+    test: (s) => s.length <= 256 && !/[{}]/.test(s),
+  }).default('oncelock:'),
+  fenceRetention: duration({ min: 1000 }).default(60_000),
+  timeout: duration({ min: 10, max: 600_000 }).default(2000),
+};
 
-const invalid = (message: string) => new InvalidArgumentError(message, { pkg: PKG });
+export const redisUrl = url(['redis:', 'rediss:']);
 
-export function checkOptions(options: unknown, factory: string): Record<string, unknown> {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalid(`${factory}() needs an options object, got ${describe(options)}`);
-  }
-  return options as Record<string, unknown>;
-}
+/** Any ioredis Redis or Cluster, told by its shape, so that a second copy of ioredis works too. */
+export const ioredisClient = client<Client>('an ioredis Redis or Cluster client', ['call', 'duplicate']);
 
-function wholeMs(value: unknown, what: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(
-      `${what} must be a whole number of milliseconds from ${min} to ${max}, got ${describe(value)}`,
-    );
-  }
-  return value;
-}
+/** ioredis's own options, handed on as they are. */
+export const ioredisOptions = <T extends object>() => object<T>('an object of ioredis options');
 
-export function commonOptions(o: Record<string, unknown>): Common {
-  const prefix = o.prefix ?? 'oncelock:';
-  if (typeof prefix !== 'string' || prefix.length > 256 || /[{}]/.test(prefix)) {
-    // A brace in the prefix would become the Cluster hash tag and could split a lock from its fence record.
-    throw invalid(
-      `prefix must be a string of at most 256 characters without "{" or "}", got ${typeof prefix === 'string' ? JSON.stringify(prefix) : describe(prefix)}`,
-    );
-  }
+/**
+ * An array of at least `min` values, each read with `item` as `name[i]` when given; left out,
+ * it reads as `undefined`.
+ */
+export function listOf<T>(expects: string, min: number, item?: Option<T>): Option<T[] | undefined> {
   return {
-    prefix,
-    fenceRetention: wholeMs(o.fenceRetention, 'fenceRetention', 60_000, 1000, MAX_TTL),
-    timeout: wholeMs(o.timeout, 'timeout', 2000, 10, 600_000),
+    expects,
+    read(value, name, at) {
+      if (value === undefined) return undefined;
+      if (!Array.isArray(value) || value.length < min) {
+        const got = Array.isArray(value) ? `an array of ${value.length}` : describeValue(value);
+        throw invalid(at, `${name} must be ${expects}, got ${got}`);
+      }
+      return item ? value.map((v, i) => item.read(v, `${name}[${i}]`, at)) : (value as T[]);
+    },
   };
+}
+
+/** Refuses a client with an ioredis `keyPrefix`: Lua scripts and SCAN would not see it. */
+export function withoutKeyPrefix<C extends Client>(c: C, name: string, at: At): C {
+  if ((c.options as { keyPrefix?: string } | undefined)?.keyPrefix) {
+    throw invalid(
+      at,
+      `${name} has an ioredis keyPrefix, which Lua scripts and SCAN would not see; use prefix`,
+    );
+  }
+  return c;
 }
 
 /**
@@ -67,62 +87,20 @@ export function commonOptions(o: Record<string, unknown>): Common {
  * at most once after a reconnect, and give up on a reply after `timeout` ms. The user's own
  * options win over these.
  */
-export function safeDefaults(timeout: number): RedisOptions {
+function safeDefaults(timeout: number): RedisOptions {
   return { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: timeout };
 }
 
-export function checkUrl(url: unknown, what = 'url'): string {
-  let parsed: URL | undefined;
-  try {
-    parsed = typeof url === 'string' ? new URL(url) : undefined;
-  } catch {}
-  if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) {
-    throw invalid(
-      `${what} must be a redis:// or rediss:// URL, got ${typeof url === 'string' ? JSON.stringify(url) : describe(url)}`,
-    );
-  }
-  return url as string;
-}
-
-function checkPlainObject(value: unknown, what: string): Record<string, unknown> | undefined {
-  if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw invalid(`${what} must be an object of ioredis options, got ${describe(value)}`);
-  }
-  return value as Record<string, unknown>;
-}
-
-/** A user's client: any ioredis Redis or Cluster (duck-typed, so a second copy of ioredis works too). */
-export function checkClient(client: unknown, what = 'client'): Client {
-  const c = client as Partial<Client> | null;
-  if (!c || typeof c !== 'object' || typeof c.call !== 'function' || typeof c.duplicate !== 'function') {
-    throw invalid(`${what} must be an ioredis Redis or Cluster client, got ${describe(client)}`);
-  }
-  if ((c.options as { keyPrefix?: string } | undefined)?.keyPrefix) {
-    throw invalid(
-      `${what} has an ioredis keyPrefix, which Lua scripts and SCAN would not see; use the prefix option instead`,
-    );
-  }
-  return c as Client;
-}
-
-export function newRedis(url: string, user: unknown, timeout: number, what = 'redis'): Redis {
-  const own = checkPlainObject(user, what) as RedisOptions | undefined;
+export function newRedis(url: string, own: RedisOptions | undefined, timeout: number): Redis {
   return new Redis(url, { ...safeDefaults(timeout), ...own });
 }
 
-export function newCluster(nodes: unknown, user: unknown, timeout: number): Cluster {
-  if (!Array.isArray(nodes) || nodes.length === 0) {
-    throw invalid(
-      `cluster must be a non-empty array of seed nodes ({ host, port }, a port or "host:port"), got ${describe(nodes)}`,
-    );
-  }
-  const own = (checkPlainObject(user, 'clusterOptions') ?? {}) as ClusterOptions;
+export function newCluster(nodes: ClusterNode[], own: ClusterOptions | undefined, timeout: number): Cluster {
   // The node connections keep their offline queue: the Cluster opens them lazily, on first use.
   const { enableOfflineQueue: _, ...perNode } = safeDefaults(timeout);
-  return new Cluster(nodes as ClusterNode[], {
+  return new Cluster(nodes, {
     enableOfflineQueue: false,
     ...own,
-    redisOptions: { ...perNode, ...own.redisOptions },
+    redisOptions: { ...perNode, ...own?.redisOptions },
   });
 }

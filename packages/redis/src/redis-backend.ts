@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidArgumentError, type LockBackend } from '@oncelock/core';
+import type { LockBackend } from '@oncelock/core';
+import { defineBackend, exactlyOne, readOptions } from '@oncelock/core/backend';
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import { type Client, connection } from './connection.js';
-import { guard } from './guard.js';
+import { lockCommands } from './commands.js';
+import { connection } from './connection.js';
 import { keySpace } from './keys.js';
 import { Notifier } from './notifier.js';
 import {
   type CommonOptions,
-  checkClient,
-  checkOptions,
-  checkUrl,
   commonOptions,
+  ioredisClient,
+  ioredisOptions,
+  listOf,
   newCluster,
   newRedis,
+  PKG,
+  redisUrl,
+  withoutKeyPrefix,
 } from './options.js';
-import { createStore } from './store.js';
-import { PKG } from './where.js';
 
 /** One of `url`, `client` or `cluster`, plus the common options. */
 export type RedisBackendOptions = CommonOptions &
@@ -38,6 +40,15 @@ export type RedisBackendOptions = CommonOptions &
       }
   );
 
+const spec = {
+  ...commonOptions,
+  url: redisUrl,
+  redis: ioredisOptions<RedisOptions>(),
+  client: ioredisClient,
+  cluster: listOf<ClusterNode>('a non-empty array of seed nodes ({ host, port }, a port or "host:port")', 1),
+  clusterOptions: ioredisOptions<ClusterOptions>(),
+};
+
 /** A {@link LockBackend} with every optional method: batched extension, notifications, listing. */
 export type RedisBackend = LockBackend & Required<Pick<LockBackend, 'extendMany' | 'subscribe' | 'list'>>;
 
@@ -52,44 +63,29 @@ export type RedisBackend = LockBackend & Required<Pick<LockBackend, 'extendMany'
  * await using l = await lease(backend, 'audit-backfill', { ttl: 10_000, wait: 5_000 });
  */
 export function redisBackend(options: RedisBackendOptions): RedisBackend {
-  const o = checkOptions(options, 'redisBackend');
-  const common = commonOptions(o);
-  const given = ['url', 'client', 'cluster'].filter((k) => o[k] !== undefined);
-  if (given.length !== 1) {
-    const why =
-      given.length === 0
-        ? 'needs one of url, client or cluster'
-        : `takes one of url, client or cluster, got ${given.join(' and ')}`;
-    throw new InvalidArgumentError(`redisBackend() ${why}`, { pkg: PKG });
-  }
-  let client: Client;
-  let owned = true;
-  if (o.client !== undefined) {
-    client = checkClient(o.client);
-    owned = false;
-  } else if (o.url !== undefined) {
-    client = newRedis(checkUrl(o.url), o.redis, common.timeout);
-  } else {
-    client = newCluster(o.cluster, o.clusterOptions, common.timeout);
-  }
-
-  const conn = connection(client, owned, common.timeout);
-  const keys = keySpace(common.prefix);
+  const at = { pkg: PKG, call: 'redisBackend()' };
+  const o = readOptions(options, spec, at, true);
+  exactlyOne(o, ['url', 'client', 'cluster'], at);
+  const client = o.client
+    ? withoutKeyPrefix(o.client, 'client', at)
+    : o.url
+      ? newRedis(o.url, o.redis, o.timeout)
+      : newCluster(o.cluster!, o.clusterOptions, o.timeout);
+  // The connection bounds every command by `timeout` itself, so defineBackend is given none.
+  const conn = connection(client, o.client === undefined, o.timeout);
+  const keys = keySpace(o.prefix);
   // Names this backend object's waiters in Redis and its wake-up channel.
   const id = randomUUID();
   // PUBLISH on a Cluster counts only the listeners on its own node: a release there tries one waiter.
   const wake = { id, tries: conn.isCluster ? 1 : 16 };
-  const store = createStore(conn, keys, { retention: common.fenceRetention, wake });
-  const notifier = new Notifier(conn, common.timeout, keys.wake(id), (lockKey) => {
+  const commands = lockCommands(conn, keys, { retention: o.fenceRetention, wake });
+  const notifier = new Notifier(conn, o.timeout, keys.wake(id), (lockKey) => {
     const key = keys.keyOf(lockKey);
-    if (key !== undefined) store.passOn(key).catch(() => {}); // lost: the next waiter's poll finds it free
+    if (key !== undefined) commands.passOn(key).catch(() => {}); // lost: the next waiter's poll finds it free
   });
-  const name = conn.isCluster ? 'redis-cluster' : 'redis';
-  let closing: Promise<void> | undefined;
-  const run = guard(name, () => closing !== undefined);
 
-  return {
-    name,
+  return defineBackend({
+    name: conn.isCluster ? 'redis-cluster' : 'redis',
     pkg: PKG,
     guarantees: {
       exclusion: 'strict',
@@ -98,27 +94,25 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
       frozenHolder: 'at-ttl',
       releaseNotifications: true,
     },
-    acquire: (request) =>
-      run('acquire', async () => {
-        const r = await store.acquire(request);
+    ops: {
+      async acquire(request) {
+        const r = await commands.acquire(request);
         return r.granted ? { granted: true, fence: r.fence } : { granted: false, holder: r.holder };
-      }),
-    extend: (request) => run('extend', async () => (await store.extendMany([request]))[0] === true),
-    extendMany: (requests) => run('extendMany', () => store.extendMany(requests)),
-    release: (request) => run('release', () => store.release(request)),
-    inspect: (key) => run('inspect', () => store.inspect(key)),
-    list: (prefix = '') => run('list', () => store.list(prefix)),
-    subscribe: (key, listener, owner) =>
-      run('subscribe', async () => {
+      },
+      extendMany: commands.extendMany,
+      release: commands.release,
+      inspect: commands.inspect,
+      list: commands.list,
+      async subscribe(key, listener, owner) {
         const unsubscribe = await notifier.subscribe(keys.lock(key), listener, owner);
         return () => {
           unsubscribe();
-          if (owner !== undefined) store.leave(key, owner);
+          if (owner !== undefined) commands.leave(key, owner);
         };
-      }),
-    close() {
-      closing ??= Promise.all([notifier.close(), conn.close()]).then(() => {});
-      return closing;
+      },
     },
-  };
+    async close() {
+      await Promise.all([notifier.close(), conn.close()]);
+    },
+  });
 }

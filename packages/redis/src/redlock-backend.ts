@@ -1,28 +1,35 @@
 import {
   type AcquireRequest,
   type AcquireResult,
-  BackendUnavailableError,
+  type At,
+  defineBackend,
+  describeValue,
   type ExtendRequest,
+  exactlyOne,
   type Holder,
-  InvalidArgumentError,
+  invalid,
   type LockBackend,
-} from '@oncelock/core';
+  type Option,
+  readOptions,
+  unavailable,
+} from '@oncelock/core/backend';
 import type { Redis, RedisOptions } from 'ioredis';
+import { lockCommands } from './commands.js';
 import { type Client, connection } from './connection.js';
-import { guard } from './guard.js';
 import { keySpace } from './keys.js';
 import {
   type CommonOptions,
-  checkClient,
-  checkOptions,
-  checkUrl,
   commonOptions,
+  ioredisClient,
+  ioredisOptions,
+  listOf,
   newRedis,
+  PKG,
+  redisUrl,
+  withoutKeyPrefix,
 } from './options.js';
 import { firstVerdict, largestGroup, majorityHolder, type Outcome, outcome, quorumOf } from './quorum.js';
 import type { NodeAcquire } from './replies.js';
-import { createStore } from './store.js';
-import { PKG } from './where.js';
 
 /** Options of {@link redlockBackend}: the independent primaries (URLs or clients) and the shared options. */
 export type RedlockBackendOptions = CommonOptions & {
@@ -44,6 +51,24 @@ export type RedlockBackendOptions = CommonOptions & {
       }
   );
 
+const primaries = (what: string) =>
+  `an array of 3 or more ${what}, one per independent primary (for one primary use redisBackend(), which also gives fences)`;
+
+const spec = {
+  ...commonOptions,
+  driftFactor: {
+    expects: 'a number from 0 to below 0.5',
+    read(value, name, at) {
+      if (value === undefined) return 0.01;
+      if (typeof value === 'number' && value >= 0 && value < 0.5) return value;
+      throw invalid(at, `${name} must be ${this.expects}, got ${describeValue(value)}`);
+    },
+  } satisfies Option<number>,
+  urls: listOf(primaries('URLs'), 3, redisUrl.required()),
+  redis: ioredisOptions<RedisOptions>(),
+  clients: listOf(primaries('ioredis clients'), 3, ioredisClient.required()),
+};
+
 /** A {@link LockBackend} with batched extension and listing (no notifications: waiters poll). */
 export type RedlockBackend = LockBackend & Required<Pick<LockBackend, 'extendMany' | 'list'>>;
 
@@ -53,34 +78,29 @@ export type RedlockBackend = LockBackend & Required<Pick<LockBackend, 'extendMan
  * fences and its safety rests on bounded clock drift and process pauses (see the README).
  */
 export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
-  const o = checkOptions(options, 'redlockBackend');
-  const common = commonOptions(o);
-  const driftFactor = o.driftFactor ?? 0.01;
-  if (typeof driftFactor !== 'number' || !(driftFactor >= 0 && driftFactor < 0.5)) {
-    throw new InvalidArgumentError(
-      `driftFactor must be a number from 0 to below 0.5, got ${String(driftFactor)}`,
-      {
-        pkg: PKG,
-      },
-    );
-  }
+  const at = { pkg: PKG, call: 'redlockBackend()' };
+  const o = readOptions(options, spec, at, true);
+  const given = exactlyOne(o, ['urls', 'clients'], at) as 'urls' | 'clients';
+  const list: unknown[] = o[given]!;
+  if (new Set(list).size !== list.length) throw invalid(at, `${given} holds the same primary twice`);
+  const { driftFactor, timeout } = o;
   const driftOf = (ttl: number) => Math.floor(ttl * driftFactor) + 2;
-  const clients = nodesOf(o, common.timeout);
-  const owned = o.clients === undefined;
-  const conns = clients.map((c) => connection(c, owned, common.timeout));
-  const keys = keySpace(common.prefix);
-  const stores = conns.map((c) => createStore(c, keys, { retention: common.fenceRetention }));
-  const n = stores.length;
+  const clients = o.urls
+    ? o.urls.map((u) => newRedis(u, o.redis, timeout))
+    : o.clients!.map((c, i) => primary(c, `clients[${i}]`, at));
+  // Each connection bounds its own commands: a frozen node's answer fails on time, and the
+  // quorum is decided without it.
+  const conns = clients.map((c) => connection(c, o.clients === undefined, timeout));
+  const keys = keySpace(o.prefix);
+  const nodes = conns.map((c) => lockCommands(c, keys, { retention: o.fenceRetention }));
+  const n = nodes.length;
   const quorum = quorumOf(n);
-  let closing: Promise<void> | undefined;
-  const run = guard('redlock', () => closing !== undefined);
+  const where = { backend: 'redlock', pkg: PKG };
 
-  function unavailable(answers: ReadonlyArray<Outcome<unknown>>, what: string): BackendUnavailableError {
+  function noQuorum(answers: ReadonlyArray<Outcome<unknown>>, what: string) {
     const errors = answers.flatMap((a) => (a.ok ? [] : [a.error]));
-    return new BackendUnavailableError(
-      `${what}: ${errors.length} of ${n} nodes failed, so a majority (${quorum}) cannot answer`,
-      { backend: 'redlock', pkg: PKG, cause: new AggregateError(errors, 'node errors') },
-    );
+    const why = `${errors.length} of ${n} nodes failed, so a majority (${quorum}) cannot answer`;
+    return unavailable(where, what, new AggregateError(errors, why));
   }
 
   /**
@@ -104,11 +124,11 @@ export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
       );
       return value === undefined ? undefined : { value };
     });
-    if ('failed' in verdict) throw unavailable(seen, what);
+    if ('failed' in verdict) throw noQuorum(seen, what);
     return { verdict: verdict.value, settled: seen };
   }
 
-  const ask = <T>(op: (store: (typeof stores)[number]) => Promise<T>) => stores.map((s) => outcome(op(s)));
+  const ask = <T>(op: (node: (typeof nodes)[number]) => Promise<T>) => nodes.map((node) => outcome(op(node)));
 
   /** true once a majority said yes, false once a majority no longer can. */
   const yes = (count: number, pending: number) =>
@@ -117,15 +137,15 @@ export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
   async function acquire(request: AcquireRequest): Promise<AcquireResult> {
     const { key, owner, ttl } = request;
     const started = performance.now();
-    const calls = ask((s) => s.acquire(request));
+    const calls = ask((node) => node.acquire(request));
     // Undoes every grant this call made, on each node as soon as it answers, so that a minority
     // of stray locks does not block the next contender until their TTL. A node that failed may
     // have applied the command before failing, so it is undone too; a re-entry is left alone.
     const undo = () =>
-      stores.forEach((store, i) => {
+      nodes.forEach((node, i) => {
         void calls[i]!.then((a) => {
           if (a.ok && (!a.value.granted || a.value.renewed)) return;
-          store.release({ key, owner }).catch(() => {});
+          node.release({ key, owner }).catch(() => {});
         });
       });
     let decided: { verdict: boolean; settled: ReadonlyArray<Outcome<NodeAcquire>> };
@@ -148,7 +168,7 @@ export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
   async function extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
     if (requests.length === 0) return [];
     const { verdict } = await decide(
-      ask((s) => s.extendMany(requests)),
+      ask((node) => node.extendMany(requests)),
       'extend',
       (values, pending) => {
         const out = requests.map((_, i) => yes(values.filter((v) => v[i] === true).length, pending));
@@ -158,7 +178,7 @@ export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
     return verdict;
   }
 
-  return {
+  return defineBackend({
     name: 'redlock',
     pkg: PKG,
     guarantees: {
@@ -168,19 +188,17 @@ export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
       frozenHolder: 'at-ttl',
       releaseNotifications: false,
     },
-    acquire: (request) => run('acquire', () => acquire(request)),
-    extend: (request) => run('extend', async () => (await extendMany([request]))[0] === true),
-    extendMany: (requests) => run('extendMany', () => extendMany(requests)),
-    release: (request) =>
-      run('release', async () => {
-        const calls = ask((s) => s.release(request));
+    ops: {
+      acquire,
+      extendMany,
+      async release(request) {
+        const calls = ask((node) => node.release(request));
         return (
           await decide(calls, 'release', (values, pending) => yes(values.filter(Boolean).length, pending))
         ).verdict;
-      }),
-    inspect: (key) =>
-      run('inspect', async () => {
-        const calls = ask((s) => s.inspect(key));
+      },
+      async inspect(key) {
+        const calls = ask((node) => node.inspect(key));
         const { verdict } = await decide(calls, 'inspect', (values, pending) => {
           const held = values.filter((h): h is Holder => h !== null);
           const holder = majorityHolder(held, quorum);
@@ -189,10 +207,9 @@ export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
           return largestGroup(held).length + pending < quorum ? null : undefined;
         });
         return verdict;
-      }),
-    list: (prefix = '') =>
-      run('list', async () => {
-        const calls = ask((s) => s.list(prefix));
+      },
+      async list(prefix) {
+        const calls = ask((node) => node.list(prefix));
         const { verdict: lists } = await decide(calls, 'list', (values, pending) =>
           pending === 0 ? values : undefined,
         );
@@ -202,41 +219,18 @@ export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
           const h = majorityHolder(views, quorum);
           return h ? [{ key, ...h }] : [];
         });
-      }),
-    close() {
-      closing ??= Promise.all(conns.map((c) => c.close())).then(() => {});
-      return closing;
+      },
     },
-  };
+    async close() {
+      await Promise.all(conns.map((c) => c.close()));
+    },
+  });
 }
 
-function nodesOf(o: Record<string, unknown>, timeout: number): Client[] {
-  const { urls, clients } = o;
-  if ((urls === undefined) === (clients === undefined)) {
-    throw new InvalidArgumentError('redlockBackend() takes exactly one of urls or clients', { pkg: PKG });
+/** A user's client as one Redlock node: a client of one primary, without a keyPrefix. */
+function primary(client: Client, name: string, at: At): Client {
+  if ((client as { isCluster?: boolean }).isCluster) {
+    throw invalid(at, `${name} is a Cluster; Redlock needs independent primaries`);
   }
-  const list = urls ?? clients;
-  if (!Array.isArray(list) || list.length < 3) {
-    throw new InvalidArgumentError(
-      `redlockBackend() needs at least 3 independent primaries, got ${Array.isArray(list) ? list.length : typeof list}; for one primary use redisBackend(), which also gives fences`,
-      { pkg: PKG },
-    );
-  }
-  if (new Set(list).size !== list.length) {
-    throw new InvalidArgumentError('redlockBackend() was given the same node twice', { pkg: PKG });
-  }
-  if (urls !== undefined) {
-    // Check every URL before connecting to any.
-    const checked = list.map((u, i) => checkUrl(u, `urls[${i}]`));
-    return checked.map((u) => newRedis(u, o.redis, timeout));
-  }
-  return list.map((c, i) => {
-    const client = checkClient(c, `clients[${i}]`);
-    if ((client as { isCluster?: boolean }).isCluster) {
-      throw new InvalidArgumentError(`clients[${i}] is a Cluster; Redlock needs independent primaries`, {
-        pkg: PKG,
-      });
-    }
-    return client;
-  });
+  return withoutKeyPrefix(client, name, at);
 }

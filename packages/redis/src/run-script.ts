@@ -1,6 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Client } from './connection.js';
-import type { Script } from './scripts.js';
+
+/** One Lua script of `scripts/`, as lua.generated.ts carries it: its text and its SHA-1. */
+export interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
 
 /**
  * EVALSHA, and EVAL when the server does not know the script (NOSCRIPT: after a restart, a

@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
   lease,
   redisBackend,
+  redlockBackend,
 } from '@oncelock/redis';
 import { delay } from '@oncelock/testkit';
 import { freePort, type RedisServer, redisUrl, startRedisServer } from '@oncelock/testkit/servers';
@@ -33,6 +34,7 @@ describe('options', () => {
       { url: 'http://127.0.0.1:6379' },
       { url: 42 },
       { url: shared, prefix: 'a{b}' },
+      { url: shared, prefix: '' },
       { url: shared, prefix: 7 },
       { url: shared, fenceRetention: 0 },
       { url: shared, fenceRetention: 1.5 },
@@ -51,6 +53,23 @@ describe('options', () => {
       expect(error, JSON.stringify(bad)).toBeInstanceOf(InvalidArgumentError);
       expect((error as Error).message).toMatch(/^\[@oncelock\/redis\]/);
     }
+  });
+
+  it('an unknown option is refused with the closest name, from JavaScript too; messages name the kind', () => {
+    expect(() => redisBackend({ url: shared, timout: 500 } as never)).toThrow(
+      /^\[@oncelock\/redis\] redisBackend\(\): unknown option "timout": did you mean "timeout"\?$/,
+    );
+    const urls = ['redis://127.0.0.1:1', 'redis://127.0.0.1:2', 'redis://127.0.0.1:3'];
+    expect(() => redlockBackend({ urls, driftfactor: 0.1 } as never)).toThrow(/did you mean "driftFactor"\?/);
+    expect(() => redisBackend({ url: shared, fenceRetention: 5 })).toThrow(
+      /fenceRetention must be a duration: a whole number of milliseconds from 1000 to/,
+    );
+    expect(() => redlockBackend({ urls: urls.slice(1) })).toThrow(
+      /urls must be an array of 3 or more URLs, one per independent primary .*, got an array of 2$/,
+    );
+    expect(() => redlockBackend({ urls: [urls[0]!, urls[1]!, 'http://x'] })).toThrow(
+      /urls\[2\] must be a redis:\/\/ or rediss:\/\/ URL, got "http:\/\/x"/,
+    );
   });
 
   it('a client passed in stays open after close(); the backend closes only what it made', async () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkHistory, readHistory } from '@oncelock/testkit/history';
@@ -19,12 +19,14 @@ beforeAll(async () => {
 afterAll(() => project?.remove());
 
 describe('packed @oncelock/redis', () => {
-  it('ships its Lua scripts and finds them at runtime from dist', () => {
+  it('ships its Lua scripts to read, and runs without them: dist carries their text', () => {
     const installed = join(project.dir, 'node_modules/@oncelock/redis');
     for (const file of ['acquire-3.lua', 'extend-2n.lua', 'release-3.lua', 'inspect-1.lua', 'list-0.lua']) {
       expect(existsSync(join(installed, 'scripts', file)), file).toBe(true);
     }
     expect(existsSync(join(installed, 'dist/index.js'))).toBe(true);
+    // Every test below runs without them.
+    rmSync(join(installed, 'scripts'), { recursive: true });
   });
 
   it('runs the README example: runOnceOrCancel and a lease, the whole API from one import', async () => {
