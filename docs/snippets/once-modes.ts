@@ -1,6 +1,7 @@
 // once(): the four modes around a plain async function, and the claim
 // primitives a queue uses.
-import { type LockBackend, newToken, once } from '@oncelock/core';
+import { randomUUID } from 'node:crypto';
+import { type LockBackend, once } from '@oncelock/core';
 
 // #region run
 export async function nightlyRollup(backend: LockBackend, day: string) {
@@ -63,7 +64,7 @@ export function scanJobs(backend: LockBackend, queue: JobQueue) {
   });
 
   async function schedule(): Promise<string | null> {
-    const jobId = newToken();
+    const jobId = randomUUID();
     // the claim's owner is the job id
     const claim = await guard.enqueue(jobId);
     // one is already queued or running

@@ -1,6 +1,7 @@
 // The self-requeueing batch drainer: at most one batch running and one
 // waiting.
-import { type LockBackend, newToken, once } from '@oncelock/core';
+import { randomUUID } from 'node:crypto';
+import { type LockBackend, once } from '@oncelock/core';
 
 export interface Outbox {
   /** Up to `limit` unsent messages, oldest first. */
@@ -58,7 +59,7 @@ export function drainerJobs(
   });
 
   async function enqueue(delayMs = 0): Promise<boolean> {
-    const jobId = newToken();
+    const jobId = randomUUID();
     // one is already waiting
     if ((await guard.enqueue(jobId)).status !== 'claimed') return false;
     try {

@@ -34,6 +34,7 @@ export {
   type StartResult,
 } from './once.js';
 export {
+  type AsyncMethod,
   type MethodDecorator,
   type OnceMethodOptions,
   type RunOnceOrCancelOptions,

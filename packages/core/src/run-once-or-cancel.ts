@@ -77,11 +77,23 @@ export function runOnceOrCancel<This, A extends unknown[], T>(
   };
 }
 
-/** A standard (TypeScript 5+) method decorator for an async method. */
-export type MethodDecorator<This, A extends unknown[], R> = (
-  method: (this: This, ...args: A) => Promise<R>,
-  context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => Promise<R>>,
-) => (this: This, ...args: A) => Promise<R>;
+/** An async method of `This` taking `A` and resolving `R`. */
+export type AsyncMethod<This, A extends unknown[], R> = (this: This, ...args: A) => Promise<R>;
+
+/**
+ * A method decorator for an async method, of either kind: standard (TC39, TypeScript 5+ by
+ * default) or legacy (`experimentalDecorators: true`, as NestJS projects use).
+ */
+export interface MethodDecorator<This, A extends unknown[], R = unknown> {
+  /** The standard form: TypeScript calls it with the method and its context. */
+  <M extends AsyncMethod<This, A, R>>(method: M, context: ClassMethodDecoratorContext<This, M>): M;
+  /** The legacy form: TypeScript calls it with the prototype, the name and the property descriptor. */
+  <M extends AsyncMethod<This, A, R>>(
+    target: object,
+    name: string | symbol,
+    descriptor: TypedPropertyDescriptor<M>,
+  ): TypedPropertyDescriptor<M>;
+}
 
 /**
  * Options of the method-decorator form, `@runOnceOrCancel({ backend, key })` (TypeScript 5+
@@ -108,13 +120,21 @@ function onceOrCancelMethod<This, A extends unknown[], R>(
   options: OnceMethodOptions<This, A>,
 ): MethodDecorator<This, A, R> {
   readOptions(options, methodOptions, at);
-  return (method) =>
+  const wrap = (method: AsyncMethod<This, A, R>): AsyncMethod<This, A, R> =>
     async function (this: This, ...args: A): Promise<R> {
       const backend = typeof options.backend === 'function' ? options.backend.call(this) : options.backend;
       const o = checkOptions({ ...options, backend } as RunOnceOrCancelOptions<A>);
       const r = await guardCall(o, this, args, () => method.apply(this, args));
       return (r.status === 'ran' ? r.value : undefined) as R;
     };
+  // Told apart by their second argument: a context object, or the method's name.
+  return ((method: AsyncMethod<This, A, R> | object, second: unknown, descriptor?: PropertyDescriptor) => {
+    if (typeof second === 'object') return wrap(method as AsyncMethod<This, A, R>);
+    if (typeof descriptor?.value !== 'function') {
+      throw new InvalidArgumentError(`@runOnceOrCancel decorates methods; ${String(second)} is not one`);
+    }
+    return { ...descriptor, value: wrap(descriptor.value) };
+  }) as MethodDecorator<This, A, R>;
 }
 
 function checkOptions<A extends unknown[]>(options: RunOnceOrCancelOptions<A>) {
