@@ -34,6 +34,7 @@ const decode = (tag: string) =>
   tag.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 const glob = (text: string) => text.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
 
+/** The keys and channels of the locks under `prefix` (the backends' `prefix` option). */
 export function keySpace(prefix: string): KeySpace {
   const lock = (key: string) => `${prefix}{${encode(key)}}`;
   return {

@@ -54,7 +54,7 @@ export const ioredisOptions = <T extends object>() => object<T>('an object of io
 
 /**
  * An array of at least `min` values, each read with `item` as `name[i]` when given; left out,
- * it reads as `undefined`.
+ * it reads as `undefined`. (The kit has no kind for arrays.)
  */
 export function listOf<T>(expects: string, min: number, item?: Option<T>): Option<T[] | undefined> {
   return {

@@ -17,7 +17,7 @@ const entries = readdirSync(dir)
     if (!name) throw new Error(`scripts/${file}: a script is named <name>-<numkeys>.lua`);
     const source = readFileSync(new URL(file, dir), 'utf8');
     const sha = createHash('sha1').update(source).digest('hex');
-    return `export const ${name} = {\n  file: '${file}',\n  sha: '${sha}',\n  source: ${JSON.stringify(source)},\n} as const;\n`;
+    return `/** scripts/${file}: its text, and the SHA-1 that EVALSHA calls it by. */\nexport const ${name} = {\n  file: '${file}',\n  sha: '${sha}',\n  source: ${JSON.stringify(source)},\n} as const;\n`;
   });
 
 const text = `// Generated from scripts/*.lua by tools/inline-lua.mjs when the package builds: do not edit.\n\n${entries.join('\n')}`;
