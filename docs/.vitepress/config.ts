@@ -71,6 +71,10 @@ const guideSidebar: DefaultTheme.SidebarItem[] = [
   { text: 'API reference', link: '/api/' },
 ];
 
+// The site's own layout rules, inlined into every page's <head>: a custom theme would make
+// VitePress import vue from this package, which does not depend on it.
+const layoutCss = readFileSync(new URL('./layout.css', import.meta.url), 'utf8');
+
 export default defineConfig({
   title: 'oncelock',
   description:
@@ -81,6 +85,7 @@ export default defineConfig({
   // A broken link fails the build.
   ignoreDeadLinks: false,
   lastUpdated: false,
+  head: [['style', {}, layoutCss]],
   themeConfig: {
     nav: [
       { text: 'Guide', link: '/guide/getting-started', activeMatch: '^/guide/' },

@@ -1,40 +1,20 @@
 // The built documentation site, opened in headless Chromium: pages render, navigation works,
 // no internal link or anchor is broken, and the local search finds the API.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StaticSite, serveStatic } from './static-server.js';
+import { type BrowsedSite, browseSite, builtPages, docs, pathOf } from './browser.js';
 
-const docs = fileURLToPath(new URL('..', import.meta.url));
-const dist = join(docs, '.vitepress/dist');
 const artifacts = join(docs, 'test/artifacts');
-const CHROMIUM = '/usr/bin/chromium';
-const INSTALL = 'apt-get update && apt-get install -y chromium';
 
-let site: StaticSite;
-let context: BrowserContext;
+let browsed: BrowsedSite;
+let site: BrowsedSite['site'];
 let page: Page;
-let profile: string;
 /** Requests the site tried to send off the loopback interface: it must be self-contained. */
 const external: string[] = [];
 /** Uncaught errors in any page, with the page they happened on. */
 const pageErrors: string[] = [];
-
-function builtPages(dir = dist): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'assets' ? [] : builtPages(path);
-    return entry.name.endsWith('.html') && entry.name !== '404.html' ? [path] : [];
-  });
-}
-
-/** The site path of a built file, as VitePress links to it: `/`, `/guide/concepts.html`, `/api/`. */
-const pathOf = (file: string) =>
-  `/${relative(dist, file).split('\\').join('/')}`.replace(/(^|\/)index\.html$/, '$1');
 
 /** `/x/index.html` and `/x/` are one page; the hash is checked separately. */
 function pagePath(url: URL): string {
@@ -42,48 +22,19 @@ function pagePath(url: URL): string {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}; the docs site test needs it. Install it with: ${INSTALL}`,
-    );
-  }
-  if (!existsSync(join(dist, 'index.html'))) {
-    // `npm test` builds the site first (turbo runs the docs `build`); build it here when run alone.
-    const built = spawnSync('pnpm', ['run', 'build'], { cwd: docs, stdio: 'inherit' });
-    if (built.status !== 0)
-      throw new Error(`the docs build failed (exit ${built.status}); run: pnpm docs:build`);
-  }
-  site = await serveStatic(dist);
-  profile = mkdtempSync(join(tmpdir(), 'oncelock-docs-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 800 },
-  });
-  await context.route('**/*', (route) => {
+  browsed = await browseSite();
+  ({ site, page } = browsed);
+  await browsed.context.route('**/*', (route) => {
     const url = new URL(route.request().url());
     if (url.hostname === '127.0.0.1' || url.protocol === 'data:') return route.continue();
     external.push(url.href);
     return route.abort();
   });
-  page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
 }, 300_000);
 
 afterAll(async () => {
-  await context?.close();
-  await site?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browsed?.close();
 });
 
 describe('documentation site', () => {
