@@ -46,7 +46,7 @@ export {
   url,
   wait,
 } from './options/kinds.js';
-export { type At, invalid, Kind, type Option } from './options/option.js';
+export { type At, INVALID, invalid, Kind, type Option, type Parse } from './options/option.js';
 export { exactlyOne, type Read, readOptions, type Spec } from './options/read.js';
 export { newToken } from './token.js';
 export { checkBackend, checkKey, checkOwner } from './validate.js';
