@@ -1,5 +1,15 @@
-import { InvalidArgumentError } from '@oncelock/core';
-import { checkMs, PKG } from './loopback.js';
+import {
+  count,
+  func,
+  INVALID,
+  invalid,
+  Kind,
+  type Option,
+  object,
+  oneOf,
+  readOptions,
+} from '@oncelock/core/backend';
+import { millis, PKG } from './loopback.js';
 
 /**
  * One kind of fault. `run` makes it happen once and resolves when it is over (a freeze thawed,
@@ -50,6 +60,40 @@ export interface Chaos {
   stop(): Promise<ChaosSummary>;
 }
 
+const at = { pkg: PKG, call: 'startChaos()' };
+const stepAt = { pkg: PKG, call: 'chaos.step()' };
+
+/** A fault: something with a `run()` and a finite weight >= 0. */
+const fault = new Kind<ChaosFault>('an object with a run() function and a finite weight >= 0', (v) => {
+  const f = v as ChaosFault | null;
+  const weight = f?.weight ?? 1;
+  return typeof f?.run === 'function' && Number.isFinite(weight) && weight >= 0 ? f : INVALID;
+});
+
+const chaosOptions = {
+  faults: {
+    expects: 'an object of faults by name',
+    read(value, name, where) {
+      const faults = object<Record<string, unknown>>('an object of faults by name')
+        .required()
+        .read(value, name, where);
+      for (const [key, f] of Object.entries(faults)) fault.required().read(f, `${name}.${key}`, where);
+      return faults as Record<string, ChaosFault>;
+    },
+  } as Option<Record<string, ChaosFault>>,
+  every: new Kind<readonly [number, number]>('[min, max]: two numbers, 0 <= min <= max', (v) =>
+    Array.isArray(v) &&
+    v.length === 2 &&
+    v.every((n) => millis.read(n, '', at) !== undefined && n >= 0) &&
+    v[0] <= v[1]
+      ? (v as [number, number])
+      : INVALID,
+  ).required(),
+  unit: oneOf(['ms', 'steps']).default('ms'),
+  random: func<() => number>('a function returning numbers in [0, 1)').default(Math.random),
+  order: oneOf(['random', 'round-robin']).default('random'),
+};
+
 /**
  * Injects faults at random until stopped: every `every` ms (or steps) it picks one by weight and
  * starts it. Faults overlap in time (a long freeze does not hold back the next fault); each
@@ -57,37 +101,13 @@ export interface Chaos {
  * `errors`.
  */
 export function startChaos(options: ChaosOptions): Chaos {
-  const entries = Object.entries(options?.faults ?? {});
-  if (entries.length === 0) throw new InvalidArgumentError('chaos needs at least one fault', { pkg: PKG });
-  for (const [name, fault] of entries) {
-    const weight = fault?.weight ?? 1;
-    if (typeof fault?.run !== 'function' || !(weight >= 0) || !Number.isFinite(weight)) {
-      throw new InvalidArgumentError(`fault ${name} needs a run() and a finite weight >= 0`, { pkg: PKG });
-    }
-  }
-  const unit = options.unit ?? 'ms';
-  if (unit !== 'ms' && unit !== 'steps') {
-    throw new InvalidArgumentError(`unit must be 'ms' or 'steps', got ${String(unit)}`, { pkg: PKG });
-  }
-  const [min, max] = options.every ?? [];
-  if (unit === 'ms') {
-    checkMs(min, 'every[0]');
-    checkMs(max, 'every[1]');
-  } else if (!(typeof min === 'number' && min > 0 && Number.isFinite(min) && Number.isFinite(max))) {
-    // A gap of 0 steps would make one step() start faults without end.
-    throw new InvalidArgumentError(`every must be [min, max] steps, min > 0: ${String(options.every)}`, {
-      pkg: PKG,
-    });
-  }
-  if ((max as number) < (min as number))
-    throw new InvalidArgumentError('every must be [min, max]', { pkg: PKG });
-  const random = options.random ?? Math.random;
-  const order = options.order ?? 'random';
-  if (order !== 'random' && order !== 'round-robin') {
-    throw new InvalidArgumentError(`order must be 'random' or 'round-robin', got ${String(order)}`, {
-      pkg: PKG,
-    });
-  }
+  const o = readOptions(options, chaosOptions, at, true);
+  const entries = Object.entries(o.faults);
+  if (entries.length === 0) throw invalid(at, 'faults needs at least one fault');
+  const { unit, random, order } = o;
+  const [min, max] = o.every;
+  // A gap of 0 steps would make one step() start faults without end.
+  if (unit === 'steps' && min === 0) throw invalid(at, 'every must be [min, max] steps with min > 0');
   let turn = 0;
   const total = entries.reduce((sum, [, f]) => sum + (f.weight ?? 1), 0);
   const injected: Record<string, number> = Object.fromEntries(entries.map(([name]) => [name, 0]));
@@ -138,12 +158,8 @@ export function startChaos(options: ChaosOptions): Chaos {
   return {
     injected,
     step(count = 1) {
-      if (unit !== 'steps') throw new InvalidArgumentError("step() needs unit: 'steps'", { pkg: PKG });
-      if (!(typeof count === 'number' && count >= 0 && Number.isFinite(count))) {
-        throw new InvalidArgumentError(`step count must be a finite number >= 0, got ${String(count)}`, {
-          pkg: PKG,
-        });
-      }
+      if (unit !== 'steps') throw invalid(stepAt, "step() needs unit: 'steps'");
+      millis.required().read(count, 'count', stepAt);
       if (stopped) return;
       stepsLeft -= count;
       for (; stepsLeft <= 0; stepsLeft += gap()) inject();
@@ -161,7 +177,7 @@ export function startChaos(options: ChaosOptions): Chaos {
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same numbers in [0, 1). */
 export function seededRandom(seed: number): () => number {
-  if (!Number.isInteger(seed)) throw new InvalidArgumentError('seed must be an integer', { pkg: PKG });
+  count({ min: Number.MIN_SAFE_INTEGER }).required().read(seed, 'seed', { pkg: PKG, call: 'seededRandom()' });
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
