@@ -10,4 +10,11 @@ export type { JobKey } from './job-key.js';
 export { type JobClaim, type OnceProcessorFunction, onceProcessor } from './once-processor.js';
 export { type OnceQueue, onceQueue } from './once-queue.js';
 export type { OnceJobOptions, QueueConflict } from './options.js';
+export {
+  QUEUE_STATES,
+  type QueueState,
+  type QueueStats,
+  type QueueStatsOptions,
+  queueStats,
+} from './queue-stats.js';
 export type { AddResult, OnceCancelled } from './results.js';
