@@ -3,8 +3,9 @@ import { callBackend, checkKey } from '@oncelock/core/backend';
 import type { Policy } from './options.js';
 
 // The few claims this package touches directly, beside core's `once` guard: refreshing a queued
-// slot, parking a claim between retries, and giving up a slot. Each is one round trip; core's
-// `callBackend` turns a store's own error into a typed `BackendUnavailableError`.
+// slot, parking a claim between retries, looking up who holds a slot, and giving up a slot. Each
+// is one round trip; core's `callBackend` turns a store's own error into a typed
+// `BackendUnavailableError`.
 
 /** The part of a policy these calls need. */
 type WithBackend = Pick<Policy<unknown, string>, 'backend'>;
@@ -18,6 +19,11 @@ export function claim(
 ): Promise<{ granted: true } | { granted: false; holder?: Holder }> {
   checkKey(key);
   return callBackend(policy.backend, 'acquire', () => policy.backend.acquire({ key, owner, ttl }));
+}
+
+/** Who holds `key` now, if anyone. */
+export function holderOf(policy: WithBackend, key: string): Promise<Holder | null> {
+  return callBackend(policy.backend, 'inspect', () => policy.backend.inspect(key));
 }
 
 /** Compare-and-delete: gives up `key` only if the job `owner` holds it. */

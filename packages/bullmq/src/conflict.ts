@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import { type Holder, LockNotAcquiredError } from '@oncelock/core';
 import type { Job } from 'bullmq';
 import { claim } from './claims.js';
@@ -15,7 +16,7 @@ interface Existing<J> {
  * or adds one; `replace` and `delay` change the queued job only while it has not started.
  */
 export async function resolveConflict<J extends Job>(
-  policy: Pick<Policy<unknown, string>, 'onConflict' | 'where' | 'backend' | 'queuedTtl'>,
+  policy: Pick<Policy<unknown, string>, 'onConflict' | 'where' | 'backend' | 'queuedTtl' | 'addTimeout'>,
   slot: string,
   holder: Holder | undefined,
   data: unknown,
@@ -24,7 +25,7 @@ export async function resolveConflict<J extends Job>(
 ): Promise<AddResult<J>> {
   if (policy.onConflict === 'throw') throw new LockNotAcquiredError(slot, holder, policy.where);
   if (policy.onConflict === 'cancel' || !holder) return cancelled(holder);
-  const job = await existing.find(holder.owner);
+  const job = await arrival(holder, policy, existing);
   if (!job) return cancelled(holder);
   if (policy.onConflict === 'replace') return replace(job, data, holder);
   const result = await postpone(job, delay, holder);
@@ -32,6 +33,26 @@ export async function resolveConflict<J extends Job>(
   // job id, re-entrant; refused, and left alone, if the claim is no longer that job's).
   if (result.status === 'delayed') await claim(policy, slot, holder.owner, policy.queuedTtl);
   return result;
+}
+
+/**
+ * The holder's job. A claim is made before its job is added, so the job of a claim younger than
+ * `addTimeout` may still be on its way into the queue: it is waited for until then, or a racing
+ * `add()` would drop its data while the job it should replace is about to wait in the queue.
+ */
+async function arrival<J>(
+  holder: Holder,
+  limits: { queuedTtl: number; addTimeout: number },
+  existing: Existing<J>,
+): Promise<J | undefined> {
+  // A queued claim is made with queuedTtl, so its age is queuedTtl - ttlRemaining (see isStale).
+  const age = holder.ttlRemaining === undefined ? limits.addTimeout : limits.queuedTtl - holder.ttlRemaining;
+  const deadline = performance.now() + limits.addTimeout - age;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    const job = await existing.find(holder.owner);
+    if (job || performance.now() >= deadline) return job;
+    await setTimeout(pause);
+  }
 }
 
 async function replace<J extends Job>(job: J, data: unknown, holder: Holder): Promise<AddResult<J>> {

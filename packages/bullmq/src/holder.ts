@@ -29,21 +29,43 @@ export async function isStale(
   return holder.ttlRemaining !== undefined && holder.ttlRemaining < limits.queuedTtl - limits.addTimeout;
 }
 
+/** Tries a claim makes at most: a refusal without a holder, then a stale holder, then the last try. */
+const TRIES = 3;
+
+/** What a claim ended with: its last result, and the holder that refused it (none if granted). */
+export interface Claimed<R> {
+  readonly result: R;
+  readonly holder: Holder | undefined;
+}
+
 /**
- * Runs `attempt`; if its holder (`refusedBy` returns it) is stale, gives up every claim of that
- * holder with `abandon` (compare-and-delete by owner, so a claim taken anew meanwhile survives)
- * and runs `attempt` once more.
+ * Runs `attempt` until it is granted or refused by a holder that is named and not stale, and
+ * returns that holder with the result, so that a refusal always names the job in the way.
+ *
+ * A refusal may come without its holder: PostgreSQL refuses a claim that lost the race to a row
+ * committed after the statement's snapshot, which the same statement cannot read; a store may also
+ * refuse and let go before it reads the holder. The holder is then looked up (`lookUp`), and a key
+ * found free is tried again. A stale holder (see isStale) has every claim of its given up with
+ * `abandon` (compare-and-delete by owner, so a claim taken anew meanwhile survives), once.
  */
-export async function retryIfStale<R>(
+export async function claimNamed<R>(
   attempt: () => Promise<R>,
-  refusedBy: (result: R) => Holder | undefined,
+  refusal: (result: R) => { readonly holder?: Holder } | undefined,
+  lookUp: () => Promise<Holder | null>,
   abandon: (owner: string) => Promise<void>,
   stateOf: StateOf,
   limits: { queuedTtl: number; addTimeout: number },
-): Promise<R> {
-  const first = await attempt();
-  const holder = refusedBy(first);
-  if (!holder || !(await isStale(holder, stateOf, limits))) return first;
-  await abandon(holder.owner);
-  return attempt();
+): Promise<Claimed<R>> {
+  let abandoned = false;
+  for (let tries = 1; ; tries++) {
+    const result = await attempt();
+    const refused = refusal(result);
+    if (!refused) return { result, holder: undefined };
+    const holder = refused.holder ?? (await lookUp()) ?? undefined;
+    if (tries === TRIES) return { result, holder };
+    if (!holder) continue;
+    if (abandoned || !(await isStale(holder, stateOf, limits))) return { result, holder };
+    await abandon(holder.owner);
+    abandoned = true;
+  }
 }

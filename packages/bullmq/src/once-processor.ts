@@ -8,8 +8,8 @@ import {
 import { func, queuedSlot } from '@oncelock/core/backend';
 import { DelayedError, type Job, type Processor } from 'bullmq';
 import { failsForGood } from './attempts.js';
-import { claim } from './claims.js';
-import { retryIfStale, type StateOf } from './holder.js';
+import { claim, holderOf } from './claims.js';
+import { claimNamed, type StateOf } from './holder.js';
 import { at, type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
 import { cancelled, type OnceCancelled } from './results.js';
 import { lockDurationOf, statesBeside } from './worker-view.js';
@@ -90,14 +90,16 @@ async function runGuarded<DataType, ResultType, NameType extends string>(
   const guard = policy.guard(key);
   const stateOf = statesBeside(job as Job);
   const start = () => guard.start(id);
-  const refusedBy = (r: Awaited<ReturnType<typeof start>>) => (r.status === 'started' ? undefined : r.holder);
-  const started = await retryIfStale(start, refusedBy, guard.abandon, stateOf, policy);
+  const refusal = (r: Awaited<ReturnType<typeof start>>) => (r.status === 'started' ? undefined : r);
+  const lookUp = () => holderOf(policy, key);
+  const claimed = await claimNamed(start, refusal, lookUp, guard.abandon, stateOf, policy);
+  const started = claimed.result;
 
   if (started.status === 'busy') return awaitTurn(policy, job, token, key, stateOf, guard.abandon);
   if (started.status === 'cancelled') {
     if (policy.mode === 'whileRunning' && policy.onConflict === 'delay')
       return putBack(job, token, policy.retryDelay);
-    return cancelled(started.holder);
+    return cancelled(claimed.holder);
   }
 
   const run = started.run;
@@ -165,9 +167,11 @@ async function awaitTurn<D, N extends string>(
   abandon: (owner: string) => Promise<void>,
 ): Promise<OnceCancelled> {
   const id = job.id as string;
-  const take = () => claim(policy, queuedSlot(key), id, policy.queuedTtl);
-  const slot = await retryIfStale(take, (r) => (r.granted ? undefined : r.holder), abandon, stateOf, policy);
-  if (!slot.granted) return cancelled(slot.holder);
+  const slot = queuedSlot(key);
+  const take = () => claim(policy, slot, id, policy.queuedTtl);
+  const lookUp = () => holderOf(policy, slot);
+  const taken = await claimNamed(take, (r) => (r.granted ? undefined : r), lookUp, abandon, stateOf, policy);
+  if (!taken.result.granted) return cancelled(taken.holder);
   return putBack(job, token, policy.retryDelay);
 }
 

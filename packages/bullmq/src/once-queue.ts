@@ -1,8 +1,9 @@
 import type { EnqueueResult } from '@oncelock/core';
 import { client, duration, invalid, newToken, object, queuedSlot } from '@oncelock/core/backend';
 import type { Job, JobsOptions, Queue } from 'bullmq';
+import { holderOf } from './claims.js';
 import { resolveConflict } from './conflict.js';
-import { retryIfStale, type StateOf } from './holder.js';
+import { type Claimed, claimNamed, type StateOf } from './holder.js';
 import { at, type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
 import { type AddResult, cancelled } from './results.js';
 
@@ -64,10 +65,17 @@ export function onceQueue<Q extends Queue>(
     const guard = policy.guard(key);
     const slot = policy.mode === 'untilDone' ? key : queuedSlot(key);
     const id = `once-${newToken()}`;
-    const enqueue = () => guard.enqueue(id);
-    const refusedBy = (r: EnqueueResult) => (r.status === 'cancelled' ? r.holder : undefined);
-    const claimed = await retryIfStale(enqueue, refusedBy, guard.abandon, stateOf, policy);
-    if (claimed.status === 'cancelled')
+    const claimSlot = () =>
+      claimNamed(
+        () => guard.enqueue(id),
+        refusal,
+        () => holderOf(policy, slot),
+        guard.abandon,
+        stateOf,
+        policy,
+      );
+    const claimed = await claimSlot();
+    if (claimed.result.status === 'cancelled')
       return resolveConflict(policy, slot, claimed.holder, data, o.delay ?? 0, { find });
 
     // Claimed first, added second: a refused claim adds nothing, and a failed add gives the
@@ -82,7 +90,7 @@ export function onceQueue<Q extends Queue>(
       throw error;
     }
     if (performance.now() - began < policy.addTimeout / 2) return { status: 'added', job };
-    return confirm(job, await guard.enqueue(id), (jobId) => q.remove(jobId));
+    return confirm(job, await claimSlot(), (jobId) => q.remove(jobId));
   }
 
   return {
@@ -109,12 +117,15 @@ export function onceQueue<Q extends Queue>(
  */
 async function confirm(
   job: Job,
-  r: EnqueueResult,
+  r: Claimed<EnqueueResult>,
   remove: (jobId: string) => Promise<number>,
 ): Promise<AddResult<Job>> {
-  if (r.status === 'claimed' || job.id === undefined) return { status: 'added', job };
+  if (r.result.status === 'claimed' || job.id === undefined) return { status: 'added', job };
   return (await remove(job.id)) === 1 ? cancelled(r.holder) : { status: 'added', job };
 }
+
+/** The refusal in an enqueue's result, if it was refused. */
+const refusal = (r: EnqueueResult) => (r.status === 'cancelled' ? r : undefined);
 
 /** `opts` of a guarded job's `add()`, checked in every mode; the delay's limits only where add() claims. */
 function checkAddOptions(opts: unknown, policy: Policy<unknown, string>): JobsOptions {

@@ -2,7 +2,8 @@ import type { Holder } from '@oncelock/core';
 
 /**
  * Nothing was added (or, from a processor, nothing ran): another job holds the key.
- * `existingJobId` names it, when the backend reports who holds the claim.
+ * `existingJobId` names it; a refusal that came without its holder looks it up first. It is
+ * `undefined` only if the key was found free after each of three refusals in a row.
  */
 export interface OnceCancelled {
   readonly status: 'cancelled';
