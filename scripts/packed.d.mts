@@ -13,7 +13,7 @@ export interface PackedProject {
 /** Packs one workspace package into `dest`; resolves with the tarball's path. */
 export function pack(packageDir: string, dest: string): Promise<string>;
 
-/** Packs workspace packages and installs them with npm, and `extra` from the registry, into a new project. */
+/** Packs workspace packages and installs them with npm, and `extra` from the registry, into a new project; rejects when `npm ls` fails. */
 export function installPacked(
   packageDirs: readonly string[],
   extra?: readonly string[],

@@ -21,7 +21,8 @@ export async function pack(packageDir, dest) {
 /**
  * Packs workspace packages and installs the tarballs with npm into a new, empty project: what a
  * user gets from `npm install`, not what the monorepo compiles. `extra` are registry packages to
- * install beside them (peer dependencies such as `ioredis` or `pg`).
+ * install beside them (peer dependencies such as `ioredis@6` or `pg`). Rejects when `npm ls` finds
+ * a dependency outside its range, as a user's next `npm install` would.
  */
 export async function installPacked(packageDirs, extra = []) {
   const dir = await mkdtemp(join(tmpdir(), 'oncelock-packed-'));
@@ -34,6 +35,11 @@ export async function installPacked(packageDirs, extra = []) {
   await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs, ...extra], {
     cwd: dir,
     timeout: 180_000,
+  });
+  // npm only warns when an installed peer is outside a package's range, and every later
+  // `npm install` or `npm ci` in that project then fails with ERESOLVE; `npm ls` fails at once.
+  await run('npm', ['ls', '--all'], { cwd: dir, timeout: 60_000 }).catch((error) => {
+    throw new Error(`npm ls failed after installing ${extra.join(' ')}:\n${error.stdout}${error.stderr}`);
   });
   return {
     dir,

@@ -1,24 +1,28 @@
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installPacked, type PackedProject } from '../../../scripts/packed.mjs';
 import { connection, queueName } from './support.js';
 
 const pkg = (name: string) => fileURLToPath(new URL(`../../${name}`, import.meta.url));
-let project: PackedProject;
 
-beforeAll(async () => {
-  // bullmq is a peer dependency: the project brings its own copy, as a user's would.
-  project = await installPacked([pkg('core'), pkg('bullmq')], ['bullmq@^6.7.0']);
-}, 180_000);
-afterAll(() => project?.remove());
+// bullmq is a peer dependency: the project brings its own copy, as a user's would. bullmq 5 comes
+// with its own ioredis 5; bullmq 6 uses the project's ioredis, of either major.
+// bullmq 5.0.0 is the floor of the peer range.
+describe.each(['bullmq@5.0.0', 'bullmq@5', 'bullmq@6 ioredis@5', 'bullmq@6 ioredis@6'])('with %s', (spec) => {
+  let project: PackedProject;
 
-// The README's example, run from the published tarballs in an empty npm project.
-it('a packed @oncelock/bullmq guards add() and the processor with the user’s BullMQ', async () => {
-  const name = queueName('packed');
-  const script = await project.write(
-    'check.mjs',
-    `
+  beforeAll(async () => {
+    project = await installPacked([pkg('core'), pkg('bullmq')], spec.split(' '));
+  }, 180_000);
+  afterAll(() => project?.remove());
+
+  // The README's example, run from the published tarballs in an empty npm project.
+  it('a packed @oncelock/bullmq guards add() and the processor with the user’s BullMQ', async () => {
+    const name = queueName('packed');
+    const script = await project.write(
+      'check.mjs',
+      `
 import { memoryBackend, onceProcessor, onceQueue } from '@oncelock/bullmq';
 import { Queue, Worker } from 'bullmq';
 const connection = ${JSON.stringify(connection)};
@@ -39,20 +43,21 @@ await queue.close();
 await backend.close();
 console.log(JSON.stringify(out));
 `,
-  );
-  try {
-    const out = JSON.parse(await project.node(script, [name]));
-    expect(out).toEqual({
-      first: 'added',
-      second: 'cancelled',
-      names: true,
-      arity: 3,
-      value: { fence: expect.any(Number), aborted: false },
-      third: 'added',
-    });
-  } finally {
-    const queue = new Queue(name, { connection });
-    await queue.obliterate({ force: true });
-    await queue.close();
-  }
+    );
+    try {
+      const out = JSON.parse(await project.node(script, [name]));
+      expect(out).toEqual({
+        first: 'added',
+        second: 'cancelled',
+        names: true,
+        arity: 3,
+        value: { fence: expect.any(Number), aborted: false },
+        third: 'added',
+      });
+    } finally {
+      const queue = new Queue(name, { connection });
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
 });

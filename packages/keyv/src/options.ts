@@ -4,9 +4,10 @@ import type { Keyv } from 'keyv';
 /** Options of {@link keyvBackend}. */
 export interface KeyvBackendOptions {
   /**
-   * The Keyv instance to keep locks in. It must throw its store's errors: create it with
-   * `throwOnErrors: true`, and give the adapter the same switch where it has one (`@keyv/redis`
-   * does). Otherwise a failed read comes back as `undefined`, which a lock reads as "free".
+   * The Keyv instance to keep locks in. It must throw its store's errors: with Keyv 5, create it
+   * with `throwOnErrors: true`, and give the adapter the same switch where it has one
+   * (`@keyv/redis` does); with Keyv 6, add no 'error' listener to it. Otherwise a failed read
+   * comes back as `undefined`, which a lock reads as "free".
    */
   store: Keyv;
   /** Put in front of every key, inside the Keyv namespace; no `{`. Default `'oncelock:'`. */
@@ -30,7 +31,8 @@ export interface KeyvBackendOptions {
 /**
  * Keyv 5 swallows store errors unless told otherwise: `get` returns `undefined`, `set` and
  * `delete` emit an 'error' event (dropped when nobody listens) and return `false`; `@keyv/redis`
- * does the same once more inside the adapter. A lock must never read a failure as "free", so
+ * does the same once more inside the adapter. Keyv 6 has no `throwOnErrors`: it emits the
+ * error, which throws only when no 'error' listener is registered. A lock must never read a failure as "free", so
  * a store that would hide errors is refused here rather than quietly reconfigured: it is the
  * caller's object, and other code may rely on its settings.
  */
@@ -44,11 +46,18 @@ const keyvStore: Option<Keyv> = {
         `${name} must be a Keyv instance, for example new Keyv(new KeyvRedis(url), { throwOnErrors: true })`,
       );
     }
+    if (s.throwOnErrors === undefined && typeof s.listenerCount === 'function') {
+      // Keyv 6 has no switch: it throws a store's error only while nobody listens for 'error'.
+      if ((s.listenerCount as (event: string) => number)('error') > 0) {
+        throw invalid(
+          at,
+          `${name} has an 'error' listener, so Keyv 6 hands store errors to it instead of throwing them: a failed read would look like a free lock`,
+        );
+      }
+      return value as Keyv;
+    }
     if (typeof s.throwOnErrors !== 'boolean') {
-      throw invalid(
-        at,
-        `${name} has no throwOnErrors switch: use a Keyv 5 release that has it (5.6 is tested)`,
-      );
+      throw invalid(at, `${name} has no throwOnErrors switch: use Keyv 5.6 or later (5 and 6 are tested)`);
     }
     if (s.throwOnErrors !== true) {
       throw invalid(

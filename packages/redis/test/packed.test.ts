@@ -11,14 +11,15 @@ import { unique } from './helpers.js';
 // with npm into an empty project beside ioredis, and run from plain Node processes.
 const pkg = (name: string) => fileURLToPath(new URL(`../../${name}`, import.meta.url));
 const url = redisUrl;
-let project: PackedProject;
 
-beforeAll(async () => {
-  project = await installPacked([pkg('core'), pkg('redis')], ['ioredis@^5.4.0']);
-}, 180_000);
-afterAll(() => project?.remove());
+// Each major in the peer range, as `npm install ioredis@<major>` picks it.
+describe.each(['ioredis@5', 'ioredis@6'])('packed @oncelock/redis with %s', (ioredis) => {
+  let project: PackedProject;
+  beforeAll(async () => {
+    project = await installPacked([pkg('core'), pkg('redis')], [ioredis]);
+  }, 180_000);
+  afterAll(() => project?.remove());
 
-describe('packed @oncelock/redis', () => {
   it('ships its Lua scripts to read, and runs without them: dist carries their text', async () => {
     const installed = join(project.dir, 'node_modules/@oncelock/redis');
     const files = ['acquire-3.lua', 'extend-2n.lua', 'inspect-1.lua', 'list-0.lua', 'release-3.lua'];
