@@ -1,7 +1,7 @@
 import { call } from './call.js';
 import { driftFor, jitter, now, sleep } from './clock.js';
 import type { Holder, LockBackend } from './contract.js';
-import { BackendUnavailableError, WaitAbortedError } from './errors.js';
+import { BackendUnavailableError, OncelockError, WaitAbortedError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 
 export interface Grant {
@@ -27,6 +27,8 @@ export interface AcquireParams {
   /** Milliseconds to keep trying; 0 tries once. */
   readonly wait: number;
   readonly signal: AbortSignal | undefined;
+  /** A claim made at enqueue time, which nobody in this process holds afterwards (no lease handle). */
+  readonly claim?: boolean;
 }
 
 /** How long before local validity ends a lease stops trusting itself and fires its signal. */
@@ -41,13 +43,21 @@ export async function acquireOnce(
   owner: string,
   ttl: number,
   waiting = false,
+  waits = false,
 ): Promise<Grant | Refusal> {
   const startedAt = now();
   const request = waiting ? { key, owner, ttl, waiting } : { key, owner, ttl };
   const result = await call(backend, 'acquire', () => backend.acquire(request));
   if (!result.granted) {
     if (hasListeners())
-      emit({ type: 'refused', backend: backend.name, key, holder: result.holder, tookMs: now() - startedAt });
+      emit({
+        type: 'refused',
+        backend: backend.name,
+        key,
+        holder: result.holder,
+        tookMs: now() - startedAt,
+        waits,
+      });
     return { granted: false, holder: result.holder };
   }
   const validUntil = startedAt + ttl - driftFor(ttl);
@@ -74,8 +84,15 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
   let unsubscribe: (() => void) | undefined;
   let subscribed = false;
   let retriedStale = false;
-  const outcome = (o: 'acquired' | 'timeout' | 'aborted') => {
-    if (p.wait > 0 && hasListeners())
+  // `waiting` once when the caller starts to wait, then exactly one `waited`: a waiters gauge stays exact.
+  let waiting = false;
+  const startWaiting = () => {
+    if (waiting || p.wait <= 0) return;
+    waiting = true;
+    if (hasListeners()) emit({ type: 'waiting', backend: backend.name, key: p.key });
+  };
+  const outcome = (o: 'acquired' | 'timeout' | 'aborted' | 'error') => {
+    if (waiting && hasListeners())
       emit({ type: 'waited', backend: backend.name, key: p.key, outcome: o, waitedMs: now() - begin });
   };
   try {
@@ -84,11 +101,12 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
       woken = false;
       let result: Grant | Refusal;
       try {
-        result = await acquireOnce(backend, p.key, p.owner, p.ttl, unsubscribe !== undefined);
+        result = await acquireOnce(backend, p.key, p.owner, p.ttl, unsubscribe !== undefined, p.wait > 0);
       } catch (error) {
         // A waiter outlasts a blip of the store: retry until the deadline, then report the error itself.
         const retryIn = Math.min(jitter(Math.min(50 * 2 ** attempt, 1000)), deadline - now());
         if (!(error instanceof BackendUnavailableError) || retryIn <= 0) throw error;
+        startWaiting();
         await sleep(retryIn, p.signal).done;
         continue;
       }
@@ -106,6 +124,7 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
             fence: result.fence,
             waitedMs: now() - begin,
             tookMs: now() - result.startedAt,
+            held: p.claim !== true,
           });
         }
         return result;
@@ -115,6 +134,7 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
         retriedStale = true;
         continue;
       }
+      startWaiting();
       if (now() >= deadline) {
         outcome('timeout');
         return result;
@@ -145,6 +165,13 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
     }
   } catch (error) {
     if (error instanceof WaitAbortedError) outcome('aborted');
+    else {
+      outcome('error');
+      if (hasListeners()) {
+        const code = error instanceof OncelockError ? error.code : 'ONCELOCK_UNKNOWN';
+        emit({ type: 'failed', backend: backend.name, key: p.key, code, tookMs: now() - begin });
+      }
+    }
     throw error;
   } finally {
     try {

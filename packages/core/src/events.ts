@@ -1,4 +1,6 @@
+import diagnostics from 'node:diagnostics_channel';
 import type { Holder } from './contract.js';
+import type { OnceMode } from './once.js';
 
 interface Base {
   /** The backend's name. */
@@ -6,31 +8,84 @@ interface Base {
   readonly key: string;
 }
 
+/**
+ * Why a lease was lost, from a small fixed set (a metric label): `not-held` the store no longer
+ * holds it for this owner (it expired there or was taken over); `expired` its local validity ran
+ * out before an extension succeeded (store unreachable or slow, process paused, or no
+ * auto-extension); `closed` its backend was closed.
+ */
+export type LostCause = 'not-held' | 'expired' | 'closed';
+
+/**
+ * How one step of a once-guard ended: `claimed` (enqueue), `started` or `busy` (start), `ran`
+ * (run), `cancelled` (a duplicate was skipped, at any step), `failed` (the step or the work threw).
+ */
+export type OnceStatus = 'claimed' | 'started' | 'busy' | 'ran' | 'cancelled' | 'failed';
+
 /** Everything core reports. Durations are monotonic milliseconds. */
 export type OncelockEvent =
   | (Base & {
       readonly type: 'acquired';
       readonly fence: number | undefined;
+      /** From the call to the grant: the whole acquire, waits included. */
       readonly waitedMs: number;
       readonly tookMs: number;
+      /**
+       * True for a lease this process now holds (a `released`, `lost` or `detached` event ends it);
+       * false for a claim made at enqueue time, which nobody here holds while the job is queued.
+       */
+      readonly held: boolean;
     })
-  | (Base & { readonly type: 'refused'; readonly holder: Holder | undefined; readonly tookMs: number })
+  | (Base & {
+      readonly type: 'refused';
+      readonly holder: Holder | undefined;
+      readonly tookMs: number;
+      /** The caller waits (`wait` > 0): this refusal is one of its tries, and `waited` tells how the wait ended. */
+      readonly waits: boolean;
+    })
+  /** A caller found the key held (or the store failing) and starts to wait; one `waited` follows. */
+  | (Base & { readonly type: 'waiting' })
   | (Base & {
       readonly type: 'waited';
-      readonly outcome: 'acquired' | 'timeout' | 'aborted';
+      readonly outcome: 'acquired' | 'timeout' | 'aborted' | 'error';
       readonly waitedMs: number;
     })
+  /** An acquire call ended with an error other than an aborted wait (a store error, mostly). */
+  | (Base & { readonly type: 'failed'; readonly code: string; readonly tookMs: number })
   | (Base & { readonly type: 'extended'; readonly tookMs: number })
-  | (Base & { readonly type: 'lost'; readonly reason: string; readonly heldMs: number })
+  | (Base & {
+      readonly type: 'lost';
+      /** The words of the `LockLostError`. */
+      readonly reason: string;
+      readonly cause: LostCause;
+      readonly heldMs: number;
+    })
   | (Base & { readonly type: 'released'; readonly heldMs: number; readonly wasHeld: boolean })
-  | (Base & { readonly type: 'skipped'; readonly mode: string; readonly holder: Holder | undefined });
+  /** The lease was handed back with `detach()`: no longer held here, left in the store until its TTL. */
+  | (Base & { readonly type: 'detached'; readonly heldMs: number })
+  | (Base & { readonly type: 'skipped'; readonly mode: string; readonly holder: Holder | undefined })
+  | (Base & {
+      readonly type: 'once';
+      readonly mode: OnceMode;
+      readonly step: 'enqueue' | 'start' | 'run';
+      readonly status: OnceStatus;
+    });
 
-/** The names of the events: `acquired`, `refused`, `waited`, `extended`, `lost`, `released`, `skipped`. */
+/**
+ * The events' names: `acquired`, `refused`, `waiting`, `waited`, `failed`, `extended`, `lost`,
+ * `released`, `detached`, `skipped`, `once`.
+ */
 export type OncelockEventType = OncelockEvent['type'];
 /** The event object of one type, for typed listeners. */
 export type EventOf<T extends OncelockEventType> = Extract<OncelockEvent, { type: T }>;
 type Listener = (event: OncelockEvent) => void;
 
+/**
+ * The `node:diagnostics_channel` channel every event is published on, so an APM agent can
+ * subscribe without depending on oncelock: `diagnostics_channel.subscribe('oncelock:event', fn)`.
+ */
+export const EVENT_CHANNEL = 'oncelock:event';
+const channel = diagnostics.channel(EVENT_CHANNEL);
 const listeners = new Set<{ type: OncelockEventType | '*'; fn: Listener }>();
 
 /**
@@ -51,7 +106,7 @@ export function onEvent<T extends OncelockEventType | '*'>(
 
 /** True when someone listens, so hot paths can skip building events nobody reads. */
 export function hasListeners(): boolean {
-  return listeners.size > 0;
+  return listeners.size > 0 || channel.hasSubscribers;
 }
 
 export function emit(event: OncelockEvent): void {
@@ -60,7 +115,13 @@ export function emit(event: OncelockEvent): void {
     try {
       fn(event);
     } catch (error) {
-      process.emitWarning(`oncelock event listener threw: ${String(error)}`, 'OncelockListenerWarning');
+      warn(error);
     }
   }
+  // publish() never throws here: Node reports a subscriber that throws on the next tick.
+  if (channel.hasSubscribers) channel.publish(event);
+}
+
+function warn(error: unknown): void {
+  process.emitWarning(`oncelock event listener threw: ${String(error)}`, 'OncelockListenerWarning');
 }

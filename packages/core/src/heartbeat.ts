@@ -1,5 +1,6 @@
 import { now } from './clock.js';
 import type { ExtendRequest, LockBackend } from './contract.js';
+import type { LostCause } from './events.js';
 
 /** What the heartbeat needs from a lease; implemented by the lease handle. */
 export interface Beating {
@@ -16,7 +17,7 @@ export interface Beating {
   /** Called with the monotonic time the successful extension was requested. */
   onExtended(requestedAt: number): void;
   /** The store said it is no longer ours, or local validity ran out first. */
-  onLost(why: string): void;
+  onLost(cause: LostCause): void;
 }
 
 /** Largest batch sent in one `extendMany` call: 10,000 leases take two round trips. */
@@ -42,14 +43,14 @@ export class Heartbeat {
   }
 
   /**
-   * Ends every lease this loop watches (their signals fire with `why`) and returns them, so
+   * Ends every lease this loop watches (their signals fire with `cause`) and returns them, so
    * that whoever closes the backend can release them in the store.
    */
-  endAll(why: string): Beating[] {
+  endAll(cause: LostCause): Beating[] {
     const ended = [...this.#leases];
     for (const lease of ended) {
       this.delete(lease);
-      lease.onLost(why);
+      lease.onLost(cause);
     }
     this.#clear();
     return ended;
@@ -115,7 +116,7 @@ export class Heartbeat {
       for (const lease of [...this.#leases]) {
         if (t >= lease.expiresLocallyAt) {
           this.delete(lease);
-          lease.onLost('no extension succeeded before its local validity ran out');
+          lease.onLost('expired');
         } else if (this.#isDue(lease, t)) {
           due.push(lease);
         }
@@ -143,7 +144,7 @@ export class Heartbeat {
             if (results[i] === true) lease.onExtended(requestedAt);
             else {
               this.delete(lease);
-              lease.onLost('the store no longer holds it for this owner (expired or taken over)');
+              lease.onLost('not-held');
             }
           });
         },
@@ -163,9 +164,9 @@ export class Heartbeat {
 
 const loops = new WeakMap<LockBackend, Heartbeat>();
 
-/** The leases of `backend` still held, ended with `why`; none if no lease was ever taken on it. */
-export function endLeases(backend: LockBackend, why: string): Beating[] {
-  return loops.get(backend)?.endAll(why) ?? [];
+/** The leases of `backend` still held, ended with `cause`; none if no lease was ever taken on it. */
+export function endLeases(backend: LockBackend, cause: LostCause): Beating[] {
+  return loops.get(backend)?.endAll(cause) ?? [];
 }
 
 /** The heartbeat loop of `backend`, made on first use. */

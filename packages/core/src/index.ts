@@ -15,7 +15,15 @@ export {
   WaitAbortedError,
   WaitTimeoutError,
 } from './errors.js';
-export { type EventOf, type OncelockEvent, type OncelockEventType, onEvent } from './events.js';
+export {
+  EVENT_CHANNEL,
+  type EventOf,
+  type LostCause,
+  type OnceStatus,
+  type OncelockEvent,
+  type OncelockEventType,
+  onEvent,
+} from './events.js';
 export { FencedResource } from './fence.js';
 export { ARGS_KEY_VERSION, argsKey, joinKey } from './keys.js';
 export { type Lease, type LeaseOptions, lease, tryLease, withLease } from './lease.js';

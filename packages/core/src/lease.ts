@@ -5,7 +5,7 @@ import { driftFor, now } from './clock.js';
 import type { Holder, LockBackend } from './contract.js';
 import { withCurrentLease } from './current.js';
 import { LockLostError, LockNotAcquiredError, WaitTimeoutError } from './errors.js';
-import { emit, hasListeners } from './events.js';
+import { emit, hasListeners, type LostCause } from './events.js';
 import { type Beating, heartbeatOf } from './heartbeat.js';
 import { flag, object, signal, ttl, wait } from './options/kinds.js';
 import { readOptions } from './options/read.js';
@@ -165,6 +165,13 @@ export async function acquireLease(
 
 type State = 'held' | 'lost' | 'released';
 
+/** The words of the `LockLostError` for each cause. */
+const lostBecause: Record<LostCause, string> = {
+  'not-held': 'the store no longer holds it for this owner (expired or taken over)',
+  expired: 'no extension succeeded before its local validity ran out',
+  closed: 'its backend was closed',
+};
+
 class LeaseHandle implements Lease, Beating {
   readonly key: string;
   readonly token: string;
@@ -182,6 +189,7 @@ class LeaseHandle implements Lease, Beating {
   #validUntil: number;
   #state: State = 'held';
   #released: Promise<boolean> | undefined;
+  #reported = false;
 
   constructor(
     backend: LockBackend,
@@ -249,7 +257,7 @@ class LeaseHandle implements Lease, Beating {
     const left = this.expiresLocallyAt - now();
     if (left <= 0) {
       // A frozen process wakes here before its timers run: it must not act on a dead lease.
-      this.onLost('its local validity ran out');
+      this.onLost('expired');
       return 0;
     }
     return left;
@@ -268,7 +276,7 @@ class LeaseHandle implements Lease, Beating {
       this.#backend.extend({ key: this.key, owner: this.token, ttl }),
     );
     if (!ok) {
-      this.onLost('the store no longer holds it for this owner (expired or taken over)');
+      this.onLost('not-held');
       this.assertHeld();
     }
     this.#ttl = ttl;
@@ -284,16 +292,18 @@ class LeaseHandle implements Lease, Beating {
       emit({ type: 'extended', backend: this.#backend.name, key: this.key, tookMs: now() - requestedAt });
   }
 
-  onLost(why: string): void {
+  onLost(cause: LostCause): void {
     if (this.#state !== 'held') return;
     this.#state = 'lost';
     heartbeatOf(this.#backend).delete(this);
+    const why = lostBecause[cause];
     if (hasListeners())
       emit({
         type: 'lost',
         backend: this.#backend.name,
         key: this.key,
         reason: why,
+        cause,
         heldMs: now() - this.#acquiredAt,
       });
     this.#end(why);
@@ -315,11 +325,15 @@ class LeaseHandle implements Lease, Beating {
     this.#state = 'released';
     heartbeatOf(this.#backend).delete(this);
     if (wasLost) return false;
+    let ok = false;
     try {
-      const ok = await call(this.#backend, 'release', () =>
+      ok = await call(this.#backend, 'release', () =>
         this.#backend.release({ key: this.key, owner: this.token }),
       );
-      if (hasListeners())
+      return ok;
+    } finally {
+      // Reported once, even when the store failed: this process no longer holds the lease either way.
+      if (!this.#reported && hasListeners())
         emit({
           type: 'released',
           backend: this.#backend.name,
@@ -327,8 +341,7 @@ class LeaseHandle implements Lease, Beating {
           heldMs: now() - this.#acquiredAt,
           wasHeld: ok,
         });
-      return ok;
-    } finally {
+      this.#reported = true;
       this.#end('it was released');
     }
   }
@@ -337,6 +350,13 @@ class LeaseHandle implements Lease, Beating {
     if (this.#state !== 'held') return;
     this.#state = 'released';
     heartbeatOf(this.#backend).delete(this);
+    if (hasListeners())
+      emit({
+        type: 'detached',
+        backend: this.#backend.name,
+        key: this.key,
+        heldMs: now() - this.#acquiredAt,
+      });
     this.#end('it was detached');
   }
 

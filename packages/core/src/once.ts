@@ -4,7 +4,7 @@ import { checkRequirements, type Requirements } from './capabilities.js';
 import type { Holder, LockBackend } from './contract.js';
 import { withCurrentLease } from './current.js';
 import { LockNotAcquiredError, WaitTimeoutError } from './errors.js';
-import { emit, hasListeners } from './events.js';
+import { emit, hasListeners, type OnceStatus } from './events.js';
 import { acquireLease, type Lease } from './lease.js';
 import { object, oneOf, signal, ttl, wait } from './options/kinds.js';
 import { readOptions } from './options/read.js';
@@ -136,82 +136,108 @@ export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
     return acquireLease(backend, { key, owner, ttl, wait: waitMs, signal, autoExtend: true });
   }
 
+  /** Reports how a step ended, as a `once` event; costs nothing when nobody listens. */
+  const reported = <R extends { status: OnceStatus }>(
+    step: 'enqueue' | 'start' | 'run',
+    work: () => Promise<R>,
+  ): Promise<R> => {
+    if (!hasListeners()) return work();
+    const report = (status: OnceStatus) =>
+      emit({ type: 'once', backend: backend.name, key, mode, step, status });
+    return work().then(
+      (r) => {
+        report(r.status);
+        return r;
+      },
+      (error: unknown) => {
+        report('failed');
+        throw error;
+      },
+    );
+  };
+
+  // The steps without their report: `run` calls them and reports only its own outcome.
+  async function enqueue(owner: string, opts: { signal?: AbortSignal } = {}): Promise<EnqueueResult> {
+    checkOwner(owner);
+    const signal = readSignal(opts, 'enqueue()');
+    if (mode === 'whileRunning') return { status: 'claimed' };
+    const slot = mode === 'untilDone' ? key : queuedSlot(key);
+    const r = await acquireWithWait(backend, { key: slot, owner, ttl: queuedTtl, wait, signal, claim: true });
+    return r.granted ? { status: 'claimed' } : conflict(slot, r.holder);
+  }
+
   const guard: OnceGuard = {
     key,
     mode,
-
-    async enqueue(owner, opts = {}) {
-      checkOwner(owner);
-      const signal = readSignal(opts, 'enqueue()');
-      if (mode === 'whileRunning') return { status: 'claimed' };
-      const slot = mode === 'untilDone' ? key : queuedSlot(key);
-      const r = await acquireWithWait(backend, { key: slot, owner, ttl: queuedTtl, wait, signal });
-      return r.granted ? { status: 'claimed' } : conflict(slot, r.holder);
-    },
-
-    async start(owner, opts = {}) {
-      checkOwner(owner);
-      const signal = readSignal(opts, 'start()');
-      if (mode === 'untilRunning') {
-        await release(queuedSlot(key), owner);
-        return { status: 'started', run: unguarded() };
-      }
-      // In queuedAndRunning a busy running slot means "run later", so it never waits here.
-      const r = await runningClaim(owner, mode === 'queuedAndRunning' ? 0 : wait, signal);
-      if (!r.lease) {
-        if (mode === 'queuedAndRunning')
-          return r.holder ? { status: 'busy', holder: r.holder } : { status: 'busy' };
-        return conflict(key, r.holder);
-      }
-      // The queued slot is free for a successor as soon as this job runs.
-      if (mode === 'queuedAndRunning') await release(queuedSlot(key), owner).catch(() => false);
-      return { status: 'started', run: guarded(r.lease) };
-    },
-
+    enqueue: (owner, opts) => reported('enqueue', () => enqueue(owner, opts)),
+    start: (owner, opts) => reported('start', () => start(owner, opts)),
     async abandon(owner) {
       checkOwner(owner);
       await Promise.all([release(key, owner), release(queuedSlot(key), owner)]);
     },
-
-    async run(fn, opts = {}) {
-      const signal = readSignal(opts, 'run()');
-      const owner = newToken();
-      let started: StartResult;
-      if (mode === 'queuedAndRunning') {
-        // Hold the queued slot with a live lease (this process is the queue), then wait our turn.
-        const queued = await acquireLease(backend, {
-          key: queuedSlot(key),
-          owner,
-          ttl,
-          wait,
-          signal,
-          autoExtend: true,
-        });
-        if (!queued.lease) return conflict(queuedSlot(key), queued.holder);
-        try {
-          const r = await runningClaim(owner, Math.max(queuedTtl, wait), signal);
-          started = r.lease ? { status: 'started', run: guarded(r.lease) } : conflict(key, r.holder);
-        } finally {
-          await queued.lease.release().catch(() => false);
-        }
-      } else if (mode === 'untilRunning') {
-        const e = await guard.enqueue(owner, { signal });
-        if (e.status !== 'claimed') return e;
-        started = await guard.start(owner, { signal });
-      } else {
-        const r = await runningClaim(owner, wait, signal);
-        started = r.lease ? { status: 'started', run: guarded(r.lease) } : conflict(key, r.holder);
-      }
-      if (started.status !== 'started')
-        return started.status === 'busy' ? conflict(key, started.holder) : started;
-      try {
-        const run = started.run;
-        return { status: 'ran', value: await withCurrentLease(run.lease, () => fn(run)) };
-      } finally {
-        await started.run.finish();
-      }
-    },
+    run: (fn, opts) => reported('run', () => run(fn, opts)),
   };
+
+  async function start(owner: string, opts: { signal?: AbortSignal } = {}): Promise<StartResult> {
+    checkOwner(owner);
+    const signal = readSignal(opts, 'start()');
+    if (mode === 'untilRunning') {
+      await release(queuedSlot(key), owner);
+      return { status: 'started', run: unguarded() };
+    }
+    // In queuedAndRunning a busy running slot means "run later", so it never waits here.
+    const r = await runningClaim(owner, mode === 'queuedAndRunning' ? 0 : wait, signal);
+    if (!r.lease) {
+      if (mode === 'queuedAndRunning')
+        return r.holder ? { status: 'busy', holder: r.holder } : { status: 'busy' };
+      return conflict(key, r.holder);
+    }
+    // The queued slot is free for a successor as soon as this job runs.
+    if (mode === 'queuedAndRunning') await release(queuedSlot(key), owner).catch(() => false);
+    return { status: 'started', run: guarded(r.lease) };
+  }
+
+  async function run<T>(
+    fn: (run: RunClaim) => Promise<T> | T,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<RunResult<T>> {
+    const signal = readSignal(opts, 'run()');
+    const owner = newToken();
+    let started: StartResult;
+    if (mode === 'queuedAndRunning') {
+      // Hold the queued slot with a live lease (this process is the queue), then wait our turn.
+      const queued = await acquireLease(backend, {
+        key: queuedSlot(key),
+        owner,
+        ttl,
+        wait,
+        signal,
+        autoExtend: true,
+      });
+      if (!queued.lease) return conflict(queuedSlot(key), queued.holder);
+      try {
+        const r = await runningClaim(owner, Math.max(queuedTtl, wait), signal);
+        started = r.lease ? { status: 'started', run: guarded(r.lease) } : conflict(key, r.holder);
+      } finally {
+        await queued.lease.release().catch(() => false);
+      }
+    } else if (mode === 'untilRunning') {
+      const e = await enqueue(owner, { signal });
+      if (e.status !== 'claimed') return e;
+      started = await start(owner, { signal });
+    } else {
+      const r = await runningClaim(owner, wait, signal);
+      started = r.lease ? { status: 'started', run: guarded(r.lease) } : conflict(key, r.holder);
+    }
+    if (started.status !== 'started')
+      return started.status === 'busy' ? conflict(key, started.holder) : started;
+    try {
+      const run = started.run;
+      return { status: 'ran', value: await withCurrentLease(run.lease, () => fn(run)) };
+    } finally {
+      await started.run.finish();
+    }
+  }
   return guard;
 }
 

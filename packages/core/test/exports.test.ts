@@ -10,6 +10,7 @@ describe('public surface', () => {
         'BackendClosedError',
         'BackendUnavailableError',
         'CapabilityUnsupportedError',
+        'EVENT_CHANNEL',
         'FencedResource',
         'InvalidArgumentError',
         'LockLostError',

@@ -146,7 +146,7 @@ export function defineBackend<Ops extends StoreOps, Props extends object = objec
    * rather than at its TTL.
    */
   async function releaseHeld(): Promise<void> {
-    const held = endLeases(backend, 'its backend was closed');
+    const held = endLeases(backend, 'closed');
     if (held.length === 0) return;
     const releases = held.map((l) => ops.release({ key: l.key, owner: l.token }).catch(() => false));
     await within(Promise.all(releases), Math.min(timeout ?? RELEASE_ON_CLOSE, RELEASE_ON_CLOSE)).catch(
