@@ -1,7 +1,7 @@
 import { call } from './call.js';
 import { driftFor, jitter, now, sleep } from './clock.js';
 import type { Holder, LockBackend } from './contract.js';
-import { BackendUnavailableError, OncelockError, WaitAbortedError } from './errors.js';
+import { BackendUnavailableError, LimitMismatchError, OncelockError, WaitAbortedError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 
 export interface Grant {
@@ -29,6 +29,8 @@ export interface AcquireParams {
   readonly signal: AbortSignal | undefined;
   /** A claim made at enqueue time, which nobody in this process holds afterwards (no lease handle). */
   readonly claim?: boolean;
+  /** 2 or more for a permit (one of at most `limit` holders); absent for a plain lease. */
+  readonly limit?: number | undefined;
 }
 
 /** How long before local validity ends a lease stops trusting itself and fires its signal. */
@@ -39,16 +41,23 @@ export function safetyMargin(ttl: number): number {
 /** One acquire round trip. A grant that arrives too late to be trusted counts as refused. */
 export async function acquireOnce(
   backend: LockBackend,
-  key: string,
-  owner: string,
-  ttl: number,
+  p: Pick<AcquireParams, 'key' | 'owner' | 'ttl' | 'limit'>,
   waiting = false,
   waits = false,
 ): Promise<Grant | Refusal> {
+  const { key, owner, ttl, limit } = p;
   const startedAt = now();
-  const request = waiting ? { key, owner, ttl, waiting } : { key, owner, ttl };
+  // A plain lease's request stays as it always was: backends route permits by `limit`.
+  const base = limit === undefined ? { key, owner, ttl } : { key, owner, ttl, limit };
+  const request = waiting ? { ...base, waiting } : base;
   const result = await call(backend, 'acquire', () => backend.acquire(request));
   if (!result.granted) {
+    if (result.limit !== undefined && result.limit !== (limit ?? 1)) {
+      throw new LimitMismatchError(key, result.limit, limit ?? 1, {
+        backend: backend.name,
+        pkg: backend.pkg,
+      });
+    }
     if (hasListeners())
       emit({
         type: 'refused',
@@ -64,7 +73,7 @@ export async function acquireOnce(
   if (now() >= validUntil - safetyMargin(ttl)) {
     // Stale: the store may already consider it expired. Give it back before reporting the
     // refusal, so the caller never sees a refusal while the store still holds its grant.
-    await giveBack(backend, key, owner);
+    await giveBack(backend, p);
     return { granted: false, holder: undefined, stale: true };
   }
   return { granted: true, fence: result.fence, startedAt, validUntil };
@@ -101,7 +110,7 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
       woken = false;
       let result: Grant | Refusal;
       try {
-        result = await acquireOnce(backend, p.key, p.owner, p.ttl, unsubscribe !== undefined, p.wait > 0);
+        result = await acquireOnce(backend, p, unsubscribe !== undefined, p.wait > 0);
       } catch (error) {
         // A waiter outlasts a blip of the store: retry until the deadline, then report the error itself.
         const retryIn = Math.min(jitter(Math.min(50 * 2 ** attempt, 1000)), deadline - now());
@@ -111,7 +120,7 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
         continue;
       }
       if (result.granted && p.signal?.aborted) {
-        await giveBack(backend, p.key, p.owner);
+        await giveBack(backend, p);
         throw aborted(backend, p);
       }
       if (result.granted) {
@@ -183,12 +192,20 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
 }
 
 /** Releases a grant nobody will use. A failure only leaves it to run out at its TTL: never thrown. */
-async function giveBack(backend: LockBackend, key: string, owner: string): Promise<void> {
+async function giveBack(
+  backend: LockBackend,
+  p: Pick<AcquireParams, 'key' | 'owner' | 'limit'>,
+): Promise<void> {
   try {
-    await backend.release({ key, owner });
+    await backend.release(releaseOf(p));
   } catch {
     // The lock ends at its TTL anyway; the caller is already being told it has no lease.
   }
+}
+
+/** The release request of a lease or a permit. */
+export function releaseOf({ key, owner, limit }: Pick<AcquireParams, 'key' | 'owner' | 'limit'>) {
+  return limit === undefined ? { key, owner } : { key, owner, limit };
 }
 
 function aborted(backend: LockBackend, p: AcquireParams): WaitAbortedError {

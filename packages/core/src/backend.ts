@@ -28,7 +28,7 @@ export type {
   ReleaseRequest,
   Unsubscribe,
 } from './contract.js';
-export { MAX_KEY_LENGTH, MAX_OWNER_LENGTH, MAX_TTL, MIN_TTL } from './contract.js';
+export { MAX_KEY_LENGTH, MAX_LIMIT, MAX_OWNER_LENGTH, MAX_TTL, MIN_TTL } from './contract.js';
 export { memoryBackendFor } from './memory-backend.js';
 export { queuedSlot } from './once.js';
 export { describe as describeValue } from './options/describe.js';

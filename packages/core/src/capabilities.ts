@@ -44,3 +44,19 @@ export function fencingUnsupported(backend: LockBackend): CapabilityUnsupportedE
     },
   );
 }
+
+/**
+ * `undefined` for a plain lease (limit 1), or `limit` if `backend` serves permits that many at
+ * once; otherwise `CapabilityUnsupportedError`, before any round trip.
+ */
+export function permitLimit(backend: LockBackend, limit: number): number | undefined {
+  if (limit === 1) return undefined;
+  const most = backend.guarantees.maxLimit ?? 1;
+  if (limit <= most) return limit;
+  throw new CapabilityUnsupportedError(
+    most === 1
+      ? `this backend holds one owner per key, so limit ${limit} cannot be served; use memoryBackend, redisBackend or postgresBackend`
+      : `this backend serves at most ${most} holders per key, not ${limit}`,
+    { backend: backend.name, pkg: backend.pkg },
+  );
+}

@@ -8,9 +8,10 @@
  * {@link MAX_OWNER_LENGTH}, and `ttl` a whole number of milliseconds in
  * [{@link MIN_TTL}, {@link MAX_TTL}].
  *
- * Requests are objects so that the contract can grow without breaking backends: a
- * future semaphore ("at most N holders") adds an optional `limit` to {@link AcquireRequest}
- * and a backend declares the largest limit it supports in {@link Guarantees}.
+ * Requests are objects so that the contract can grow without breaking backends. A request
+ * with a `limit` (2 or more) is for a permit: one of at most `limit` holders of the key, each
+ * with its own TTL and fence. Core sends one only to a backend that declares `maxLimit` in its
+ * {@link Guarantees}; a request without `limit` is a plain lease, the one holder of its key.
  */
 
 /** How strongly a backend keeps two owners from holding one key at once. */
@@ -28,6 +29,11 @@ export interface Guarantees {
   readonly frozenHolder: 'not-applicable' | 'at-ttl' | 'server-timeout';
   /** Waiters are woken by a release notification rather than by polling alone. */
   readonly releaseNotifications: boolean;
+  /**
+   * The largest `limit` the backend serves (at most that many holders of one key at once).
+   * Absent: 1, plain leases only; core refuses a larger limit with `CapabilityUnsupportedError`.
+   */
+  readonly maxLimit?: number;
 }
 
 /** What a backend knows about whoever holds a key. Times are wall-clock, for display only. */
@@ -40,6 +46,13 @@ export interface Holder {
   readonly ttlRemaining?: number;
   /** Wall-clock time (epoch ms) the holder acquired the key, if the store records it. */
   readonly since?: number;
+  /** Present on a permit: the limit of its key. */
+  readonly limit?: number;
+  /**
+   * From `inspect`, on a key held by permits: every holder, oldest first (this holder is the
+   * first of them).
+   */
+  readonly holders?: readonly Holder[];
 }
 
 /** Asks the store to take `key` for `owner` for `ttl` milliseconds. */
@@ -54,6 +67,12 @@ export interface AcquireRequest {
    * rather than every one.
    */
   readonly waiting?: boolean;
+  /**
+   * Present (2 or more) on a permit: grant it while fewer than `limit` owners hold the key. Every
+   * holder of a key asks with the same limit; a store that finds the key held under another
+   * limit (or as a plain lease, limit 1) refuses and says which in the refusal's `limit`.
+   */
+  readonly limit?: number;
 }
 
 /**
@@ -64,19 +83,28 @@ export interface AcquireRequest {
  */
 export type AcquireResult =
   | { readonly granted: true; readonly fence?: number }
-  | { readonly granted: false; readonly holder?: Holder };
+  | {
+      readonly granted: false;
+      readonly holder?: Holder;
+      /** The limit the key is held under, when a store has it: 1 for a plain lease. */
+      readonly limit?: number;
+    };
 
 /** Asks the store to restart the TTL of `key` if `owner` still holds it. */
 export interface ExtendRequest {
   readonly key: string;
   readonly owner: string;
   readonly ttl: number;
+  /** Present on a permit: the limit it was granted under. */
+  readonly limit?: number;
 }
 
 /** Asks the store to delete `key` if `owner` still holds it. */
 export interface ReleaseRequest {
   readonly key: string;
   readonly owner: string;
+  /** Present on a permit: the limit it was granted under. */
+  readonly limit?: number;
 }
 
 /** Stops a subscription made with {@link LockBackend.subscribe}. */
@@ -115,7 +143,10 @@ export interface LockBackend {
    * `waiting` acquires: a backend that wakes one waiter at a time can wake this one by it.
    */
   subscribe?(key: string, listener: () => void, owner?: string): Promise<Unsubscribe>;
-  /** Every held key under the backend's namespace whose key starts with `prefix`, in one round trip. */
+  /**
+   * Every held key under the backend's namespace whose key starts with `prefix`, in one round
+   * trip: one row per holder, so a key held by permits appears once per permit, with its `limit`.
+   */
   list?(prefix?: string): Promise<Array<Holder & { key: string }>>;
 }
 
@@ -130,3 +161,5 @@ export const MAX_OWNER_LENGTH = 256;
 export const MIN_TTL = 10;
 /** Longest TTL core accepts (the largest delay a Node.js timer can hold): about 24.8 days. */
 export const MAX_TTL = 2_147_483_647;
+/** Largest `limit` core accepts: more permits than that is no limit worth a round trip. */
+export const MAX_LIMIT = 10_000;

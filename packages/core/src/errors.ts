@@ -10,7 +10,8 @@ export type OncelockErrorCode =
   | 'ONCELOCK_BACKEND_UNAVAILABLE'
   | 'ONCELOCK_CLOSED'
   | 'ONCELOCK_UNSUPPORTED'
-  | 'ONCELOCK_STALE_FENCE';
+  | 'ONCELOCK_STALE_FENCE'
+  | 'ONCELOCK_LIMIT_MISMATCH';
 
 /** Where an error came from and what caused it; every oncelock error takes these. */
 export interface OncelockErrorOptions {
@@ -116,5 +117,25 @@ export class StaleFenceError extends OncelockError {
     );
     this.fence = fence;
     this.latest = latest;
+  }
+}
+
+/**
+ * Holders of one key asked with different limits (a plain lease is limit 1). The key keeps the
+ * limit it is held under until its last holder releases it; fix the caller that disagrees.
+ */
+export class LimitMismatchError extends OncelockError {
+  /** The limit the key is held under now. */
+  readonly limit: number;
+  /** The limit this caller asked for. */
+  readonly requested: number;
+  constructor(key: string, limit: number, requested: number, options?: OncelockErrorOptions) {
+    super(
+      'ONCELOCK_LIMIT_MISMATCH',
+      `"${key}" is held with limit ${limit}, but this caller asked for limit ${requested}: every holder of a key must ask with the same limit`,
+      options,
+    );
+    this.limit = limit;
+    this.requested = requested;
   }
 }

@@ -8,6 +8,8 @@ export interface Beating {
   readonly token: string;
   /** The TTL each extension asks for. */
   readonly ttl: number;
+  /** The limit of a permit; undefined for a plain lease. */
+  readonly permitOf: number | undefined;
   /** False: the loop only watches the lease's local validity and never extends it. */
   readonly autoExtend: boolean;
   /** Monotonic time the last successful grant or extension was requested. */
@@ -129,7 +131,11 @@ export class Heartbeat {
 
   #send(batch: Beating[], requestedAt: number): void {
     for (const lease of batch) this.#inFlight.add(lease);
-    const requests: ExtendRequest[] = batch.map((l) => ({ key: l.key, owner: l.token, ttl: l.ttl }));
+    const requests: ExtendRequest[] = batch.map((l) =>
+      l.permitOf === undefined
+        ? { key: l.key, owner: l.token, ttl: l.ttl }
+        : { key: l.key, owner: l.token, ttl: l.ttl, limit: l.permitOf },
+    );
     const backend = this.#backend;
     const sent = backend.extendMany
       ? backend.extendMany(requests)

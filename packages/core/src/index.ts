@@ -6,6 +6,7 @@ export {
   BackendUnavailableError,
   CapabilityUnsupportedError,
   InvalidArgumentError,
+  LimitMismatchError,
   LockLostError,
   LockNotAcquiredError,
   OncelockError,
@@ -27,6 +28,12 @@ export {
 export { FencedResource } from './fence.js';
 export { ARGS_KEY_VERSION, argsKey, joinKey } from './keys.js';
 export { type Lease, type LeaseOptions, lease, tryLease, withLease } from './lease.js';
+export {
+  type LimitConcurrencyOptions,
+  type Limited,
+  type LimitedResult,
+  limitConcurrency,
+} from './limit-concurrency.js';
 export { type MemoryBackendOptions, memoryBackend } from './memory-backend.js';
 export {
   type Cancelled,

@@ -1,13 +1,14 @@
-import { type AcquireParams, acquireWithWait, type Grant, safetyMargin } from './acquire.js';
+import { type AcquireParams, acquireWithWait, type Grant, releaseOf, safetyMargin } from './acquire.js';
 import { call } from './call.js';
-import { checkRequirements, fencingUnsupported, type Requirements } from './capabilities.js';
+import { checkRequirements, fencingUnsupported, permitLimit, type Requirements } from './capabilities.js';
 import { driftFor, now } from './clock.js';
 import type { Holder, LockBackend } from './contract.js';
+import { MAX_LIMIT } from './contract.js';
 import { withCurrentLease } from './current.js';
 import { LockLostError, LockNotAcquiredError, WaitTimeoutError } from './errors.js';
 import { emit, hasListeners, type LostCause } from './events.js';
 import { type Beating, heartbeatOf } from './heartbeat.js';
-import { flag, object, signal, ttl, wait } from './options/kinds.js';
+import { count, flag, object, signal, ttl, wait } from './options/kinds.js';
 import { readOptions } from './options/read.js';
 import { newToken } from './token.js';
 import { checkBackend, checkKey, ownerOption } from './validate.js';
@@ -29,6 +30,12 @@ export interface LeaseOptions {
    * made for that job elsewhere (see `once`); anyone who knows the token can extend and release.
    */
   owner?: string;
+  /**
+   * At most this many holders of `key` at once, across every process (a semaphore); each holder
+   * gets a permit: a `Lease` with its own TTL and fence. Default 1: one holder, a plain lease.
+   * Every holder of a key must ask with the same limit (else `LimitMismatchError`).
+   */
+  limit?: number;
 }
 
 /** A held lock. Dispose of it with `await using`, or call `release()`. */
@@ -46,6 +53,8 @@ export interface Lease extends AsyncDisposable {
   readonly signal: AbortSignal;
   /** The TTL each extension asks for. */
   readonly ttl: number;
+  /** How many holders the key admits: 1 for a plain lease, more for a permit. */
+  readonly limit: number;
   /** True while the lease is held and locally valid. */
   readonly held: boolean;
   /** Milliseconds of local validity left; 0 once lost or released. */
@@ -75,6 +84,7 @@ const leaseOptions = {
   signal: signal(),
   require: object<Requirements>(),
   owner: ownerOption,
+  limit: count({ min: 1, max: MAX_LIMIT }).default(1),
 };
 const extendTtl = ttl().required();
 const at = {
@@ -89,6 +99,7 @@ interface Parsed {
   autoExtend: boolean;
   signal: AbortSignal | undefined;
   owner: string;
+  limit: number | undefined;
 }
 
 function parse(backend: LockBackend, key: string, options: LeaseOptions, call: keyof typeof at): Parsed {
@@ -102,6 +113,7 @@ function parse(backend: LockBackend, key: string, options: LeaseOptions, call: k
     autoExtend: o.autoExtend,
     signal: o.signal,
     owner: o.owner ?? newToken(),
+    limit: permitLimit(backend, o.limit),
   };
 }
 
@@ -175,6 +187,8 @@ const lostBecause: Record<LostCause, string> = {
 class LeaseHandle implements Lease, Beating {
   readonly key: string;
   readonly token: string;
+  /** The limit of a permit, undefined for a plain lease: what the store's requests carry. */
+  readonly permitOf: number | undefined;
   readonly #backend: LockBackend;
   readonly #fence: number | undefined;
   // Made on first use of `signal`: most leases are released without anyone reading it, and an
@@ -194,12 +208,13 @@ class LeaseHandle implements Lease, Beating {
   constructor(
     backend: LockBackend,
     key: string,
-    p: { ttl: number; owner: string; autoExtend: boolean },
+    p: { ttl: number; owner: string; autoExtend: boolean; limit?: number | undefined },
     grant: Grant,
   ) {
     this.#backend = backend;
     this.key = key;
     this.token = p.owner;
+    this.permitOf = p.limit;
     this.#ttl = p.ttl;
     this.#fence = grant.fence;
     this.autoExtend = p.autoExtend;
@@ -240,6 +255,10 @@ class LeaseHandle implements Lease, Beating {
     return this.#ttl;
   }
 
+  get limit(): number {
+    return this.permitOf ?? 1;
+  }
+
   get renewedAt(): number {
     return this.#renewedAt;
   }
@@ -273,7 +292,11 @@ class LeaseHandle implements Lease, Beating {
     this.assertHeld();
     const requestedAt = now();
     const ok = await call(this.#backend, 'extend', () =>
-      this.#backend.extend({ key: this.key, owner: this.token, ttl }),
+      this.#backend.extend(
+        this.permitOf === undefined
+          ? { key: this.key, owner: this.token, ttl }
+          : { key: this.key, owner: this.token, ttl, limit: this.permitOf },
+      ),
     );
     if (!ok) {
       this.onLost('not-held');
@@ -328,7 +351,7 @@ class LeaseHandle implements Lease, Beating {
     let ok = false;
     try {
       ok = await call(this.#backend, 'release', () =>
-        this.#backend.release({ key: this.key, owner: this.token }),
+        this.#backend.release(releaseOf({ key: this.key, owner: this.token, limit: this.permitOf })),
       );
       return ok;
     } finally {

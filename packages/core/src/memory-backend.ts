@@ -8,6 +8,7 @@ import type {
   ReleaseRequest,
   Unsubscribe,
 } from './contract.js';
+import { MAX_LIMIT } from './contract.js';
 import { func } from './options/kinds.js';
 import { readOptions } from './options/read.js';
 
@@ -31,6 +32,16 @@ interface Entry {
   since: number;
 }
 
+/** A key held by permits: at most `limit` entries, one per owner. */
+interface Permits {
+  readonly limit: number;
+  readonly holders: Map<string, Entry>;
+}
+
+/** A plain lease is one entry; a key held by permits keeps them all. */
+type Slot = Entry | Permits;
+const isPermits = (slot: Slot): slot is Permits => 'holders' in slot;
+
 /**
  * The embedded default: a lock table in this process's memory. Strict mutual exclusion and
  * strictly increasing fences among everything that shares this backend object, TTLs, and
@@ -44,19 +55,38 @@ export function memoryBackend(options?: MemoryBackendOptions): LockBackend {
 /** {@link memoryBackend} under the name of the package that ships it, for its error messages. */
 export function memoryBackendFor(pkg: string, options?: MemoryBackendOptions): LockBackend {
   const { clock } = readOptions(options, memoryOptions, { pkg, call: 'memoryBackend()' });
-  const table = new Map<string, Entry>();
+  const table = new Map<string, Slot>();
   const watchers = new Map<string, Set<() => void>>();
   // One counter for all keys: strictly increasing per key, and nothing to keep per key.
   let lastFence = 0;
 
-  function live(key: string): Entry | undefined {
-    const entry = table.get(key);
-    if (entry && entry.expiresAt <= clock()) {
+  /** The key's slot without its expired grants; the key's watchers hear of any that ended. */
+  function live(key: string): Slot | undefined {
+    const slot = table.get(key);
+    if (!slot) return undefined;
+    const t = clock();
+    let ended = false;
+    if (isPermits(slot)) {
+      for (const [owner, entry] of slot.holders) {
+        if (entry.expiresAt > t) continue;
+        slot.holders.delete(owner);
+        ended = true;
+      }
+      if (slot.holders.size === 0) table.delete(key);
+    } else if (slot.expiresAt <= t) {
       table.delete(key);
-      notify(key);
-      return undefined;
+      ended = true;
     }
-    return entry;
+    if (ended) notify(key);
+    return table.get(key);
+  }
+
+  /** `owner`'s grant on `key`, if it holds one of the kind asked for (a permit under `limit`, or a lease). */
+  function grantOf(key: string, owner: string, limit: number | undefined): Entry | undefined {
+    const slot = live(key);
+    if (!slot) return undefined;
+    if (isPermits(slot)) return slot.limit === limit ? slot.holders.get(owner) : undefined;
+    return limit === undefined && slot.owner === owner ? slot : undefined;
   }
 
   function notify(key: string): void {
@@ -65,18 +95,33 @@ export function memoryBackendFor(pkg: string, options?: MemoryBackendOptions): L
     for (const fn of set) queueMicrotask(fn);
   }
 
-  function holderOf(entry: Entry): Holder {
-    return {
+  function holderOf(entry: Entry, limit?: number): Holder {
+    const holder = {
       owner: entry.owner,
       fence: entry.fence,
       ttlRemaining: Math.max(0, entry.expiresAt - clock()),
       since: entry.since,
     };
+    return limit === undefined ? holder : { ...holder, limit };
   }
 
-  function extendOne({ key, owner, ttl }: ExtendRequest): boolean {
-    const entry = live(key);
-    if (!entry || entry.owner !== owner) return false;
+  /** Every holder of a slot, oldest grant first. */
+  function holdersOf(slot: Slot): Holder[] {
+    if (!isPermits(slot)) return [holderOf(slot)];
+    return [...slot.holders.values()].sort((a, b) => a.fence - b.fence).map((e) => holderOf(e, slot.limit));
+  }
+
+  /** A refusal names the holder whose grant ends first: a waiter sleeps no longer than that. */
+  function refusal(slot: Slot): Extract<AcquireResult, { granted: false }> {
+    if (!isPermits(slot)) return { granted: false, holder: holderOf(slot) };
+    let first: Entry | undefined;
+    for (const entry of slot.holders.values()) if (!first || entry.expiresAt < first.expiresAt) first = entry;
+    return { granted: false, holder: holderOf(first!, slot.limit), limit: slot.limit };
+  }
+
+  function extendOne({ key, owner, ttl, limit }: ExtendRequest): boolean {
+    const entry = grantOf(key, owner, limit);
+    if (!entry) return false;
     entry.expiresAt = clock() + ttl;
     return true;
   }
@@ -90,17 +135,29 @@ export function memoryBackendFor(pkg: string, options?: MemoryBackendOptions): L
       deadHolder: 'with-process',
       frozenHolder: 'not-applicable',
       releaseNotifications: true,
+      maxLimit: MAX_LIMIT,
     },
     ops: {
-      async acquire({ key, owner, ttl }: AcquireRequest): Promise<AcquireResult> {
-        const entry = live(key);
-        if (entry && entry.owner !== owner) return { granted: false, holder: holderOf(entry) };
-        if (entry) {
-          entry.expiresAt = clock() + ttl;
-          return { granted: true, fence: entry.fence };
+      async acquire({ key, owner, ttl, limit }: AcquireRequest): Promise<AcquireResult> {
+        const slot = live(key);
+        if (slot) {
+          const heldUnder = isPermits(slot) ? slot.limit : 1;
+          if (heldUnder !== (limit ?? 1)) return { ...refusal(slot), limit: heldUnder };
+          const mine = grantOf(key, owner, limit);
+          if (mine) {
+            // Re-entrant: the same owner keeps its fence and restarts its TTL.
+            mine.expiresAt = clock() + ttl;
+            return { granted: true, fence: mine.fence };
+          }
+          if (!isPermits(slot) || slot.holders.size >= slot.limit) return refusal(slot);
         }
         const fresh = { owner, fence: ++lastFence, expiresAt: clock() + ttl, since: Date.now() };
-        table.set(key, fresh);
+        if (limit === undefined) table.set(key, fresh);
+        else {
+          const permits = slot && isPermits(slot) ? slot : { limit, holders: new Map<string, Entry>() };
+          permits.holders.set(owner, fresh);
+          table.set(key, permits);
+        }
         return { granted: true, fence: fresh.fence };
       },
 
@@ -108,24 +165,28 @@ export function memoryBackendFor(pkg: string, options?: MemoryBackendOptions): L
         return requests.map(extendOne);
       },
 
-      async release({ key, owner }: ReleaseRequest): Promise<boolean> {
-        const entry = live(key);
-        if (!entry || entry.owner !== owner) return false;
-        table.delete(key);
+      async release({ key, owner, limit }: ReleaseRequest): Promise<boolean> {
+        const entry = grantOf(key, owner, limit);
+        if (!entry) return false;
+        const slot = table.get(key)!;
+        if (isPermits(slot)) slot.holders.delete(owner);
+        if (!isPermits(slot) || slot.holders.size === 0) table.delete(key);
         notify(key);
         return true;
       },
 
       async inspect(key: string): Promise<Holder | null> {
-        const entry = live(key);
-        return entry ? holderOf(entry) : null;
+        const slot = live(key);
+        if (!slot) return null;
+        const holders = holdersOf(slot);
+        return isPermits(slot) ? { ...holders[0]!, holders } : holders[0]!;
       },
 
       async list(prefix = ''): Promise<Array<Holder & { key: string }>> {
         const out: Array<Holder & { key: string }> = [];
         for (const key of [...table.keys()]) {
-          const entry = key.startsWith(prefix) ? live(key) : undefined;
-          if (entry) out.push({ key, ...holderOf(entry) });
+          const slot = key.startsWith(prefix) ? live(key) : undefined;
+          if (slot) for (const holder of holdersOf(slot)) out.push({ key, ...holder });
         }
         return out;
       },

@@ -6,17 +6,8 @@ import { describe } from './options/describe.js';
 import { object, ttl } from './options/kinds.js';
 import type { Option } from './options/option.js';
 import { readOptions } from './options/read.js';
-import { backendOption, checkKey } from './validate.js';
+import { backendOption, checkKey, keyOrFunction } from './validate.js';
 
-// A fixed key is checked once, up front; a function of the arguments is checked on every call.
-const keyOrFunction: Option<string | ((...args: never[]) => string)> = {
-  expects: 'a key or a function of the arguments',
-  read(value, name) {
-    if (typeof value === 'function') return value as (...args: never[]) => string;
-    if (typeof value === 'string') return checkKey(value, name);
-    throw new InvalidArgumentError(`key must be a string or a function, got ${describe(value)}`);
-  },
-};
 const common = { key: keyOrFunction, ttl: ttl(), require: object<Requirements>() };
 const functionOptions = { ...common, backend: backendOption };
 const methodOptions = {

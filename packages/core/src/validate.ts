@@ -72,3 +72,13 @@ export const backendOption: Option<LockBackend> = {
     return value as LockBackend;
   },
 };
+
+/** A key, or a function of a call's arguments that makes one: checked once up front, or on every call. */
+export const keyOrFunction: Option<string | ((...args: never[]) => string)> = {
+  expects: 'a key or a function of the arguments',
+  read(value, name) {
+    if (typeof value === 'function') return value as (...args: never[]) => string;
+    if (typeof value === 'string') return checkKey(value, name);
+    throw new InvalidArgumentError(`${name} must be a string or a function, got ${describe(value)}`);
+  },
+};

@@ -13,6 +13,7 @@ import {
 } from '@oncelock/core';
 import { newToken } from '@oncelock/core/backend';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { limitCases } from './contract-limits.js';
 import { aborted, delay } from './waits.js';
 
 export interface ContractOptions {
@@ -403,6 +404,8 @@ export function backendContract(options: ContractOptions): void {
       await expect(lease(a, key('closed'), { ttl: t(1000) })).rejects.toBeInstanceOf(BackendClosedError);
       await expect(a.inspect(key('closed'))).rejects.toBeInstanceOf(BackendClosedError);
     });
+
+    limitCases({ make, peerOf, key, t, guarantees: g });
 
     it('close() ends the leases still held, with a reason, and frees their keys at once', async (ctx) => {
       const a = await make();

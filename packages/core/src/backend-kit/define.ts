@@ -1,3 +1,4 @@
+import { releaseOf } from '../acquire.js';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -148,7 +149,9 @@ export function defineBackend<Ops extends StoreOps, Props extends object = objec
   async function releaseHeld(): Promise<void> {
     const held = endLeases(backend, 'closed');
     if (held.length === 0) return;
-    const releases = held.map((l) => ops.release({ key: l.key, owner: l.token }).catch(() => false));
+    const releases = held.map((l) =>
+      ops.release(releaseOf({ key: l.key, owner: l.token, limit: l.permitOf })).catch(() => false),
+    );
     await within(Promise.all(releases), Math.min(timeout ?? RELEASE_ON_CLOSE, RELEASE_ON_CLOSE)).catch(
       () => {},
     );
