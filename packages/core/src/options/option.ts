@@ -21,6 +21,7 @@ export interface Option<T> {
 
 /** Marks a value a kind refuses; `undefined` is a valid parsed value for some kinds. */
 export const INVALID: unique symbol = Symbol('invalid');
+/** Reads a raw option value as `T`, or returns {@link INVALID} when it is not one. */
 export type Parse<T> = (value: unknown) => T | typeof INVALID;
 
 /** The error every option checker throws: names the package, the call and the option. */
