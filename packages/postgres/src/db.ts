@@ -23,6 +23,19 @@ export interface Db {
   end(): Promise<void>;
 }
 
+/**
+ * A connection that could not be made says so first, "cannot reach PostgreSQL at
+ * 127.0.0.1:5432 (ECONNREFUSED)", with pg's error as the cause; any other error is left as it is.
+ */
+function unreachable(error: unknown): never {
+  // 'localhost' tries each address it resolves to, and fails with all their errors.
+  const first = error instanceof AggregateError ? error.errors[0] : error;
+  const e = first as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.syscall !== 'connect' || typeof e.code !== 'string') throw error;
+  const where = e.port === undefined ? e.address : `${e.address}:${e.port}`;
+  throw new Error(`cannot reach PostgreSQL at ${where} (${e.code})`, { cause: error });
+}
+
 export function openDb(options: ParsedOptions): Db {
   const ownPool = options.pool === undefined;
   const pool =
@@ -58,11 +71,11 @@ export function openDb(options: ParsedOptions): Db {
 
   return {
     async rows<R>(text: string, values?: unknown[]): Promise<R[]> {
-      return (await within(pool.query(text, values), options.timeout)).rows as R[];
+      return (await within(pool.query(text, values), options.timeout).catch(unreachable)).rows as R[];
     },
     dedicated(url?: string): Promise<Dedicated> {
       const target = url ?? (ownPool ? options.connectionString : undefined);
-      const opening = target === undefined ? fromPool() : fromUrl(target);
+      const opening = (target === undefined ? fromPool() : fromUrl(target)).catch(unreachable);
       // A connection that opens after we gave up on it is closed, not leaked.
       return within(opening, options.timeout, () => {
         opening.then(

@@ -1,10 +1,12 @@
 import {
   ADVISORY_LOCK_ID_VERSION,
   advisoryLockId,
+  BackendUnavailableError,
   InvalidArgumentError,
+  lease,
   postgresBackend,
 } from '@oncelock/postgres';
-import { postgresUrl } from '@oncelock/testkit/servers';
+import { freePort, postgresUrl } from '@oncelock/testkit/servers';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 
@@ -80,6 +82,30 @@ describe('postgresBackend options', () => {
     expect([advisory.name, table.name, advisory.schema]).toEqual(['postgres', 'postgres-table', 'oncelock']);
     await Promise.all([advisory.close(), table.close(), tableListening.close()]);
   });
+});
+
+describe('nothing listening', () => {
+  it.each(['table', 'advisory'] as const)(
+    '%s mode: the first lease says it cannot reach PostgreSQL, with pg’s error as cause',
+    async (mode) => {
+      const port = await freePort();
+      const b = postgresBackend({
+        connectionString: `postgres://postgres@127.0.0.1:${port}/test`,
+        mode,
+        timeout: 1000,
+      });
+      const error = await lease(b, 'down', { ttl: 1000 }).catch((e: unknown) => e);
+      await b.close();
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      // The cause first, where a person reads: not "migrate failed" nor pg's "connect ECONNREFUSED".
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^\\[@oncelock/postgres postgres(-table)?\\] acquire failed: cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`,
+        ),
+      );
+      expect(((error as Error).cause as Error).cause).toMatchObject({ code: 'ECONNREFUSED' });
+    },
+  );
 });
 
 describe('advisoryLockId', () => {

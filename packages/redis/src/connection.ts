@@ -38,9 +38,17 @@ export function connection(client: Client, owned: boolean, timeout: number): Con
     });
   }
 
+  // What a person needs first is where and why ("cannot reach Redis at 127.0.0.1:6379
+  // (ECONNREFUSED)"), not the command's own failure ("Stream isn't writeable..."); ioredis's
+  // error stays as the cause.
   const explained = (error: unknown): never => {
     if (!lastError || client.status === 'ready' || !(error instanceof Error)) throw error;
-    throw new Error(`${error.message} (the connection failed: ${lastError.message})`, { cause: lastError });
+    const { code, address, port } = lastError as NodeJS.ErrnoException & { address?: string; port?: number };
+    const message =
+      typeof code === 'string' && address
+        ? `cannot reach Redis at ${address}:${port} (${code})`
+        : `the connection to Redis failed: ${lastError.message}`;
+    throw new Error(message, { cause: lastError });
   };
 
   /**

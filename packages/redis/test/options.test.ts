@@ -157,7 +157,13 @@ describe('options', () => {
       const started = performance.now();
       const error = await lease(b, unique('down'), { ttl: 1000 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BackendUnavailableError);
-      expect((error as BackendUnavailableError).message).toMatch(/\[@oncelock\/redis redis\] acquire failed/);
+      // The cause first, where a person reads: not ioredis's "Stream isn't writeable".
+      expect((error as BackendUnavailableError).message).toMatch(
+        new RegExp(
+          `^\\[@oncelock/redis redis\\] acquire failed: cannot reach Redis at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`,
+        ),
+      );
+      expect(((error as Error).cause as Error).cause).toMatchObject({ code: 'ECONNREFUSED' });
       expect(performance.now() - started).toBeLessThan(2000);
       await expect(b.subscribe('k', () => {})).rejects.toBeInstanceOf(BackendUnavailableError);
       await b.close();
