@@ -1,0 +1,67 @@
+import type { Attributes, Meter, ObservableResult } from '@opentelemetry/api';
+import { defaultLockName, type LockName } from './lock-name.js';
+import { type Level, track } from './tracker.js';
+
+export interface OpenTelemetryMetricsOptions {
+  /** From your MeterProvider: `metrics.getMeter('my-service')`. */
+  meter: Meter;
+  /** Maps a key to its `lock` attribute. Default: the key up to its first `:`. */
+  name?: LockName;
+}
+
+export interface OpenTelemetryMetrics {
+  /** Stops listening and stops reporting the gauges. */
+  stop(): void;
+}
+
+/**
+ * Records oncelock's metrics with an OpenTelemetry meter, fed by core's events. The same figures
+ * as `prometheusMetrics`, named the OpenTelemetry way (`oncelock.acquire.duration` in seconds, ...);
+ * a Prometheus exporter turns them into the same `oncelock_*` names.
+ */
+export function openTelemetryMetrics(options: OpenTelemetryMetricsOptions): OpenTelemetryMetrics {
+  const { meter } = options;
+  const acquire = meter.createHistogram('oncelock.acquire.duration', {
+    unit: 's',
+    description: 'Time from an acquire call to its outcome: acquired, busy, timeout, aborted or error.',
+  });
+  const hold = meter.createHistogram('oncelock.hold.duration', {
+    unit: 's',
+    description: 'How long leases were held, until released, lost or detached.',
+  });
+  const lost = meter.createCounter('oncelock.leases.lost', {
+    description: 'Leases lost before their owner released them, by reason: not-held, expired, closed.',
+  });
+  const once = meter.createCounter('oncelock.once.results', {
+    description: 'How once-guard steps ended: claimed, started, busy, ran, cancelled, failed.',
+  });
+  const held = meter.createObservableGauge('oncelock.leases.held', {
+    description: 'Leases held by this process.',
+  });
+  const waiters = meter.createObservableGauge('oncelock.waiters', {
+    description: 'Callers in this process waiting for a held lock.',
+  });
+  const tracked = track(
+    {
+      acquire: (lock, backend, outcome, s) => acquire.record(s, { lock, backend, outcome }),
+      hold: (lock, backend, s) => hold.record(s, { lock, backend }),
+      lost: (lock, backend, reason) => lost.add(1, { lock, backend, reason }),
+      once: (lock, mode, status) => once.add(1, { lock, mode, status }),
+    },
+    options.name ?? defaultLockName,
+  );
+  const report = (levels: Map<string, Level>) => (result: ObservableResult<Attributes>) => {
+    for (const l of levels.values()) result.observe(l.value, { lock: l.lock, backend: l.backend });
+  };
+  const heldCallback = report(tracked.levels.held);
+  const waitersCallback = report(tracked.levels.waiters);
+  held.addCallback(heldCallback);
+  waiters.addCallback(waitersCallback);
+  return {
+    stop() {
+      tracked.stop();
+      held.removeCallback(heldCallback);
+      waiters.removeCallback(waitersCallback);
+    },
+  };
+}

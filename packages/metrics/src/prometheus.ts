@@ -1,0 +1,139 @@
+import { Counter, Gauge, Histogram, type Metric, type Registry, register } from 'prom-client';
+import { defaultLockName, type LockName } from './lock-name.js';
+import { registerAll } from './register.js';
+import { type Level, type Sink, track } from './tracker.js';
+
+export interface PrometheusMetricsOptions {
+  /** Default: prom-client's global `register`. */
+  registry?: Registry;
+  /** Maps a key to its `lock` label. Default: the key up to its first `:`. Never return the whole key of a per-item lock. */
+  name?: LockName;
+  /** Histogram buckets in seconds. */
+  buckets?: { acquire?: number[]; hold?: number[] };
+}
+
+export interface PrometheusMetrics {
+  /** Stops listening and removes the metrics from the registry. */
+  stop(): void;
+}
+
+/** Acquire: from half a millisecond (an in-process lock) to a long wait. */
+export const ACQUIRE_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+/** Hold: from a quick job to an hour-long backfill. */
+export const HOLD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+
+// Observations wait in a small buffer per label set and reach prom-client in a batch (on scrape, or
+// when the buffer fills): prom-client hashes the labels on every observe(), which would cost more
+// than an in-process lease itself.
+const BATCH = 256;
+
+interface Buffered {
+  readonly observe: (value: number) => void;
+  readonly values: number[];
+}
+
+/** A histogram whose observations are buffered per label set and flushed on collection. */
+function batched(histogram: Histogram<string>) {
+  const children = new Map<string, Buffered>();
+  const flush = (b: Buffered) => {
+    for (const v of b.values) b.observe(v);
+    b.values.length = 0;
+  };
+  return {
+    observe(id: string, labels: () => string[], value: number) {
+      let b = children.get(id);
+      if (!b) {
+        const child = histogram.labels(...labels());
+        b = { observe: (v) => child.observe(v), values: [] };
+        children.set(id, b);
+      }
+      if (b.values.push(value) >= BATCH) flush(b);
+    },
+    flushAll() {
+      for (const b of children.values()) flush(b);
+    },
+  };
+}
+
+/**
+ * Registers oncelock's metrics on a prom-client registry, fed by core's events:
+ * `oncelock_acquire_duration_seconds{lock,backend,outcome}`, `oncelock_hold_duration_seconds{lock,backend}`,
+ * `oncelock_leases_held{lock,backend}`, `oncelock_waiters{lock,backend}`,
+ * `oncelock_leases_lost_total{lock,backend,reason}`, `oncelock_once_results_total{lock,mode,status}`.
+ * Throws `MetricsAlreadyRegisteredError` if the registry already has them.
+ *
+ * @example
+ * const metrics = prometheusMetrics({ registry });
+ * // ... serve `await registry.metrics()` on /metrics ...
+ * metrics.stop();
+ */
+export function prometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetrics {
+  const registry = options.registry ?? register;
+  const none: Registry[] = [];
+  const acquireH = new Histogram({
+    name: 'oncelock_acquire_duration_seconds',
+    help: 'Time from an acquire call to its outcome: acquired, busy (held, no wait), timeout, aborted or error.',
+    labelNames: ['lock', 'backend', 'outcome'],
+    buckets: options.buckets?.acquire ?? ACQUIRE_BUCKETS,
+    registers: none,
+    collect: () => acquire.flushAll(),
+  });
+  const holdH = new Histogram({
+    name: 'oncelock_hold_duration_seconds',
+    help: 'How long leases were held, until released, lost or detached.',
+    labelNames: ['lock', 'backend'],
+    buckets: options.buckets?.hold ?? HOLD_BUCKETS,
+    registers: none,
+    collect: () => hold.flushAll(),
+  });
+  const acquire = batched(acquireH);
+  const hold = batched(holdH);
+  const lost = new Counter({
+    name: 'oncelock_leases_lost_total',
+    help: 'Leases lost before their owner released them, by reason: not-held, expired, closed.',
+    labelNames: ['lock', 'backend', 'reason'],
+    registers: none,
+  });
+  const once = new Counter({
+    name: 'oncelock_once_results_total',
+    help: 'How once-guard steps ended: claimed, started, busy, ran, cancelled, failed.',
+    labelNames: ['lock', 'mode', 'status'],
+    registers: none,
+  });
+  const gauge = (name: string, help: string, levels: () => Map<string, Level>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['lock', 'backend'],
+      registers: none,
+      collect() {
+        for (const l of levels().values()) this.set({ lock: l.lock, backend: l.backend }, l.value);
+      },
+    });
+  const held = gauge('oncelock_leases_held', 'Leases held by this process.', () => tracked.levels.held);
+  const waiters = gauge(
+    'oncelock_waiters',
+    'Callers in this process waiting for a held lock.',
+    () => tracked.levels.waiters,
+  );
+
+  const metrics: Metric[] = [acquireH, holdH, held, waiters, lost, once];
+  const unregister = registerAll(registry, metrics);
+
+  const sink: Sink = {
+    acquire: (lock, backend, outcome, s) =>
+      acquire.observe(`${lock}\u0000${backend}\u0000${outcome}`, () => [lock, backend, outcome], s),
+    hold: (lock, backend, s) => hold.observe(`${lock}\u0000${backend}`, () => [lock, backend], s),
+    lost: (lock, backend, reason) => lost.inc({ lock, backend, reason }),
+    once: (lock, mode, status) => once.inc({ lock, mode, status }),
+  };
+  const tracked = track(sink, options.name ?? defaultLockName);
+  return {
+    stop() {
+      tracked.stop();
+      unregister();
+    },
+  };
+}
