@@ -50,6 +50,10 @@ export function queueMetrics(options: QueueMetricsOptions): QueueMetrics {
     help: 'Scrapes in which a queue could not be read within the timeout.',
     labelNames: ['queue'],
     registers: none,
+    // Collected with the gauges, so that this scrape's errors are in this scrape.
+    async collect() {
+      await read();
+    },
   });
   const jobs = new Gauge({
     name: 'oncelock_queue_jobs',
