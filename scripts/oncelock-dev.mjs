@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureServices } from './services.mjs';
+import { ensureSystemPackages } from './system-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM = 'pnpm@12.21.0';
@@ -50,6 +51,7 @@ if (command === 'demo') {
   );
   process.exit(run('node', ['apps/audit-log-backfill/dist/main.js', ...process.argv.slice(3)]));
 } else if (command === 'test') {
+  const missingPackages = ensureSystemPackages();
   await ensureServices();
   pnpm(['turbo', 'run', 'build', '--output-logs=errors-only'], 'build');
   // Static checks each count as one failure but do not stop the tests: one lint slip must not hide the suite.
@@ -80,6 +82,7 @@ if (command === 'demo') {
   }
   if (code !== 0 && failed === 0) failed = 1;
   if (failedChecks.length) console.error(`\nfailed checks: ${failedChecks.join(', ')}`);
+  for (const line of missingPackages) console.log(line);
   failed += failedChecks.length;
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
   process.exit(failed > 0 ? 1 : 0);
