@@ -52,6 +52,7 @@ describe('bench:quick', () => {
       'throughput',
       'scale',
       'bullmq',
+      'metrics',
     ]);
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     for (const s of results.suites) {

@@ -1,6 +1,7 @@
 import { count, ms, times } from '../format.js';
 import type { HandoffFigures } from '../suites/handoff.js';
 import type { ArmFigures } from '../suites/latency.js';
+import type { MetricsFigures } from '../suites/metrics.js';
 import type { ScaleFigures } from '../suites/scale.js';
 import type { SuiteResult } from './types.js';
 
@@ -120,7 +121,18 @@ function scaleTarget(rows: readonly ScaleFigures[] | undefined): TargetResult {
   };
 }
 
-/** The targets of issue 9, each with the figures of this run beside it. */
+function metricsTarget(rows: readonly MetricsFigures[] | undefined): TargetResult {
+  const target = 'prometheusMetrics() adds at most 5% at p50 to an uncontended memory lease';
+  const r = rows?.find((x) => x.arm === 'prometheus');
+  if (!r) return unmeasured(target);
+  return {
+    target,
+    measured: `p50 ${times(r.p50Ratio)}, time per operation ${times(r.meanRatio)} of the lease without metrics (${ms(r.p50)} p50)`,
+    met: r.p50Ratio <= 1.05,
+  };
+}
+
+/** The targets of issues 9 and 20, each with the figures of this run beside it. */
 export function evaluateTargets(suites: readonly SuiteResult[]): TargetResult[] {
   const un = dataOf<Record<string, ArmFigures[]>>(suites, 'uncontended');
   const memory = un?.memory?.find((x) => x.arm === 'oncelock');
@@ -143,5 +155,6 @@ export function evaluateTargets(suites: readonly SuiteResult[]): TargetResult[] 
           met: Math.max(memory.p50VsFloor, memory.opsVsFloor) <= 1,
         }
       : unmeasured(memoryTarget),
+    metricsTarget(dataOf<MetricsFigures[]>(suites, 'metrics')),
   ];
 }

@@ -8,7 +8,7 @@ import { type ArmFigures, type Counter, measureStores, type Round } from './late
 const TTL = 10_000;
 
 /** Sequential acquire + release pairs on a free key for `duration` ms, each timed. */
-async function sequential(arm: LockArm, key: string, duration: number): Promise<Round> {
+export async function sequential(arm: LockArm, key: string, duration: number): Promise<Round> {
   const samples: number[] = [];
   const began = performance.now();
   while (performance.now() < began + duration) {
