@@ -1,9 +1,9 @@
 // keyvBackend over a Keyv store that throws its errors.
+// #region keyv
 import KeyvRedis from '@keyv/redis';
 import { keyvBackend, type LockBackend } from '@oncelock/keyv';
 import { Keyv } from 'keyv';
 
-// #region keyv
 export function keyvLocks(url: string): LockBackend {
   // Both Keyv and its adapter must throw on errors: a swallowed read
   // error would look like "free".

@@ -1,7 +1,7 @@
 // The in-memory backend: one process, or tests.
+// #region memory
 import { lease, memoryBackend } from '@oncelock/memory';
 
-// #region memory
 const backend = memoryBackend();
 
 await using held = await lease(backend, 'cache-warmup', { ttl: 5_000 });

@@ -1,5 +1,6 @@
 // postgresBackend, and fenced writes in the same database.
 
+// #region connect
 import {
   fencedUpdate,
   type LockBackend,
@@ -8,7 +9,6 @@ import {
 } from '@oncelock/postgres';
 import pg from 'pg';
 
-// #region connect
 // The backend makes its own pool from a connection string and ends it in
 // close()...
 export const fromUrl = (): LockBackend =>

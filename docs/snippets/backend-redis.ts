@@ -1,9 +1,9 @@
 // The three ways to point redisBackend at Redis.
 
+// #region url
 import { type LockBackend, redisBackend } from '@oncelock/redis';
 import { Redis } from 'ioredis';
 
-// #region url
 // The backend makes its own client from a URL (rediss:// for TLS) and
 // closes it in close().
 export const fromUrl = (): LockBackend =>

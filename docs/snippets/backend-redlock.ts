@@ -1,11 +1,11 @@
 // Redlock over independent Redis primaries.
+// #region redlock
 import {
   type LockBackend,
   redlockBackend,
   tryLease,
 } from '@oncelock/redis';
 
-// #region redlock
 // Three or five primaries that do not replicate each other (not a
 // Cluster, not replicas).
 export const quorum = (): LockBackend =>

@@ -1,4 +1,5 @@
 // oncelock with BullMQ: one policy for the producer and the worker.
+// #region policy
 import {
   drainBacklog,
   type OnceJobOptions,
@@ -8,9 +9,9 @@ import {
 import { redisBackend } from '@oncelock/redis';
 import { Queue, Worker } from 'bullmq';
 
+// The queue's Redis, as BullMQ takes it.
 const connection = { host: '127.0.0.1', port: 6379 };
 
-// #region policy
 type ScanData = { shard: number };
 
 // Claims may live in the queue's Redis or anywhere else (PostgreSQL, for

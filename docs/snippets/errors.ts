@@ -1,8 +1,8 @@
 // Telling oncelock's errors apart: by `code` (stable across versions) or
 // by class.
+// #region codes
 import { type LockBackend, lease, OncelockError } from '@oncelock/core';
 
-// #region codes
 export async function tryNightly(
   backend: LockBackend,
   job: () => Promise<void>,

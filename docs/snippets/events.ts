@@ -1,4 +1,5 @@
 // Turning core's events into logs and metrics.
+// #region events
 import { onEvent } from '@oncelock/core';
 
 /**
@@ -9,7 +10,6 @@ export interface Metrics {
   observe(name: string, ms: number, labels: Record<string, string>): void;
 }
 
-// #region events
 export function instrument(
   metrics: Metrics,
   log: (line: string) => void,

@@ -1,14 +1,13 @@
 // Fencing: the protected store rejects a write whose fence is older than
 // one it has seen.
+// #region in-process
 import {
   FencedResource,
   type LockBackend,
   lease,
   StaleFenceError,
 } from '@oncelock/core';
-import type pg from 'pg';
 
-// #region in-process
 export async function fencedWrites(
   backend: LockBackend,
 ): Promise<string[]> {
@@ -38,24 +37,3 @@ export async function fencedWrites(
   return log;
 }
 // #endregion in-process
-
-// #region postgres
-// One conditional UPDATE: it applies only if no newer fence has written
-// this row.
-//   CREATE TABLE reports (id text PRIMARY KEY, body text, fence bigint
-//   NOT NULL DEFAULT 0);
-export async function saveReport(
-  db: pg.Pool,
-  id: string,
-  body: string,
-  fence: number,
-): Promise<void> {
-  const r = await db.query(
-    `UPDATE reports SET body = $2, fence = $3
-     WHERE id = $1 AND fence <= $3`,
-    [id, body, fence],
-  );
-  if (r.rowCount === 0)
-    throw new StaleFenceError(`reports/${id}`, fence, undefined);
-}
-// #endregion postgres

@@ -1,8 +1,8 @@
 // Getting started without a server: the in-memory backend, for one
 // process and for tests.
+// #region memory
 import { memoryBackend, runOnceOrCancel } from '@oncelock/core';
 
-// #region memory
 // one process only; same API as every other backend
 const backend = memoryBackend();
 const nightlyReport = runOnceOrCancel(buildReport, {

@@ -1,7 +1,11 @@
 // The five lines of the Getting started page, with Redis.
+// #region wrap
 import { redisBackend, runOnceOrCancel } from '@oncelock/redis';
 
-// #region wrap
+async function buildReport(day: string): Promise<string> {
+  return `report for ${day}`; // your work here
+}
+
 const backend = redisBackend({ url: 'redis://127.0.0.1:6379' });
 const nightlyReport = runOnceOrCancel(buildReport, {
   backend,
@@ -18,7 +22,3 @@ if (result.status === 'cancelled')
 // on shutdown: closes the connection oncelock opened from the URL
 await backend.close();
 // #endregion close
-
-async function buildReport(day: string): Promise<string> {
-  return `report for ${day}`;
-}

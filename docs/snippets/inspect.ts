@@ -1,8 +1,8 @@
 // Who holds what: inspect one key, or list a prefix where the backend
 // supports it.
+// #region inspect
 import type { LockBackend } from '@oncelock/core';
 
-// #region inspect
 export async function whoHolds(
   backend: LockBackend,
   key: string,

@@ -1,5 +1,6 @@
 // Leases: `await using`, tryLease and withLease. Used by
 // guide/concepts.md.
+// #region await-using
 import {
   type LockBackend,
   lease,
@@ -7,7 +8,6 @@ import {
   withLease,
 } from '@oncelock/core';
 
-// #region await-using
 export async function backfill(
   backend: LockBackend,
   rows: string[],

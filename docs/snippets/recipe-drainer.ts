@@ -1,5 +1,6 @@
 // The self-requeueing batch drainer: at most one batch running and one
 // waiting.
+// #region in-process
 import { randomUUID } from 'node:crypto';
 import { type LockBackend, once } from '@oncelock/core';
 
@@ -9,7 +10,6 @@ export interface Outbox {
   markSent(ids: string[]): Promise<void>;
 }
 
-// #region in-process
 // Call drain() whenever messages arrive. A call during a run becomes the
 // one waiting run (it
 // will see the new messages); further calls are cancelled, because that

@@ -1,5 +1,6 @@
 // What to do when a lock is lost: stop, do not write, let the job fail
 // and retry.
+// #region lost
 import {
   type Lease,
   type LockBackend,
@@ -15,7 +16,6 @@ export interface Store {
   write(key: string, value: string, fence: number): Promise<void>;
 }
 
-// #region lost
 export async function rebuildIndex(
   backend: LockBackend,
   store: Store,

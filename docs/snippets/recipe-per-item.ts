@@ -1,5 +1,6 @@
 // Per-item locks: many workers share one list of items; each item is
 // worked by one at a time.
+// #region per-item
 import { joinKey, type LockBackend, tryLease } from '@oncelock/core';
 
 export interface Invoice {
@@ -20,7 +21,6 @@ export interface Billing {
   charge(invoice: Invoice, fence: number): Promise<void>;
 }
 
-// #region per-item
 export async function chargeAll(
   backend: LockBackend,
   invoices: Invoice[],

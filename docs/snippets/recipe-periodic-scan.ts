@@ -1,8 +1,8 @@
 // A periodic scan that never piles up: every instance ticks, at most one
 // scans.
+// #region timer
 import { type LockBackend, runOnceOrCancel } from '@oncelock/core';
 
-// #region timer
 export function startScanner(
   backend: LockBackend,
   scan: () => Promise<number>,

@@ -1,12 +1,12 @@
 // runOnceOrCancel in its function and decorator forms, with keys from
 // arguments.
+// #region function
 import {
   argsKey,
   type LockBackend,
   runOnceOrCancel,
 } from '@oncelock/core';
 
-// #region function
 export function makeShardScan(backend: LockBackend) {
   const scanShard = runOnceOrCancel(
     async (shard: number) => countStale(shard),
