@@ -78,6 +78,7 @@ describe('queueStats', () => {
       expect(took).toBeLessThan(1_000);
     } finally {
       proxy.blackhole(false);
+      await queue.obliterate({ force: true });
       await queue.close();
       await proxy.close();
     }

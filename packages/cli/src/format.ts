@@ -33,17 +33,19 @@ export function table(head: string[], rows: string[][], align: Array<'left' | 'r
   return t.toString();
 }
 
+/** Holders in key order: stores list them in whatever order they keep them. */
+export const byKey = (holders: readonly Listed[]): Listed[] =>
+  [...holders].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
 /** The holders of `list` and `watch`, one row each, sorted by key. */
 export function holdersTable(holders: readonly Listed[], now: number): string {
-  const rows = [...holders]
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    .map((h) => [
-      h.key,
-      h.owner,
-      orDash(h.fence?.toString()),
-      orDash(age(h.since, now)),
-      orDash(h.ttlRemaining === undefined ? undefined : duration(h.ttlRemaining)),
-    ]);
+  const rows = byKey(holders).map((h) => [
+    h.key,
+    h.owner,
+    orDash(h.fence?.toString()),
+    orDash(age(h.since, now)),
+    orDash(h.ttlRemaining === undefined ? undefined : duration(h.ttlRemaining)),
+  ]);
   return table(['key', 'owner', 'fence', 'since', 'ttl left'], rows, [
     'left',
     'left',

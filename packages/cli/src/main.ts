@@ -1,10 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { type Invocation, parseInvocation } from './args.js';
-import { inspect } from './commands/inspect.js';
-import { list } from './commands/list.js';
-import { queues } from './commands/queues.js';
-import { release } from './commands/release.js';
-import { watch } from './commands/watch.js';
 import { explain } from './errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { helpText } from './help.js';
@@ -17,7 +12,9 @@ function version(): string {
   return pkg.version;
 }
 
-function run(inv: Invocation, io: Io): Promise<ExitCode> | ExitCode {
+// Each command is loaded when it runs: BullMQ alone takes a second to import, which `--help`,
+// `list` and a mistyped option should not pay.
+async function run(inv: Invocation, io: Io): Promise<ExitCode> {
   switch (inv.command) {
     case 'help':
       say(io, helpText(inv.topic));
@@ -26,15 +23,15 @@ function run(inv: Invocation, io: Io): Promise<ExitCode> | ExitCode {
       say(io, version());
       return EXIT.ok;
     case 'list':
-      return list(inv, io);
+      return (await import('./commands/list.js')).list(inv, io);
     case 'inspect':
-      return inspect(inv, io);
+      return (await import('./commands/inspect.js')).inspect(inv, io);
     case 'release':
-      return release(inv, io);
+      return (await import('./commands/release.js')).release(inv, io);
     case 'watch':
-      return watch(inv, io);
+      return (await import('./commands/watch.js')).watch(inv, io);
     case 'queues':
-      return queues(inv, io);
+      return (await import('./commands/queues.js')).queues(inv, io);
   }
 }
 

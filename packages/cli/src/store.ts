@@ -1,6 +1,4 @@
 import type { Holder, LockBackend } from '@oncelock/core';
-import { postgresBackend } from '@oncelock/postgres';
-import { redisBackend } from '@oncelock/redis';
 import type { StoreArgs } from './args.js';
 import { usageError } from './exit-codes.js';
 
@@ -35,8 +33,11 @@ export function redact(text: string): string {
   }
 }
 
-/** Builds the backend the URL names. The backend does not connect until its first call. */
-export function openStore(args: StoreArgs): Store {
+/**
+ * Builds the backend the URL names, loading only that backend's package. The backend does not
+ * connect until its first call.
+ */
+export async function openStore(args: StoreArgs): Promise<Store> {
   const url = storeUrl(args.url);
   const onlyFor = (option: string, value: unknown, scheme: string, schemes: string[]) => {
     if (value !== undefined && !schemes.includes(url.protocol))
@@ -46,6 +47,7 @@ export function openStore(args: StoreArgs): Store {
   onlyFor('--mode', args.mode, 'postgres://', POSTGRES);
   onlyFor('--schema', args.schema, 'postgres://', POSTGRES);
   if (REDIS.includes(url.protocol)) {
+    const { redisBackend } = await import('@oncelock/redis');
     return redisBackend({
       url: args.url,
       timeout: args.timeout,
@@ -55,6 +57,7 @@ export function openStore(args: StoreArgs): Store {
   if (args.mode !== undefined && args.mode !== 'table' && args.mode !== 'advisory') {
     throw usageError(`--mode must be table or advisory, got "${args.mode}"`);
   }
+  const { postgresBackend } = await import('@oncelock/postgres');
   return postgresBackend({
     connectionString: args.url,
     timeout: Math.max(args.timeout, 100),

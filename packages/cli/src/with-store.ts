@@ -5,7 +5,7 @@ import { openStore, redact, type Store } from './store.js';
 
 /** Runs `use` with the store the URL names, closes the store after, and says which store failed. */
 export async function withStore<T>(args: StoreArgs, use: (store: Store) => Promise<T>): Promise<T> {
-  const store = openStore(args);
+  const store = await openStore(args);
   try {
     return await use(store);
   } catch (error) {

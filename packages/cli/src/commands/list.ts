@@ -1,13 +1,13 @@
 import type { Invocation } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { holderJson, holdersTable } from '../format.js';
+import { byKey, holderJson, holdersTable } from '../format.js';
 import { type Io, json, say } from '../io.js';
 import { withStore } from '../with-store.js';
 
 /** `oncelock list <url> [--prefix p]`: every holder, in one round trip. */
 export function list(inv: Extract<Invocation, { command: 'list' }>, io: Io): Promise<ExitCode> {
   return withStore(inv.store, async (store) => {
-    const holders = await store.list(inv.prefix);
+    const holders = byKey(await store.list(inv.prefix));
     if (inv.json)
       json(
         io,

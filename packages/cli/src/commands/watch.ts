@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Invocation } from '../args.js';
 import { explain } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { duration, holderJson, holdersTable, type Listed } from '../format.js';
+import { byKey, duration, holderJson, holdersTable, type Listed } from '../format.js';
 import type { Io } from '../io.js';
 import { quitSignal } from '../keys.js';
 import { openScreen } from '../screen.js';
@@ -52,7 +52,7 @@ export function watch(inv: Watch, io: Io): Promise<ExitCode> {
 
 const tick = (holders: readonly Listed[], problem: string | undefined) => ({
   at: Date.now(),
-  holders: holders.map((h) => holderJson(h.key, h)),
+  holders: byKey(holders).map((h) => holderJson(h.key, h)),
   ...(problem ? { error: problem } : {}),
 });
 
