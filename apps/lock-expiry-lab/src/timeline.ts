@@ -8,6 +8,17 @@ const LEFT = 56;
 const RIGHT = 16;
 const TOP = 64;
 const ROW = 36;
+// Colours by class, for light and dark pages alike (the docs show these timelines in both):
+// a transparent background, and text that follows the reader's colour scheme.
+const STYLE = `<style>
+text{fill:#1f2328}.muted{fill:#57606a}.grid{stroke:#d8dee4}
+.held{fill:#9ecae1;stroke:#3182bd}.fence{fill:#08519c}.both{fill:#de2d26;opacity:.45}
+.accepted{stroke:#238b45}.rejected{stroke:#cb181d}
+.fault{fill:#fdd0a2;stroke:#fdae6b;opacity:.6}.fault-line{stroke:#e6550d}.fault-label{fill:#a63603}
+@media (prefers-color-scheme:dark){text{fill:#dfdfd6}.muted{fill:#98989f}.grid{stroke:#3c3f44}
+.held{fill:#1f4e79;stroke:#6baed6}.fence{fill:#c6dbef}.accepted{stroke:#3fb950}.rejected{stroke:#f85149}
+.fault{fill:#7f3b08;opacity:.5}.fault-label{fill:#fdae6b}}
+</style>`;
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 /** Fences from Redis are microsecond clock readings: the tail is what tells two apart. */
 const shortFence = (f: number | null) =>
@@ -33,15 +44,15 @@ export function renderTimeline(run: RunOutput, result: RunResult): string {
     const h = rows.length * ROW + 6;
     out.push(
       m.end === undefined
-        ? `<line x1="${x(m.start)}" x2="${x(m.start)}" y1="${y0}" y2="${y0 + h}" stroke="#e6550d" stroke-width="2"/>`
-        : `<rect x="${x(m.start)}" y="${y0}" width="${Math.max(2, x(end) - x(m.start))}" height="${h}" fill="#fdd0a2" stroke="#fdae6b" opacity="0.6"/>`,
-      `<text x="${x(m.start) + 3}" y="${y0 - 4}" fill="#a63603">${esc(m.label)}</text>`,
+        ? `<line x1="${x(m.start)}" x2="${x(m.start)}" y1="${y0}" y2="${y0 + h}" class="fault-line" stroke-width="2"/>`
+        : `<rect x="${x(m.start)}" y="${y0}" width="${Math.max(2, x(end) - x(m.start))}" height="${h}" class="fault"/>`,
+      `<text x="${x(m.start) + 3}" y="${y0 - 4}" class="fault-label">${esc(m.label)}</text>`,
     );
   }
   rows.forEach((name, i) => {
     const y = TOP + i * ROW;
     out.push(
-      `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y + ROW / 2}" y2="${y + ROW / 2}" stroke="#eee"/>`,
+      `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y + ROW / 2}" y2="${y + ROW / 2}" class="grid"/>`,
       `<text x="${LEFT - 8}" y="${y + ROW / 2 + 4}" text-anchor="end" font-weight="bold">${name}</text>`,
     );
   });
@@ -52,10 +63,10 @@ export function renderTimeline(run: RunOutput, result: RunResult): string {
     const w = Math.max(1, x(h.end) - x(h.start));
     const tip = `${h.worker} believed it held the lock, fence ${h.fence ?? 'none'}, ${Math.round(h.start - run.t0)}–${Math.round(h.end - run.t0)} ms`;
     out.push(
-      `<rect x="${x(h.start)}" y="${y}" width="${w}" height="${ROW - 16}" fill="#9ecae1" stroke="#3182bd"><title>${esc(tip)}</title></rect>`,
+      `<rect x="${x(h.start)}" y="${y}" width="${w}" height="${ROW - 16}" class="held"><title>${esc(tip)}</title></rect>`,
     );
     if (w > 44)
-      out.push(`<text x="${x(h.start) + 4}" y="${y + 14}" fill="#08519c">${esc(shortFence(h.fence))}</text>`);
+      out.push(`<text x="${x(h.start) + 4}" y="${y + 14}" class="fence">${esc(shortFence(h.fence))}</text>`);
   }
   // Where two workers believed they held it at once, on both rows.
   for (const { a, b } of checkHistory(run.events, { fenced: run.fenced }).holdOverlaps) {
@@ -63,7 +74,7 @@ export function renderTimeline(run: RunOutput, result: RunResult): string {
     const to = Math.min(a.end, b.end);
     for (const who of [a.worker, b.worker]) {
       out.push(
-        `<rect x="${x(from)}" y="${rowY(who) + 8}" width="${Math.max(1, x(to) - x(from))}" height="${ROW - 16}" fill="#de2d26" opacity="0.45"><title>both ${esc(a.worker)} and ${esc(b.worker)} believed they held it: ${Math.round(to - from)} ms</title></rect>`,
+        `<rect x="${x(from)}" y="${rowY(who) + 8}" width="${Math.max(1, x(to) - x(from))}" height="${ROW - 16}" class="both"><title>both ${esc(a.worker)} and ${esc(b.worker)} believed they held it: ${Math.round(to - from)} ms</title></rect>`,
       );
     }
   }
@@ -73,8 +84,8 @@ export function renderTimeline(run: RunOutput, result: RunResult): string {
     const tip = `${w.worker} wrote with fence ${w.fence ?? 'none'}: ${w.accepted ? 'accepted' : 'rejected (stale fence)'}`;
     out.push(
       w.accepted
-        ? `<line x1="${cx}" x2="${cx}" y1="${cy - 9}" y2="${cy + 9}" stroke="#238b45" stroke-width="2"><title>${esc(tip)}</title></line>`
-        : `<path d="M${cx - 6},${cy - 6}L${cx + 6},${cy + 6}M${cx + 6},${cy - 6}L${cx - 6},${cy + 6}" stroke="#cb181d" stroke-width="2.5"><title>${esc(tip)}</title></path>`,
+        ? `<line x1="${cx}" x2="${cx}" y1="${cy - 9}" y2="${cy + 9}" class="accepted" stroke-width="2"><title>${esc(tip)}</title></line>`
+        : `<path d="M${cx - 6},${cy - 6}L${cx + 6},${cy + 6}M${cx + 6},${cy - 6}L${cx - 6},${cy + 6}" class="rejected" stroke-width="2.5"><title>${esc(tip)}</title></path>`,
     );
   }
 
@@ -82,7 +93,7 @@ export function renderTimeline(run: RunOutput, result: RunResult): string {
   for (let i = 0; i <= 8; i++) {
     const t = run.t0 + (span * i) / 8;
     out.push(
-      `<text x="${x(t)}" y="${axisY + 12}" text-anchor="middle" fill="#555">${((t - run.t0) / 1000).toFixed(2)} s</text>`,
+      `<text x="${x(t)}" y="${axisY + 12}" text-anchor="middle" class="muted">${((t - run.t0) / 1000).toFixed(2)} s</text>`,
     );
   }
   const r = result;
@@ -91,16 +102,16 @@ export function renderTimeline(run: RunOutput, result: RunResult): string {
     : `no fences: ${r.staleAccepted} stale writes accepted`;
   const figures = `${r.tenures} tenures · ${r.accepted} writes accepted, ${r.rejected} rejected · ${r.holdOverlaps} believed-held overlaps (${r.overlapMs} ms) · takeover ${r.takeoverMs ?? '–'} ms · ${verdict}`;
   const legend = [
-    `<rect x="${LEFT}" y="${H - 22}" width="18" height="10" fill="#9ecae1" stroke="#3182bd"/><text x="${LEFT + 24}" y="${H - 13}">believed held (fence)</text>`,
-    `<rect x="${LEFT + 170}" y="${H - 22}" width="18" height="10" fill="#de2d26" opacity="0.45"/><text x="${LEFT + 194}" y="${H - 13}">two believed it at once</text>`,
-    `<line x1="${LEFT + 360}" x2="${LEFT + 360}" y1="${H - 25}" y2="${H - 9}" stroke="#238b45" stroke-width="2"/><text x="${LEFT + 368}" y="${H - 13}">write accepted</text>`,
-    `<path d="M${LEFT + 470},${H - 23}L${LEFT + 480},${H - 11}M${LEFT + 480},${H - 23}L${LEFT + 470},${H - 11}" stroke="#cb181d" stroke-width="2.5"/><text x="${LEFT + 488}" y="${H - 13}">write rejected (stale fence)</text>`,
+    `<rect x="${LEFT}" y="${H - 22}" width="18" height="10" class="held"/><text x="${LEFT + 24}" y="${H - 13}">believed held (fence)</text>`,
+    `<rect x="${LEFT + 170}" y="${H - 22}" width="18" height="10" class="both"/><text x="${LEFT + 194}" y="${H - 13}">two believed it at once</text>`,
+    `<line x1="${LEFT + 360}" x2="${LEFT + 360}" y1="${H - 25}" y2="${H - 9}" class="accepted" stroke-width="2"/><text x="${LEFT + 368}" y="${H - 13}">write accepted</text>`,
+    `<path d="M${LEFT + 470},${H - 23}L${LEFT + 480},${H - 11}M${LEFT + 480},${H - 23}L${LEFT + 470},${H - 11}" class="rejected" stroke-width="2.5"/><text x="${LEFT + 488}" y="${H - 13}">write rejected (stale fence)</text>`,
   ].join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">
-<rect width="100%" height="100%" fill="white"/>
+${STYLE}
 <text x="${LEFT}" y="18" font-size="14" font-weight="bold">${esc(`${run.backend} · ${run.scenario}`)}</text>
-<text x="${LEFT + 150}" y="18" fill="#555">${esc(`${scenarios[run.scenario].title}; TTL ${run.ttl} ms`)}</text>
-<text x="${LEFT}" y="36" fill="#333">${esc(figures)}</text>
+<text x="${LEFT + 150}" y="18" class="muted">${esc(`${scenarios[run.scenario].title}; TTL ${run.ttl} ms`)}</text>
+<text x="${LEFT}" y="36">${esc(figures)}</text>
 ${out.join('\n')}
 ${legend}
 </svg>
