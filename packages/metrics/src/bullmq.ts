@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import { Counter, Gauge, type Metric, type Registry, register } from 'prom-client';
 import { registerAll } from './register.js';
 
+/** Options of {@link queueMetrics}. */
 export interface QueueMetricsOptions {
   /** The BullMQ queues to report. */
   queues: readonly Queue[];
@@ -12,6 +13,7 @@ export interface QueueMetricsOptions {
   timeout?: number;
 }
 
+/** What {@link queueMetrics} returns. */
 export interface QueueMetrics {
   /** Removes the gauges from the registry. */
   stop(): void;

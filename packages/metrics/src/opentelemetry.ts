@@ -2,6 +2,7 @@ import type { Attributes, Meter, ObservableResult } from '@opentelemetry/api';
 import { defaultLockName, type LockName } from './lock-name.js';
 import { type Level, track } from './tracker.js';
 
+/** Options of {@link openTelemetryMetrics}. */
 export interface OpenTelemetryMetricsOptions {
   /** From your MeterProvider: `metrics.getMeter('my-service')`. */
   meter: Meter;
@@ -9,6 +10,7 @@ export interface OpenTelemetryMetricsOptions {
   name?: LockName;
 }
 
+/** What {@link openTelemetryMetrics} returns. */
 export interface OpenTelemetryMetrics {
   /** Stops listening and stops reporting the gauges. */
   stop(): void;

@@ -3,6 +3,7 @@ import { defaultLockName, type LockName } from './lock-name.js';
 import { registerAll } from './register.js';
 import { type Level, type Sink, track } from './tracker.js';
 
+/** Options of {@link prometheusMetrics}. */
 export interface PrometheusMetricsOptions {
   /** Default: prom-client's global `register`. */
   registry?: Registry;
@@ -12,6 +13,7 @@ export interface PrometheusMetricsOptions {
   buckets?: { acquire?: number[]; hold?: number[] };
 }
 
+/** What {@link prometheusMetrics} returns. */
 export interface PrometheusMetrics {
   /** Stops listening and removes the metrics from the registry. */
   stop(): void;

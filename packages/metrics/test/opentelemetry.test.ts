@@ -34,7 +34,7 @@ describe('openTelemetryMetrics', () => {
       await held.release();
       const after = (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
       const hold = after.find((m) => m.descriptor.name === 'oncelock.hold.duration');
-      expect((hold?.dataPoints[0]?.value as { count: number }).count).toBe(1);
+      expect((hold?.dataPoints[0]?.value as { count: number } | undefined)?.count).toBe(1);
     } finally {
       metrics.stop();
       await provider.shutdown();
