@@ -7,8 +7,9 @@ import { delay } from '@oncelock/testkit';
 const exec = promisify(execFile);
 
 /**
- * A tmux server of its own (its own socket, no user config) with one pane of a fixed size running
- * `command`. The pane stays after the command exits, so its exit status can be read.
+ * A tmux server of its own (its own socket, no user config) with one pane of a fixed size. The
+ * command runs under a shell that then prints its exit status and stays, so that the terminal
+ * as the command left it (main screen, cursor shown) can still be looked at.
  */
 export class Terminal {
   private readonly socket = `oncelock-test-${randomUUID().slice(0, 8)}`;
@@ -18,15 +19,8 @@ export class Terminal {
   }
 
   async start(command: string[], size = { width: 110, height: 30 }): Promise<void> {
-    // One tmux call, so the option is set before the command can exit.
+    const shell = ['sh', '-c', '"$@"; echo "exited with $?"; sleep 120', 'sh', ...command];
     await this.tmux(
-      'start-server',
-      ';',
-      'set-option',
-      '-g',
-      'remain-on-exit',
-      'on',
-      ';',
       'new-session',
       '-d',
       '-s',
@@ -35,7 +29,7 @@ export class Terminal {
       String(size.width),
       '-y',
       String(size.height),
-      ...command,
+      ...shell,
     );
   }
 
@@ -44,22 +38,11 @@ export class Terminal {
     return this.tmux('capture-pane', '-p', '-t', 'cli');
   }
 
-  /** tmux's view of the pane: dead and exit status, alternate screen, cursor shown. */
-  async pane(): Promise<{ dead: boolean; status: number | undefined; alternate: boolean; cursor: boolean }> {
-    const out = await this.tmux(
-      'display-message',
-      '-p',
-      '-t',
-      'cli',
-      '#{pane_dead} #{pane_dead_status} #{alternate_on} #{cursor_flag}',
-    );
-    const [dead, status, alternate, cursor] = out.trim().split(' ');
-    return {
-      dead: dead === '1',
-      status: status ? Number(status) : undefined,
-      alternate: alternate === '1',
-      cursor: cursor === '1',
-    };
+  /** tmux's view of the pane: on the alternate screen? cursor shown? */
+  async pane(): Promise<{ alternate: boolean; cursor: boolean }> {
+    const out = await this.tmux('display-message', '-p', '-t', 'cli', '#{alternate_on} #{cursor_flag}');
+    const [alternate, cursor] = out.trim().split(' ');
+    return { alternate: alternate === '1', cursor: cursor === '1' };
   }
 
   /** Keys as tmux names them: `q`, `y`, `Enter`, `C-c`. */
@@ -79,16 +62,10 @@ export class Terminal {
     }
   }
 
-  /** Waits for the command to exit and returns its status. */
-  async exited(ms = 10_000): Promise<number | undefined> {
-    const deadline = performance.now() + ms;
-    for (;;) {
-      const pane = await this.pane();
-      if (pane.dead) return pane.status;
-      if (performance.now() > deadline)
-        throw new Error(`the command did not exit; the screen was:\n${await this.screen()}`);
-      await delay(50);
-    }
+  /** Waits for the command to exit and returns its exit status. */
+  async exited(ms = 10_000): Promise<number> {
+    const screen = await this.until((text) => /exited with \d+/.test(text), 'the command to exit', ms);
+    return Number(screen.match(/exited with (\d+)/)?.[1]);
   }
 
   /** Ends the server and everything in it; safe to call twice or after a failed start. */
