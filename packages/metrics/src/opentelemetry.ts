@@ -44,16 +44,16 @@ export function openTelemetryMetrics(options: OpenTelemetryMetricsOptions): Open
     description: 'Callers in this process waiting for a held lock.',
   });
   const tracked = track(
-    {
-      acquire: (lock, backend, outcome, s) => acquire.record(s, { lock, backend, outcome }),
-      hold: (lock, backend, s) => hold.record(s, { lock, backend }),
-      lost: (lock, backend, reason) => lost.add(1, { lock, backend, reason }),
-      once: (lock, mode, status) => once.add(1, { lock, mode, status }),
-    },
+    (lock, backend) => ({
+      acquire: (outcome, s) => acquire.record(s, { lock, backend, outcome }),
+      hold: (s) => hold.record(s, { lock, backend }),
+      lost: (reason) => lost.add(1, { lock, backend, reason }),
+      once: (mode, status) => once.add(1, { lock, mode, status }),
+    }),
     options.name ?? defaultLockName,
   );
-  const report = (levels: Map<string, Level>) => (result: ObservableResult<Attributes>) => {
-    for (const l of levels.values()) result.observe(l.value, { lock: l.lock, backend: l.backend });
+  const report = (levels: Set<Level>) => (result: ObservableResult<Attributes>) => {
+    for (const l of levels) result.observe(l.value, { lock: l.lock, backend: l.backend });
   };
   const heldCallback = report(tracked.levels.held);
   const waitersCallback = report(tracked.levels.waiters);

@@ -31,30 +31,25 @@ export const HOLD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3
 // than an in-process lease itself.
 const BATCH = 256;
 
-interface Buffered {
-  readonly observe: (value: number) => void;
-  readonly values: number[];
-}
-
 /** A histogram whose observations are buffered per label set and flushed on collection. */
 function batched(histogram: Histogram<string>) {
-  const children = new Map<string, Buffered>();
-  const flush = (b: Buffered) => {
-    for (const v of b.values) b.observe(v);
-    b.values.length = 0;
-  };
+  const all = new Set<() => void>();
   return {
-    observe(id: string, labels: () => string[], value: number) {
-      let b = children.get(id);
-      if (!b) {
-        const child = histogram.labels(...labels());
-        b = { observe: (v) => child.observe(v), values: [] };
-        children.set(id, b);
-      }
-      if (b.values.push(value) >= BATCH) flush(b);
+    /** The observe function of one label set. */
+    child(...labels: string[]): (value: number) => void {
+      const child = histogram.labels(...labels);
+      const values: number[] = [];
+      const flush = () => {
+        for (const v of values) child.observe(v);
+        values.length = 0;
+      };
+      all.add(flush);
+      return (value) => {
+        if (values.push(value) >= BATCH) flush();
+      };
     },
     flushAll() {
-      for (const b of children.values()) flush(b);
+      for (const flush of all) flush();
     },
   };
 }
@@ -104,14 +99,14 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     labelNames: ['lock', 'mode', 'status'],
     registers: none,
   });
-  const gauge = (name: string, help: string, levels: () => Map<string, Level>) =>
+  const gauge = (name: string, help: string, levels: () => Set<Level>) =>
     new Gauge({
       name,
       help,
       labelNames: ['lock', 'backend'],
       registers: none,
       collect() {
-        for (const l of levels().values()) this.set({ lock: l.lock, backend: l.backend }, l.value);
+        for (const l of levels()) this.set({ lock: l.lock, backend: l.backend }, l.value);
       },
     });
   const held = gauge('oncelock_leases_held', 'Leases held by this process.', () => tracked.levels.held);
@@ -124,12 +119,22 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   const metrics: Metric[] = [acquireH, holdH, held, waiters, lost, once];
   const unregister = registerAll(registry, metrics);
 
-  const sink: Sink = {
-    acquire: (lock, backend, outcome, s) =>
-      acquire.observe(`${lock}\u0000${backend}\u0000${outcome}`, () => [lock, backend, outcome], s),
-    hold: (lock, backend, s) => hold.observe(`${lock}\u0000${backend}`, () => [lock, backend], s),
-    lost: (lock, backend, reason) => lost.inc({ lock, backend, reason }),
-    once: (lock, mode, status) => once.inc({ lock, mode, status }),
+  const sink: Sink = (lock, backend) => {
+    const outcomes = new Map<string, (value: number) => void>();
+    const observeHold = hold.child(lock, backend);
+    return {
+      acquire(outcome, s) {
+        let observe = outcomes.get(outcome);
+        if (!observe) {
+          observe = acquire.child(lock, backend, outcome);
+          outcomes.set(outcome, observe);
+        }
+        observe(s);
+      },
+      hold: observeHold,
+      lost: (reason) => lost.inc({ lock, backend, reason }),
+      once: (mode, status) => once.inc({ lock, mode, status }),
+    };
   };
   const tracked = track(sink, options.name ?? defaultLockName);
   return {

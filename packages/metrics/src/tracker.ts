@@ -4,24 +4,35 @@ import type { LockName } from './lock-name.js';
 /** How an acquire call ended: the `outcome` label. */
 export type AcquireOutcome = 'acquired' | 'busy' | 'timeout' | 'aborted' | 'error';
 
-/** Where the figures go: a Prometheus registry or an OpenTelemetry meter. Durations in seconds. */
-export interface Sink {
-  acquire(lock: string, backend: string, outcome: AcquireOutcome, seconds: number): void;
-  hold(lock: string, backend: string, seconds: number): void;
-  lost(lock: string, backend: string, reason: LostCause): void;
-  once(lock: string, mode: OnceMode, status: OnceStatus): void;
+/** The figures of one lock on one backend. Durations in seconds. */
+export interface Series {
+  acquire(outcome: AcquireOutcome, seconds: number): void;
+  hold(seconds: number): void;
+  lost(reason: LostCause): void;
+  once(mode: OnceMode, status: OnceStatus): void;
 }
 
-/** Per lock and backend, read on collection. */
-export interface Levels {
-  readonly held: Map<string, Level>;
-  readonly waiters: Map<string, Level>;
-}
+/** Where the figures go: a Prometheus registry or an OpenTelemetry meter. */
+export type Sink = (lock: string, backend: string) => Series;
 
+/** A gauge's value for one lock on one backend, read on collection. */
 export interface Level {
   readonly lock: string;
   readonly backend: string;
   value: number;
+}
+
+/** Per lock and backend, read on collection. */
+export interface Levels {
+  readonly held: Set<Level>;
+  readonly waiters: Set<Level>;
+}
+
+interface Entry {
+  readonly backend: string;
+  readonly series: Series;
+  readonly held: Level;
+  readonly waiters: Level;
 }
 
 // Keys can be many (one per shard or job); the names they map to are few. Bounded, then reset.
@@ -29,65 +40,73 @@ const MAX_CACHED_KEYS = 10_000;
 
 /**
  * Subscribes to core's events and turns them into `sink` calls and gauge levels. One event maps
- * to one outcome, so each acquire call is counted once. Returns the levels and a stop function.
+ * to one outcome, so each acquire call is counted once. Everything a key needs is looked up once
+ * and cached, so an event costs one map lookup: a lease's own cost on a fast store is microseconds.
  */
 export function track(sink: Sink, name: LockName): { levels: Levels; stop: () => void } {
-  const names = new Map<string, string>();
-  const lockOf = (key: string): string => {
-    let lock = names.get(key);
-    if (lock === undefined) {
-      if (names.size >= MAX_CACHED_KEYS) names.clear();
-      lock = name(key);
-      names.set(key, lock);
-    }
-    return lock;
-  };
-  const levels: Levels = { held: new Map(), waiters: new Map() };
-  const move = (map: Map<string, Level>, lock: string, backend: string, by: number) => {
+  const levels: Levels = { held: new Set(), waiters: new Set() };
+  const byLock = new Map<string, Entry>();
+  const byKey = new Map<string, Entry>();
+  const entryOf = (key: string, backend: string): Entry => {
+    const cached = byKey.get(key);
+    if (cached !== undefined && cached.backend === backend) return cached;
+    const lock = name(key);
     const id = `${lock}\u0000${backend}`;
-    let level = map.get(id);
-    if (!level) {
-      level = { lock, backend, value: 0 };
-      map.set(id, level);
+    let entry = byLock.get(id);
+    if (!entry) {
+      entry = {
+        backend,
+        series: sink(lock, backend),
+        held: { lock, backend, value: 0 },
+        waiters: { lock, backend, value: 0 },
+      };
+      byLock.set(id, entry);
+      levels.held.add(entry.held);
+      levels.waiters.add(entry.waiters);
     }
-    // Never below zero: a lease taken before metrics were attached may end after.
+    if (byKey.size >= MAX_CACHED_KEYS) byKey.clear();
+    byKey.set(key, entry);
+    return entry;
+  };
+  // Never below zero: a lease taken before metrics were attached may end after.
+  const move = (level: Level, by: number) => {
     level.value = Math.max(0, level.value + by);
   };
 
   const on = (e: OncelockEvent): void => {
-    const lock = lockOf(e.key);
+    const entry = entryOf(e.key, e.backend);
+    const s = entry.series;
     switch (e.type) {
       case 'acquired':
-        sink.acquire(lock, e.backend, 'acquired', e.waitedMs / 1000);
-        if (e.held) move(levels.held, lock, e.backend, 1);
+        s.acquire('acquired', e.waitedMs / 1000);
+        if (e.held) move(entry.held, 1);
         return;
       case 'refused':
-        if (!e.waits) sink.acquire(lock, e.backend, 'busy', e.tookMs / 1000);
+        if (!e.waits) s.acquire('busy', e.tookMs / 1000);
         return;
       case 'waiting':
-        move(levels.waiters, lock, e.backend, 1);
+        move(entry.waiters, 1);
         return;
       case 'waited':
-        move(levels.waiters, lock, e.backend, -1);
+        move(entry.waiters, -1);
         // An acquired wait is counted by its `acquired` event, an error by `failed`.
-        if (e.outcome === 'timeout' || e.outcome === 'aborted')
-          sink.acquire(lock, e.backend, e.outcome, e.waitedMs / 1000);
+        if (e.outcome === 'timeout' || e.outcome === 'aborted') s.acquire(e.outcome, e.waitedMs / 1000);
         return;
       case 'failed':
-        sink.acquire(lock, e.backend, 'error', e.tookMs / 1000);
+        s.acquire('error', e.tookMs / 1000);
         return;
       case 'lost':
-        sink.lost(lock, e.backend, e.cause);
-        sink.hold(lock, e.backend, e.heldMs / 1000);
-        move(levels.held, lock, e.backend, -1);
+        s.lost(e.cause);
+        s.hold(e.heldMs / 1000);
+        move(entry.held, -1);
         return;
       case 'released':
       case 'detached':
-        sink.hold(lock, e.backend, e.heldMs / 1000);
-        move(levels.held, lock, e.backend, -1);
+        s.hold(e.heldMs / 1000);
+        move(entry.held, -1);
         return;
       case 'once':
-        sink.once(lock, e.mode, e.status);
+        s.once(e.mode, e.status);
         return;
     }
   };
