@@ -53,7 +53,7 @@ ${COMMON}`,
 
 export const EXIT_CODES = `Exit codes:
   0  done
-  1  not held: the key is free, or it changed hands before a release
+  1  not held: the key is free, changed hands before a release, or the release was declined
   2  usage: bad arguments or URL, or a release without --force or confirmation
   3  the store is unreachable, refused the request, or did not answer in time
   4  an unexpected error (a bug: please report it)`;
