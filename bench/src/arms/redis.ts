@@ -182,24 +182,15 @@ async function quit(client: Redis): Promise<void> {
   await client.quit();
 }
 
+/** A lock's five keys, as acquire-5.lua and release-5.lua take them. */
+type LockKeys = [lock: string, record: string, waiters: string, permits: string, grants: string];
+
 type ScriptClient = Redis & {
   onceAcquire(
-    lock: string,
-    record: string,
-    waiters: string,
-    owner: string,
-    ttl: number,
-    keep: number,
-    waiter: string,
+    ...args: [...LockKeys, owner: string, ttl: number, keep: number, waiter: string, limit: '']
   ): Promise<unknown>;
   onceRelease(
-    lock: string,
-    record: string,
-    waiters: string,
-    owner: string,
-    keep: number,
-    wakePrefix: string,
-    tries: number,
+    ...args: [...LockKeys, owner: string, keep: number, wakePrefix: string, tries: number, limit: '']
   ): Promise<unknown>;
 };
 
@@ -211,17 +202,23 @@ type ScriptClient = Redis & {
  */
 function scriptsOnlyArm(url: string): LockArm {
   const client = new Redis(url) as ScriptClient;
-  client.defineCommand('onceAcquire', { numberOfKeys: 3, lua: scripts.acquire.source });
-  client.defineCommand('onceRelease', { numberOfKeys: 3, lua: scripts.release.source });
+  client.defineCommand('onceAcquire', { numberOfKeys: 5, lua: scripts.acquire.source });
+  client.defineCommand('onceRelease', { numberOfKeys: 5, lua: scripts.release.source });
   const keys = keySpace('oncelock:');
   const keep = 60_000;
   return {
     async acquire(key, ttl) {
       const owner = randomUUID();
-      const [lock, record, waiters] = [keys.lock(key), keys.record(key), keys.waiters(key)];
-      const reply = (await client.onceAcquire(lock, record, waiters, owner, ttl, keep, '')) as unknown[];
+      const k: LockKeys = [
+        keys.lock(key),
+        keys.record(key),
+        keys.waiters(key),
+        keys.permits(key),
+        keys.grants(key),
+      ];
+      const reply = (await client.onceAcquire(...k, owner, ttl, keep, '', '')) as unknown[];
       if (reply[0] !== 1) return null;
-      return { release: () => client.onceRelease(lock, record, waiters, owner, keep, keys.wakePrefix, 16) };
+      return { release: () => client.onceRelease(...k, owner, keep, keys.wakePrefix, 16, '') };
     },
     close: () => quit(client),
   };

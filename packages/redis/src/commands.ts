@@ -4,7 +4,7 @@ import type { Cluster } from 'ioredis';
 import type { Connection } from './connection.js';
 import type { KeySpace } from './keys.js';
 import * as lua from './lua.generated.js';
-import { acquireReply, holderOf, listReply, type NodeAcquire } from './replies.js';
+import { acquireReply, inspectReply, listReply, type NodeAcquire } from './replies.js';
 import { runScript } from './run-script.js';
 
 /**
@@ -15,7 +15,7 @@ export interface LockCommands {
   acquire(request: AcquireRequest): Promise<NodeAcquire>;
   extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;
   release(request: ReleaseRequest): Promise<boolean>;
-  /** Wakes the next waiter for `key` if the lock is free: for a woken backend that no longer waits. */
+  /** Wakes the next waiter for `key` if the key has room: for a woken backend that no longer waits. */
   passOn(key: string): Promise<void>;
   /**
    * `owner` no longer waits for `key`: takes it out of the key's waiters if it is still among
@@ -33,7 +33,7 @@ export interface LockCommandsOptions {
   wake?: {
     /** This backend object's id: its waiters join a key's waiters under it. */
     readonly id: string;
-    /** Waiters to try per release (see release-3.lua). */
+    /** Waiters to try per release (see release-5.lua). */
     readonly tries: number;
   };
 }
@@ -43,52 +43,68 @@ const SCAN_COUNT = 1000;
 export function lockCommands(conn: Connection, keys: KeySpace, options: LockCommandsOptions): LockCommands {
   const { retention } = options;
 
-  /** One extend-2n call for a group of requests whose keys all live in one slot (or one server). */
+  /**
+   * One extend-2n call for a group of leases, or one extend-permits-3n call for a group of
+   * permits, whose keys all live in one slot (or one server).
+   */
   async function extendGroup(requests: readonly ExtendRequest[]): Promise<boolean[]> {
+    const permits = requests[0]!.limit !== undefined;
     const k: string[] = [];
     const a: Array<string | number> = [retention];
     for (const r of requests) {
-      k.push(keys.lock(r.key), keys.record(r.key));
-      a.push(r.owner, r.ttl);
+      if (permits) {
+        k.push(keys.permits(r.key), keys.grants(r.key), keys.record(r.key));
+        a.push(r.owner, r.ttl, r.limit!);
+      } else {
+        k.push(keys.lock(r.key), keys.record(r.key));
+        a.push(r.owner, r.ttl);
+      }
     }
-    const reply = (await conn.run((c) => runScript(c, lua.extend, k, a))) as unknown[];
+    const script = permits ? lua.extendPermits : lua.extend;
+    const reply = (await conn.run((c) => runScript(c, script, k, a))) as unknown[];
     return reply.map((x) => x === 1);
   }
+
+  /** The five keys of `key` that acquire-5 and release-5 touch. */
+  const keysOf = (key: string) => [
+    keys.lock(key),
+    keys.record(key),
+    keys.waiters(key),
+    keys.permits(key),
+    keys.grants(key),
+  ];
 
   /** The (key, owner) pairs this backend has among some key's waiters, as `key NUL owner`. */
   const queued = new Set<string>();
   const pair = (key: string, owner: string) => `${key}\0${owner}`;
   const member = (id: string, owner: string) => `${id} ${owner}`;
 
-  /** release-3.lua; an empty owner only passes a wake-up on. */
-  async function release(key: string, owner: string): Promise<boolean> {
+  /** release-5.lua, of a lease or (with `limit`) a permit; an empty owner only passes a wake-up on. */
+  async function release(key: string, owner: string, limit?: number): Promise<boolean> {
     const wake = options.wake;
     const reply = await conn.run((c) =>
-      runScript(
-        c,
-        lua.release,
-        [keys.lock(key), keys.record(key), keys.waiters(key)],
-        [owner, retention, wake ? keys.wakePrefix : '', wake?.tries ?? 0],
-      ),
+      runScript(c, lua.release, keysOf(key), [
+        owner,
+        retention,
+        wake ? keys.wakePrefix : '',
+        wake?.tries ?? 0,
+        limit ?? '',
+      ]),
     );
     return reply === 1;
   }
 
   return {
-    async acquire({ key, owner, ttl, waiting }) {
+    async acquire({ key, owner, ttl, waiting, limit }) {
       const waiter = waiting && options.wake ? member(options.wake.id, owner) : '';
       const reply = await conn.run((c) =>
-        runScript(
-          c,
-          lua.acquire,
-          [keys.lock(key), keys.record(key), keys.waiters(key)],
-          [owner, ttl, retention, waiter],
-        ),
+        runScript(c, lua.acquire, keysOf(key), [owner, ttl, retention, waiter, limit ?? '']),
       );
       const result = acquireReply(reply);
       if (waiter !== '') {
-        // The script put a refused waiter among the key's waiters and took a granted one out.
-        if (result.granted) queued.delete(pair(key, owner));
+        // The script put a refused waiter among the key's waiters and took a granted one (or
+        // one that asked with another limit) out.
+        if (result.granted || (result.limit ?? 1) !== (limit ?? 1)) queued.delete(pair(key, owner));
         else queued.add(pair(key, owner));
       }
       return result;
@@ -96,19 +112,22 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
 
     async extendMany(requests) {
       if (requests.length === 0) return [];
-      if (!conn.isCluster) return extendGroup(requests);
-      // A script may only touch one slot: one call per slot, all sent at once, so the batch
-      // still costs one round trip to each node.
-      const bySlot = new Map<number, number[]>();
+      // The common batch, leases on one server, goes as it is: nothing to group.
+      if (!conn.isCluster && requests.every((r) => r.limit === undefined)) return extendGroup(requests);
+      // A script may only touch one slot, and leases and permits have a script each: one call
+      // per slot and kind, all sent at once, so the batch still costs one round trip to each node.
+      const groups = new Map<number, number[]>();
       requests.forEach((r, i) => {
-        const slot = calculateSlot(keys.lock(r.key));
-        const group = bySlot.get(slot);
+        const slot = conn.isCluster ? calculateSlot(keys.lock(r.key)) : 0;
+        const id = r.limit === undefined ? slot : -1 - slot;
+        const group = groups.get(id);
         if (group) group.push(i);
-        else bySlot.set(slot, [i]);
+        else groups.set(id, [i]);
       });
+      if (groups.size === 1) return extendGroup(requests);
       const out = new Array<boolean>(requests.length);
       await Promise.all(
-        [...bySlot.values()].map(async (indexes) => {
+        [...groups.values()].map(async (indexes) => {
           const results = await extendGroup(indexes.map((i) => requests[i]!));
           indexes.forEach((i, j) => {
             out[i] = results[j] === true;
@@ -118,7 +137,7 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
       return out;
     },
 
-    release: ({ key, owner }) => release(key, owner),
+    release: ({ key, owner, limit }) => release(key, owner, limit),
 
     async passOn(key) {
       await release(key, '');
@@ -132,10 +151,10 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
     },
 
     async inspect(key) {
-      const reply = (await conn.run((c) => runScript(c, lua.inspect, [keys.lock(key)], []))) as
-        | unknown[]
-        | null;
-      return reply ? holderOf(reply[0], reply[1], reply[2], reply[3]) : null;
+      const reply = await conn.run((c) =>
+        runScript(c, lua.inspect, [keys.lock(key), keys.permits(key), keys.grants(key)], []),
+      );
+      return inspectReply(reply);
     },
 
     async list(keyPrefix = '') {

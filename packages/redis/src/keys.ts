@@ -4,12 +4,15 @@
  *   oncelock:{scan:3}          the lock (a hash: owner, fence, since; PTTL = the lease's TTL)
  *   oncelock:{scan:3}:fence    the fence record, which outlives the lock for a while
  *   oncelock:{scan:3}:waiters  the backends waiting for it (a sorted set), woken one at a time
+ *   oncelock:{scan:3}:permits  while it is held by permits: their owners by expiry (a sorted set,
+ *                              server clock in ms)
+ *   oncelock:{scan:3}:grants   beside it: the limit, and each permit's fence and since (a hash)
  *   oncelock:wake:<id>         the pub/sub channel of one backend object: a release sends the
  *                              lock's name to the first waiter's channel
  *
- * The braces are a Redis Cluster hash tag: both keys of a lock hash to one slot, so every script
+ * The braces are a Redis Cluster hash tag: every key of a lock hashes to one slot, so every script
  * touches one slot. Inside the tag, `%`, `{` and `}` are percent-encoded: a user key such as
- * `}x` would otherwise end the tag early (an empty tag hashes the whole name, splitting the pair).
+ * `}x` would otherwise end the tag early (an empty tag hashes the whole name, splitting the keys).
  */
 export interface KeySpace {
   /** The lock of `key`: a hash of owner, fence and since; its PTTL is the lease's TTL. */
@@ -18,6 +21,10 @@ export interface KeySpace {
   record(key: string): string;
   /** The backends waiting for `key`: a sorted set, in the order they began to wait. */
   waiters(key: string): string;
+  /** The permits of `key`: a sorted set of owners by expiry (ms, server clock). */
+  permits(key: string): string;
+  /** The grants of `key`'s permits: a hash of limit, fence:<owner> and since:<owner>. */
+  grants(key: string): string;
   /** The wake-up channel of the backend object with this id. */
   wake(backend: string): string;
   /** What all wake-up channels start with. */
@@ -41,6 +48,8 @@ export function keySpace(prefix: string): KeySpace {
     lock,
     record: (key) => `${lock(key)}:fence`,
     waiters: (key) => `${lock(key)}:waiters`,
+    permits: (key) => `${lock(key)}:permits`,
+    grants: (key) => `${lock(key)}:grants`,
     wake: (backend) => `${prefix}wake:${backend}`,
     wakePrefix: `${prefix}wake:`,
     pattern: (keyPrefix) => `${glob(`${prefix}{${encode(keyPrefix)}`)}*`,

@@ -4,7 +4,7 @@ import { type Connection, connection } from './connection.js';
 /**
  * Wake-ups: one subscriber connection per backend, made on the first wait, subscribed to one
  * channel of this backend's own. A waiter joins the key's waiters in Redis with its next acquire
- * (see acquire-3.lua); a release pops the first of them and publishes the lock's name on that
+ * (see acquire-5.lua); a release pops the first of them and publishes the lock's name on that
  * waiter's channel, so one release wakes one backend, not every process that waits. Here the
  * message wakes the waiter it names (or, if that one has gone, the longest-waiting other one for
  * the same lock). A wake-up for a lock nobody here waits for any more is passed on
@@ -74,7 +74,7 @@ export class Notifier {
     // A connection in subscriber mode can send nothing else, so it is a copy of the client.
     const conn = connection(this.#source.client.duplicate(), true, this.#timeout);
     conn.client.on('message', (_channel: string, message: string) => {
-      // '<owner>\0<lock key>' (release-3.lua); neither holds a NUL.
+      // '<owner>\0<lock key>' (release-5.lua); neither holds a NUL.
       const split = message.indexOf('\0');
       const owner = message.slice(0, split);
       const lockKey = message.slice(split + 1);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LockBackend } from '@oncelock/core';
-import { defineBackend, exactlyOne, readOptions } from '@oncelock/core/backend';
+import { defineBackend, exactlyOne, MAX_LIMIT, readOptions } from '@oncelock/core/backend';
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { lockCommands } from './commands.js';
 import { connection } from './connection.js';
@@ -56,7 +56,8 @@ export type RedisBackend = LockBackend & Required<Pick<LockBackend, 'extendMany'
  * A lock backend on one Redis primary or a Redis Cluster (ioredis). Strict mutual exclusion on
  * the primary that owns the key, fences that strictly increase per key (also across a restart
  * that loses every key), release notifications over pub/sub that wake one waiter at a time,
- * and one round trip per operation.
+ * concurrency limits (permits, each expiring on its own by the server's clock), and one round
+ * trip per operation.
  *
  * @example
  * const backend = redisBackend({ url: 'redis://127.0.0.1:6379' });
@@ -93,11 +94,16 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
       deadHolder: 'at-ttl',
       frozenHolder: 'at-ttl',
       releaseNotifications: true,
+      // Permits: each with its own expiry on the server's clock, and fences from the key's record.
+      maxLimit: MAX_LIMIT,
     },
     ops: {
       async acquire(request) {
         const r = await commands.acquire(request);
-        return r.granted ? { granted: true, fence: r.fence } : { granted: false, holder: r.holder };
+        if (r.granted) return { granted: true, fence: r.fence };
+        return r.limit === undefined
+          ? { granted: false, holder: r.holder }
+          : { granted: false, holder: r.holder, limit: r.limit };
       },
       extendMany: commands.extendMany,
       release: commands.release,

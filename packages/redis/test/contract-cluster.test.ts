@@ -1,7 +1,9 @@
 import { newToken } from '@oncelock/core/backend';
 import { lease, redisBackend } from '@oncelock/redis';
+import { keySpace } from '@oncelock/redis/lua';
 import { backendContract, delay } from '@oncelock/testkit';
 import { type RedisCluster, startRedisCluster } from '@oncelock/testkit/servers';
+import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connected, unique } from './helpers.js';
@@ -66,6 +68,39 @@ describe('redis-cluster specifics', () => {
       expect((await b.inspect(key))?.owner).toBe(l.token);
       expect(await l.release()).toBe(true);
     }
+    await b.close();
+  });
+
+  it("keeps a key's permits beside its lock in one slot, and batches them with leases across nodes", async () => {
+    const b = backend();
+    const keys = keySpace('oncelock:');
+    const tag = unique('p');
+    const braced = [`}${tag}`, `{${tag}}`, `${tag}}{`, `{}${tag}`];
+    for (const key of braced) {
+      const slot = calculateSlot(keys.lock(key));
+      for (const k of [keys.record(key), keys.waiters(key), keys.permits(key), keys.grants(key)])
+        expect(calculateSlot(k), k).toBe(slot);
+      // Every script of a permit touches all five keys: CROSSSLOT would fail it.
+      const permits = [
+        await lease(b, key, { ttl: 5000, limit: 2 }),
+        await lease(b, key, { ttl: 5000, limit: 2 }),
+      ];
+      expect((await b.inspect(key))?.holders?.length).toBe(2);
+      expect(await Promise.all(permits.map((p) => p.extend(5000)))).toEqual([undefined, undefined]);
+      expect(await Promise.all(permits.map((p) => p.release()))).toEqual([true, true]);
+    }
+    // Leases and permits on keys spread over every node: one answer each, in order.
+    const owner = newToken();
+    const spread = Array.from({ length: 20 }, (_, i) => unique(`mixed-${i}`));
+    const request = (key: string, i: number) =>
+      i % 2 === 0 ? { key, owner, ttl: 5000 } : { key, owner, ttl: 5000, limit: 3 };
+    for (const [i, key] of spread.entries()) expect((await b.acquire(request(key, i))).granted).toBe(true);
+    expect(await b.extendMany(spread.map(request))).toEqual(spread.map(() => true));
+    const listed = (await b.list('mixed-')).filter((h) => spread.includes(h.key));
+    expect(listed.filter((h) => h.limit === 3).length).toBe(10);
+    expect(await Promise.all(spread.map((key, i) => b.release(request(key, i))))).toEqual(
+      spread.map(() => true),
+    );
     await b.close();
   });
 

@@ -18,11 +18,12 @@ describe('Lua scripts', () => {
     const dir = new URL('../scripts/', import.meta.url);
     const files = readdirSync(dir).filter((f) => f.endsWith('.lua'));
     expect(files.sort()).toEqual([
-      'acquire-3.lua',
+      'acquire-5.lua',
       'extend-2n.lua',
-      'inspect-1.lua',
+      'extend-permits-3n.lua',
+      'inspect-3.lua',
       'list-0.lua',
-      'release-3.lua',
+      'release-5.lua',
     ]);
     for (const file of files) {
       const source = readFileSync(new URL(file, dir), 'utf8');
@@ -33,6 +34,11 @@ describe('Lua scripts', () => {
       for (const used of new Set(body.match(/(KEYS|ARGV)\[\d+\]/g) ?? []))
         expect(header, file).toContain(used);
       if (file.endsWith('-2n.lua')) expect(header, file).toMatch(/KEYS\[2i-1\][\s\S]*KEYS\[2i\]/);
+      if (file.endsWith('-3n.lua'))
+        expect(header, file).toMatch(/KEYS\[3i-2\][\s\S]*KEYS\[3i-1\][\s\S]*KEYS\[3i\]/);
+      // The number in the name is the KEYS count: every key the script reads by number is declared.
+      const count = /-(\d+)\.lua$/.exec(file)?.[1];
+      if (count !== undefined) expect(header, file).toContain(count === '0' ? 'ARGV[1]' : `KEYS[${count}]`);
     }
   });
 
@@ -78,7 +84,7 @@ describe('Lua scripts', () => {
     const owner = newToken();
     await a.acquire({ key, owner, ttl: 1000 });
     const { createHash } = await import('node:crypto');
-    const source = readFileSync(new URL('../scripts/acquire-3.lua', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../scripts/acquire-5.lua', import.meta.url), 'utf8');
     const sha = createHash('sha1').update(source).digest('hex');
     expect(await r.script('EXISTS', sha)).toEqual([1]);
     await a.release({ key, owner });

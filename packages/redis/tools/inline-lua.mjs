@@ -12,9 +12,11 @@ const entries = readdirSync(dir)
   .filter((file) => file.endsWith('.lua'))
   .sort()
   .map((file) => {
-    // `acquire-3.lua` is the script `acquire`; the number is its KEYS count (`2n`: two per item).
-    const name = /^([a-z]+)-(\d+n?)\.lua$/.exec(file)?.[1];
-    if (!name) throw new Error(`scripts/${file}: a script is named <name>-<numkeys>.lua`);
+    // `acquire-5.lua` is the script `acquire`, `extend-permits-3n.lua` is `extendPermits`; the
+    // number is its KEYS count (`2n`: two per item).
+    const words = /^([a-z]+(?:-[a-z]+)*)-(\d+n?)\.lua$/.exec(file)?.[1];
+    if (!words) throw new Error(`scripts/${file}: a script is named <name>-<numkeys>.lua`);
+    const name = words.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
     const source = readFileSync(new URL(file, dir), 'utf8');
     const sha = createHash('sha1').update(source).digest('hex');
     return `/** scripts/${file}: its text, and the SHA-1 that EVALSHA calls it by. */\nexport const ${name} = {\n  file: '${file}',\n  sha: '${sha}',\n  source: ${JSON.stringify(source)},\n} as const;\n`;

@@ -12,6 +12,8 @@ export interface HoldOptions {
    * resolves is sent back. Errors are sent as `{ type: 'rejected', name, code, latest }`.
    */
   answer?: (message: unknown, held: Lease) => Promise<object>;
+  /** Hold one of at most `limit` permits of the key instead of a plain lease. Default 1. */
+  limit?: number;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function holdLeaseForParent(
   if (!process.send) throw new Error('holdLeaseForParent runs in a child process with an IPC channel');
   const send = (message: object) => process.connected && process.send?.(message);
   process.on('disconnect', () => process.exit(0));
-  const l = await lease(backend, key, { ttl });
+  const l = await lease(backend, key, { ttl, limit: options.limit ?? 1 });
   l.signal.addEventListener('abort', () => {
     const reason = l.signal.reason as Error | undefined;
     send({ type: 'lost', at: historyNow(), name: reason?.name, reason: reason?.message });

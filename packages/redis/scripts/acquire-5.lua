@@ -1,0 +1,136 @@
+-- acquire: takes a key for an owner as a lease (its one holder) or as a permit (one of at most
+-- ARGV[5] holders), or renews it if that owner holds it already.
+--
+-- KEYS[1]  the lock: a hash {owner, fence, since}; its PTTL is the lease's TTL
+-- KEYS[2]  the fence record: the last fence handed out for this key, to a lease or a permit, kept
+--          ARGV[3] ms longer than the lock or the last permit
+-- KEYS[3]  the waiters: a sorted set of '<backend id> <owner>' by the time each began to wait
+-- KEYS[4]  the permits: a sorted set of owners by the time each permit expires (server clock, ms)
+-- KEYS[5]  the permits' grants: a hash {limit, fence:<owner>, since:<owner>}; it and KEYS[4]
+--          expire with the last permit, so it exists exactly while the key is held by permits
+-- ARGV[1]  owner token
+-- ARGV[2]  TTL, ms
+-- ARGV[3]  how long the fence record outlives the lock, ms
+-- ARGV[4]  '<backend id> <owner>' if the caller is waiting for the key: refused, it joins the
+--          waiters (keeping its place if already there); granted, it leaves them. '': neither
+-- ARGV[5]  the limit of a permit (2 or more); '' for a lease
+--
+-- Returns  {1, fence, renewed}                     granted; renewed = 1 when the owner already held it (same fence)
+--          {0, owner, pttl, fence, since[, limit]}  refused, with the holder whose grant ends first; limit is the
+--                                                   limit the key is held under (1: a lease), given when the key
+--                                                   is held by permits or the caller asked for one. A caller
+--                                                   refused for asking with another limit does not join the waiters.
+local owner, ttl, waiter = ARGV[1], tonumber(ARGV[2]), ARGV[4]
+local keep = ttl + tonumber(ARGV[3])
+local limit = tonumber(ARGV[5])
+
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+local function granted(fence, renewed)
+  if waiter ~= '' then
+    redis.call('ZREM', KEYS[3], waiter)
+  end
+  return {1, tonumber(fence), renewed}
+end
+
+local function refused(reply, waits)
+  if waiter ~= '' and waits then
+    redis.call('ZADD', KEYS[3], 'NX', math.floor(clock() / 1000), waiter)
+    -- Waiters that vanish without being woken leave entries behind: the set goes a minute after
+    -- the last waiter joined it.
+    redis.call('PEXPIRE', KEYS[3], 60000)
+  elseif waiter ~= '' then
+    redis.call('ZREM', KEYS[3], waiter)
+  end
+  return reply
+end
+
+-- The permits' keys live as long as the last permit, the fence record ARGV[3] ms longer.
+local function expireWithLastPermit()
+  local last = tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
+  redis.call('PEXPIREAT', KEYS[4], last)
+  redis.call('PEXPIREAT', KEYS[5], last)
+  redis.call('PEXPIREAT', KEYS[2], last + tonumber(ARGV[3]))
+end
+
+-- The refusal by a key's permits: the one that ends first. nil if none is live after all (the
+-- grants hash may outlive the last permit by the time this script has taken).
+local function byPermits(ms, under)
+  local first = redis.call('ZRANGEBYSCORE', KEYS[4], ms, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if #first == 0 then
+    return nil
+  end
+  local info = redis.call('HMGET', KEYS[5], 'fence:' .. first[1], 'since:' .. first[1])
+  return {0, first[1], tonumber(first[2]) - ms, info[1], info[2], tonumber(under)}
+end
+
+local held = redis.call('HMGET', KEYS[1], 'owner', 'fence', 'since')
+if held[1] then
+  if limit then
+    return refused({0, held[1], redis.call('PTTL', KEYS[1]), held[2], held[3], 1}, false)
+  end
+  if held[1] == owner then
+    redis.call('PEXPIRE', KEYS[1], ttl)
+    redis.call('SET', KEYS[2], held[2], 'PX', keep)
+    return granted(held[2], 1)
+  end
+  return refused({0, held[1], redis.call('PTTL', KEYS[1]), held[2], held[3]}, true)
+end
+
+local now = clock()
+local ms = math.floor(now / 1000)
+local under = redis.call('HGET', KEYS[5], 'limit')
+if under and not limit then
+  local refusal = byPermits(ms, under)
+  if refusal then
+    return refused(refusal, false)
+  end
+end
+if limit then
+  -- Expired permits go first: each ends at its own TTL, whatever the others do.
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. ms)
+  for _, o in ipairs(gone) do
+    redis.call('HDEL', KEYS[5], 'fence:' .. o, 'since:' .. o)
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ms)
+  local count = redis.call('ZCARD', KEYS[4])
+  if count == 0 then
+    under = nil
+  elseif tonumber(under) ~= limit then
+    return refused(byPermits(ms, under), false)
+  end
+  local mine = redis.call('HGET', KEYS[5], 'fence:' .. owner)
+  if mine then
+    redis.call('ZADD', KEYS[4], ms + ttl, owner)
+    expireWithLastPermit()
+    return granted(mine, 1)
+  end
+  if count >= limit then
+    return refused(byPermits(ms, under), true)
+  end
+end
+
+-- The fence is the server's clock in microseconds, or one more than the last fence if that is
+-- larger. The clock survives a restart that loses every key; the record covers bursts faster
+-- than a microsecond and small backward steps of the clock while it lives. (README: "Fences".)
+local fence = math.max(tonumber(redis.call('GET', KEYS[2]) or 0) + 1, now)
+if fence >= 9007199254740991 then
+  return redis.error_reply('ERR oncelock: the next fence would not be a safe integer')
+end
+-- '%.0f' writes every digit: Lua's default number format would round to 14 significant digits.
+local text = string.format('%.0f', fence)
+local since = string.format('%.0f', ms)
+if limit then
+  redis.call('ZADD', KEYS[4], ms + ttl, owner)
+  redis.call('HSET', KEYS[5], 'limit', limit, 'fence:' .. owner, text, 'since:' .. owner, since)
+  redis.call('SET', KEYS[2], text)
+  expireWithLastPermit()
+else
+  redis.call('HSET', KEYS[1], 'owner', owner, 'fence', text, 'since', since)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('SET', KEYS[2], text, 'PX', keep)
+end
+return granted(fence, 0)

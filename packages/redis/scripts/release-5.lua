@@ -1,0 +1,72 @@
+-- release: compare-and-delete of a lease or of one permit, then wakes the first waiter still listening.
+--
+-- KEYS[1]  the lock
+-- KEYS[2]  its fence record, which stays ARGV[2] ms after the lock or the last permit is gone
+-- KEYS[3]  the waiters (see acquire-5.lua)
+-- KEYS[4]  the permits (see acquire-5.lua)
+-- KEYS[5]  the permits' grants (see acquire-5.lua)
+-- ARGV[1]  owner token; '' to pass a wake-up on without releasing anything (a woken backend
+--          that no longer waits for the key), which wakes the next waiter if the key has room
+-- ARGV[2]  how long the fence record outlives the lock, ms
+-- ARGV[3]  prefix of the backends' wake-up channels; '' wakes nobody
+-- ARGV[4]  how many waiters to try before giving up: each one that no connection hears (its
+--          process is gone) is dropped and the next is tried. On a Cluster PUBLISH counts only
+--          the listeners on this node, so a Cluster tries one.
+-- ARGV[5]  the limit of the permit to release; '' for a lease
+--
+-- Returns  1 if the owner held the lease or permit until now (or, passing on, if the key has
+--          room), else 0
+local function ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+if ARGV[1] == '' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    return 0
+  end
+  local live = redis.call('ZCOUNT', KEYS[4], ms(), '+inf')
+  if live > 0 and live >= tonumber(redis.call('HGET', KEYS[5], 'limit') or 0) then
+    return 0
+  end
+elseif ARGV[5] == '' then
+  local held = redis.call('HMGET', KEYS[1], 'owner', 'fence')
+  if held[1] ~= ARGV[1] then
+    return 0
+  end
+  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[2], held[2], 'PX', ARGV[2])
+else
+  local now = ms()
+  local expiry = redis.call('ZSCORE', KEYS[4], ARGV[1])
+  local under = redis.call('HGET', KEYS[5], 'limit')
+  if not expiry or tonumber(expiry) < now or under ~= ARGV[5] then
+    return 0
+  end
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  redis.call('HDEL', KEYS[5], 'fence:' .. ARGV[1], 'since:' .. ARGV[1])
+  local last = redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2]
+  if last and tonumber(last) >= now then
+    -- Permits whose TTL ran out stay until the next acquire prunes them: they no longer count.
+    redis.call('PEXPIREAT', KEYS[4], last)
+    redis.call('PEXPIREAT', KEYS[5], last)
+    redis.call('PEXPIREAT', KEYS[2], tonumber(last) + tonumber(ARGV[2]))
+  else
+    redis.call('DEL', KEYS[4], KEYS[5])
+    redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  end
+end
+if ARGV[3] ~= '' then
+  for _ = 1, tonumber(ARGV[4]) do
+    local first = redis.call('ZPOPMIN', KEYS[3])
+    if #first == 0 then
+      break
+    end
+    local backend, owner = string.match(first[1], '^([^ ]+) (.*)$')
+    -- The waiter's owner, a NUL (no owner holds one), then the lock: the backend wakes that waiter.
+    if redis.call('PUBLISH', ARGV[3] .. backend, owner .. '\0' .. KEYS[1]) > 0 then
+      break
+    end
+  end
+end
+return 1
