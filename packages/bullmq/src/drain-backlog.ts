@@ -24,6 +24,7 @@ export interface DrainBacklogOptions<DataType, NameType extends string>
 
 /** A drain job's return value. */
 export interface DrainOutcome {
+  /** How many items this job's batch processed. */
   readonly processed: number;
   /** The job that carries on after a full batch: the one this job added, or the one already waiting. */
   readonly next: string | undefined;
@@ -33,7 +34,13 @@ export interface DrainOutcome {
 export interface BacklogDrainer<Q extends Queue> {
   /** The processor of drain jobs: give it to a Worker, or call it from yours for the drain's job name. */
   readonly processor: Processor<DataOf<Q>, DrainOutcome | OnceCancelled, NameOf<Q>>;
-  /** Starts a drain (a periodic trigger calls this): adds a job unless one is already waiting. */
+  /**
+   * Starts a drain (a periodic trigger calls this): adds a job unless one is already waiting.
+   *
+   * @param name - The drain job's name; the key defaults to it.
+   * @param data - The drain job's data, passed on to each successor.
+   * @param opts - BullMQ's job options, as for `onceQueue().add()`.
+   */
   trigger(name: NameOf<Q>, data: DataOf<Q>, opts?: JobsOptions): Promise<AddResult<JobOf<Q>>>;
 }
 
@@ -53,6 +60,9 @@ const drainOptions = {
  * most one waits. A running job gives up its queued slot when it starts, so after a full batch it
  * can always add its successor; a trigger that fires while a job already waits adds nothing.
  *
+ * @param queue - The queue the drain jobs go through; each full batch adds its successor here.
+ * @param options - The policy (without `mode` and `onConflict`, which the drainer sets), the size of
+ *   a batch and the function that drains one.
  * @example
  * const drain = drainBacklog(queue, { backend, batchSize: 500, batch: (job, size, claim) => copyRows(size, claim.fence) });
  * new Worker(queue.name, drain.processor, { connection });

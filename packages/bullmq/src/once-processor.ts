@@ -17,7 +17,9 @@ import { lockDurationOf, statesBeside } from './worker-view.js';
 /** What a guarded processor receives beside the job: its claim while it runs. */
 export interface JobClaim {
   /** The lock key (queue prefix, queue name, your key), or `null` if this job is not guarded. */
+  /** The job's lock key; `null` when the policy's key function left the job unguarded. */
   readonly key: string | null;
+  /** The policy's mode. */
   readonly mode: OnceMode;
   /** The running claim; absent in `untilRunning` (nothing is held while running) and for unguarded jobs. */
   readonly lease: Lease | undefined;
@@ -30,7 +32,14 @@ export interface JobClaim {
   readonly fence: number;
 }
 
-/** A processor that also receives its claim. `signal` fires when the claim is lost or BullMQ cancels the job. */
+/**
+ * A processor that also receives its claim. `signal` fires when the claim is lost or BullMQ cancels the job.
+ *
+ * @param job - The BullMQ job being processed.
+ * @param token - The worker's lock token for the job, as BullMQ passes it to a processor.
+ * @param signal - Aborts when the claim is lost or BullMQ cancels the job: stop the work then.
+ * @param claim - The job's claim: its key, mode, lease and fence.
+ */
 export type OnceProcessorFunction<DataType, ResultType, NameType extends string> = (
   job: Job<DataType, ResultType, NameType>,
   token: string | undefined,
@@ -50,6 +59,12 @@ const processorOption = func('a function (job, token, signal, claim) => Promise<
  * `whileRunning` with `onConflict: 'delay'`), is put back as delayed and tried again after
  * `retryDelay`.
  *
+ * @typeParam DataType - The data of the queue's jobs.
+ * @typeParam ResultType - What the processor resolves.
+ * @typeParam NameType - The names of the queue's jobs.
+ * @param processor - The job's work. It also gets a `signal`, which aborts when the claim is lost or
+ *   BullMQ cancels the job, and the `claim` with its fence.
+ * @param options - The policy: the same object the producers' `onceQueue()` gets.
  * @example
  * new Worker('scans', onceProcessor(async (job, token, signal, claim) => scan(job.data, claim.fence, signal), policy), { connection });
  */

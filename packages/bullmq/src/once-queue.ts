@@ -20,11 +20,17 @@ export interface OnceQueue<Q extends Queue> {
    * job options, except `jobId`, `deduplication` and `repeat`, which this package replaces.
    * A refused claim adds nothing (see `onConflict`); contention never throws unless
    * `onConflict` is `throw`.
+   *
+   * @param name - The job's name, as for `queue.add()`; the policy's `key` function receives it.
+   * @param data - The job's data; the policy's `key` function receives it, and `replace` writes it.
+   * @param opts - BullMQ's job options, without `jobId`, `deduplication`, `debounce` and `repeat`.
    */
   add(name: NameOf<Q>, data: DataOf<Q>, opts?: JobsOptions): Promise<AddResult<JobOf<Q>>>;
   /**
    * Removes a job that is not running and gives up its claims. Resolves `false` if the job does
    * not exist or is running (a running job keeps its claim until it ends).
+   *
+   * @param jobId - The id `add()` gave the job (`result.job.id`).
    */
   remove(jobId: string): Promise<boolean>;
 }
@@ -38,6 +44,8 @@ const jobDelay = duration();
 /**
  * Wraps `queue` so that `add()` claims each job's key before adding it.
  *
+ * @param queue - The BullMQ queue to add jobs to; it is used as it is, never closed.
+ * @param options - The policy: the same object the workers' `onceProcessor()` gets.
  * @example
  * const policy = { backend, mode: 'untilDone', key: (name, data) => `scan:${data.shard}` } as const;
  * const scans = onceQueue(queue, policy);
