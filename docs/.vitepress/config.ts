@@ -54,6 +54,7 @@ const guideSidebar: DefaultTheme.SidebarItem[] = [
     text: 'Guides',
     items: [
       { text: 'BullMQ', link: '/guide/bullmq' },
+      { text: 'Concurrency limits', link: '/guide/limits' },
       { text: 'Recipes', link: '/guide/recipes' },
       { text: 'Safety', link: '/guide/safety' },
       { text: 'Operations', link: '/guide/operations' },
