@@ -20,7 +20,13 @@ const at = { pkg: '@oncelock/core', call: 'option require' };
 const forStrict =
   'redisBackend (@oncelock/redis), postgresBackend (@oncelock/postgres) or memoryBackend (one process)';
 
-/** Throws `CapabilityUnsupportedError`, naming backends that would serve, if `backend` falls short. */
+/**
+ * Throws `CapabilityUnsupportedError`, naming backends that would serve, if `backend` falls short.
+ *
+ * @param backend - The backend whose `guarantees` are checked.
+ * @param required - The caller's `require` option ({@link Requirements}), unchecked; `undefined`
+ *   requires nothing. A malformed one is an `InvalidArgumentError`.
+ */
 export function checkRequirements(backend: LockBackend, required: unknown): void {
   const { exclusion, fencing } = readOptions(required, requirements, at);
   const has = backend.guarantees;

@@ -57,7 +57,9 @@ export interface Holder {
 
 /** Asks the store to take `key` for `owner` for `ttl` milliseconds. */
 export interface AcquireRequest {
+  /** The caller's key, without the backend's namespace prefix (the backend adds it). */
   readonly key: string;
+  /** The owner token the grant is made to: a lease's random token, or a job id. */
   readonly owner: string;
   /** Milliseconds until the grant ends unless extended. */
   readonly ttl: number;
@@ -92,8 +94,11 @@ export type AcquireResult =
 
 /** Asks the store to restart the TTL of `key` if `owner` still holds it. */
 export interface ExtendRequest {
+  /** The key as it was acquired, without the backend's namespace prefix. */
   readonly key: string;
+  /** The owner token it was granted to; another owner's grant is left alone. */
   readonly owner: string;
+  /** Milliseconds the grant lasts from now, replacing what was left of the old TTL. */
   readonly ttl: number;
   /** Present on a permit: the limit it was granted under. */
   readonly limit?: number;
@@ -101,7 +106,9 @@ export interface ExtendRequest {
 
 /** Asks the store to delete `key` if `owner` still holds it. */
 export interface ReleaseRequest {
+  /** The key as it was acquired, without the backend's namespace prefix. */
   readonly key: string;
+  /** The owner token it was granted to; another owner's grant is left alone. */
   readonly owner: string;
   /** Present on a permit: the limit it was granted under. */
   readonly limit?: number;
@@ -121,31 +128,59 @@ export interface LockBackend {
   readonly name: string;
   /** The package that implements it, for error messages. */
   readonly pkg: string;
+  /** What the backend promises; core checks a caller's `require` and `limit` against it. */
   readonly guarantees: Guarantees;
 
-  /** Take `key` for `owner` if free, expired, or already `owner`'s. */
+  /**
+   * Take `key` for `owner` if free, expired, or already `owner`'s.
+   *
+   * @param request - The key, owner, TTL in milliseconds and, for a permit, the limit.
+   */
   acquire(request: AcquireRequest): Promise<AcquireResult>;
-  /** Compare-and-extend: resolves `true` only if `owner` still holds `key`; the TTL restarts from now. */
+  /**
+   * Compare-and-extend: resolves `true` only if `owner` still holds `key`; the TTL restarts from now.
+   *
+   * @param request - The key, the owner that holds it and the new TTL in milliseconds.
+   */
   extend(request: ExtendRequest): Promise<boolean>;
-  /** Compare-and-delete: resolves `true` only if `owner` held `key` until now. */
+  /**
+   * Compare-and-delete: resolves `true` only if `owner` held `key` until now.
+   *
+   * @param request - The key and the owner that holds it.
+   */
   release(request: ReleaseRequest): Promise<boolean>;
-  /** Who holds `key` now, or `null`. Never blocks on the lock itself. */
+  /**
+   * Who holds `key` now, or `null`. Never blocks on the lock itself.
+   *
+   * @param key - The caller's key, without the backend's namespace prefix.
+   */
   inspect(key: string): Promise<Holder | null>;
   /** Releases connections and timers. Later calls reject with `BackendClosedError`. Idempotent. */
   close(): Promise<void>;
 
-  /** Batched compare-and-extend: one result per request, in order. Used by the heartbeat loop. */
+  /**
+   * Batched compare-and-extend: one result per request, in order. Used by the heartbeat loop.
+   *
+   * @param requests - One extend request per lease or permit; may mix keys and owners.
+   */
   extendMany?(requests: readonly ExtendRequest[]): Promise<boolean[]>;
   /**
    * Calls `listener` when `key` may have become free (released or deleted). Resolves once the
    * subscription is live, so a release after that is not missed. Notifications may be lost;
    * core always keeps a fallback poll. `owner` is the waiter's owner token, as in its
    * `waiting` acquires: a backend that wakes one waiter at a time can wake this one by it.
+   *
+   * @param key - The key to watch, without the backend's namespace prefix.
+   * @param listener - Called with no arguments, possibly more than once; it must not throw.
+   * @param owner - The waiter's owner token, by which a store that wakes one waiter names it.
+   *   Optional: a backend that ignores it wakes every listener.
    */
   subscribe?(key: string, listener: () => void, owner?: string): Promise<Unsubscribe>;
   /**
    * Every held key under the backend's namespace whose key starts with `prefix`, in one round
    * trip: one row per holder, so a key held by permits appears once per permit, with its `limit`.
+   *
+   * @param prefix - Keys starting with this (without the namespace prefix). Default: every key.
    */
   list?(prefix?: string): Promise<Array<Holder & { key: string }>>;
 }

@@ -76,7 +76,11 @@ export type OncelockEvent =
  * `released`, `detached`, `skipped`, `once`.
  */
 export type OncelockEventType = OncelockEvent['type'];
-/** The event object of one type, for typed listeners. */
+/**
+ * The event object of one type, for typed listeners.
+ *
+ * @typeParam T - The event's `type`.
+ */
 export type EventOf<T extends OncelockEventType> = Extract<OncelockEvent, { type: T }>;
 type Listener = (event: OncelockEvent) => void;
 
@@ -92,6 +96,10 @@ const listeners = new Set<{ type: OncelockEventType | '*'; fn: Listener }>();
  * Listens to core's events, of one type or all (`'*'`). Returns a function that stops listening.
  * Listeners run synchronously; one that throws is reported as a process warning and never
  * disturbs the lock operation that emitted the event.
+ *
+ * @typeParam T - The event type listened to, or `'*'`; it types the listener's event.
+ * @param type - One event type (`acquired`, `lost`, …), or `'*'` for every event.
+ * @param listener - Called synchronously with each event of that type; keep it quick.
  */
 export function onEvent<T extends OncelockEventType | '*'>(
   type: T,

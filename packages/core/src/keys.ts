@@ -14,6 +14,10 @@ export const ARGS_KEY_VERSION = 'v1';
  * keys whatever the order of object keys; the hash is SHA-256 over a canonical encoding,
  * cut to 128 bits. Refuses what has no stable encoding (functions, symbols, cycles, NaN,
  * class instances other than Date) with `InvalidArgumentError`.
+ *
+ * @param name - The job's name, kept readable at the key's start (a valid key on its own).
+ * @param args - The arguments that make one call distinct from another: plain data, arrays,
+ *   objects, Dates, bigints.
  */
 export function argsKey(name: string, args: readonly unknown[]): string {
   checkKey(name, 'key name');
@@ -21,7 +25,12 @@ export function argsKey(name: string, args: readonly unknown[]): string {
   return checkKey(`${name}:${ARGS_KEY_VERSION}:${digest}`);
 }
 
-/** Joins parts with `:` after checking each, for readable keys such as `scan:shard-3`. */
+/**
+ * Joins parts with `:` after checking each, for readable keys such as `scan:shard-3`.
+ *
+ * @param parts - Non-empty strings or finite numbers, in order; they are not escaped, so a part
+ *   that holds `:` reads as two.
+ */
 export function joinKey(...parts: Array<string | number>): string {
   const text = parts.map((p) => {
     if (typeof p === 'number' && Number.isFinite(p)) return String(p);

@@ -40,6 +40,7 @@ export interface LeaseOptions {
 
 /** A held lock. Dispose of it with `await using`, or call `release()`. */
 export interface Lease extends AsyncDisposable {
+  /** The key the lease holds, as passed to `lease()`. */
   readonly key: string;
   /** The owner token this lease holds the key with. */
   readonly token: string;
@@ -61,7 +62,12 @@ export interface Lease extends AsyncDisposable {
   remaining(): number;
   /** Throws the `LockLostError` if the lease is no longer held: call it just before a protected write. */
   assertHeld(): void;
-  /** Compare-and-extend now, by `ttl` (default: the lease's TTL, which it also becomes). Throws `LockLostError` if no longer ours. */
+  /**
+   * Compare-and-extend now, by `ttl` (default: the lease's TTL, which it also becomes). Throws `LockLostError` if no longer ours.
+   *
+   * @param ttl - Milliseconds the store keeps the lock from now; it becomes the TTL later
+   *   extensions ask for. Default: the lease's current `ttl`.
+   */
   extend(ttl?: number): Promise<void>;
   /**
    * Compare-and-delete. Resolves `true` if the lease was still ours. Idempotent. A lease already
@@ -122,6 +128,12 @@ function parse(backend: LockBackend, key: string, options: LeaseOptions, call: k
  * `LockNotAcquiredError` if the key is held; with a number it waits that many milliseconds and
  * then throws `WaitTimeoutError`. Bad input throws `InvalidArgumentError` before any round trip.
  *
+ * @param backend - The store that holds the lock: `redisBackend(…)`, `memoryBackend()`.
+ * @param key - The lock's name. Every caller that must not run at once uses the same key;
+ *   at most 1,024 bytes of UTF-8, without NUL.
+ * @param options - `ttl` (required, in milliseconds), and `wait`, `limit`, `owner`, `signal`,
+ *   `autoExtend`, `require` (see {@link LeaseOptions} for each default).
+ *
  * @example
  * await using l = await lease(backend, 'audit-backfill', { ttl: 10_000, wait: 5_000 });
  * await write(rows, l.fence);
@@ -136,7 +148,15 @@ export async function lease(backend: LockBackend, key: string, options: LeaseOpt
   throw new LockNotAcquiredError(key, result.holder, where, why);
 }
 
-/** Like {@link lease}, but resolves `null` instead of throwing when the key stays held. */
+/**
+ * Like {@link lease}, but resolves `null` instead of throwing when the key stays held.
+ *
+ * @param backend - The store that holds the lock: `redisBackend(…)`, `memoryBackend()`.
+ * @param key - The lock's name. Every caller that must not run at once uses the same key;
+ *   at most 1,024 bytes of UTF-8, without NUL.
+ * @param options - `ttl` (required, in milliseconds), and `wait`, `limit`, `owner`, `signal`,
+ *   `autoExtend`, `require` (see {@link LeaseOptions} for each default).
+ */
 export async function tryLease(
   backend: LockBackend,
   key: string,
@@ -150,6 +170,14 @@ export async function tryLease(
 /**
  * Runs `fn` under a lease on `key` and always releases it, whether `fn` resolves or throws.
  * `fn` receives the lease: watch `lease.signal` and send `lease.fence` with protected writes.
+ *
+ * @typeParam T - What `fn` returns; `withLease` resolves to it.
+ * @param backend - The store that holds the lock.
+ * @param key - The lock's name (at most 1,024 bytes of UTF-8, without NUL).
+ * @param fn - The work, called once the lease is granted, with the lease; its result or error
+ *   is `withLease`'s, after the release.
+ * @param options - As for {@link lease}: `ttl` in milliseconds is required; with `wait: false`
+ *   (the default) a held key throws `LockNotAcquiredError` and `fn` is not called.
  */
 export async function withLease<T>(
   backend: LockBackend,

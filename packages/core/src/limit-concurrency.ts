@@ -8,8 +8,16 @@ import { count, object, ttl, wait } from './options/kinds.js';
 import { readOptions } from './options/read.js';
 import { backendOption, checkKey, keyOrFunction } from './validate.js';
 
-/** Options of {@link limitConcurrency}. */
+/**
+ * Options of {@link limitConcurrency}.
+ *
+ * @typeParam A - The wrapped function's parameters, which a `key` function receives.
+ */
 export interface LimitConcurrencyOptions<A extends unknown[]> {
+  /**
+   * The store that holds the permits. It must serve limits (memory, Redis); Redlock and Keyv
+   * refuse with `CapabilityUnsupportedError` when the function is wrapped.
+   */
   backend: LockBackend;
   /** A fixed key, or a function of the call's arguments (`(merchant) => \`stripe:${merchant}\``). */
   key: string | ((...args: A) => string);
@@ -19,12 +27,20 @@ export interface LimitConcurrencyOptions<A extends unknown[]> {
   ttl?: number;
   /** How long a call waits for a permit before it is cancelled. Default `false`: it does not wait. */
   wait?: false | number;
+  /**
+   * What the backend must guarantee (exclusion, fencing); a backend that falls short is refused
+   * with `CapabilityUnsupportedError` when the function is wrapped. Default: nothing required.
+   */
   require?: Requirements;
 }
 
 /** A call that found every permit of its key taken (and waited for one as long as it was allowed). */
 export type Limited = { readonly status: 'cancelled'; readonly reason: 'limited' };
-/** What a call wrapped by {@link limitConcurrency} resolves to. */
+/**
+ * What a call wrapped by {@link limitConcurrency} resolves to.
+ *
+ * @typeParam T - What the wrapped function returns.
+ */
 export type LimitedResult<T> = { readonly status: 'ran'; readonly value: T } | Limited;
 
 const spec = {
@@ -44,8 +60,10 @@ const at = { pkg: '@oncelock/core', call: 'limitConcurrency()' };
  * `{ status: 'cancelled', reason: 'limited' }` without running. An error thrown by `fn`
  * propagates. Inside `fn`, `currentLease()` is the call's permit (its signal and fence).
  *
- * @param fn - the function to run under a permit
- * @param options - the backend, the key, the limit, and the permit's TTL and wait
+ * @typeParam A - `fn`'s parameters; the wrapped function takes the same.
+ * @typeParam T - What `fn` returns, as `value` of a call that ran.
+ * @param fn - The function to run under a permit, called with the wrapper's `this` and arguments.
+ * @param options - The backend, the key, the limit, and the permit's TTL and wait (milliseconds).
  * @example
  * const charge = limitConcurrency(async (merchant: string, cents: number) => stripe.charge(merchant, cents), {
  *   backend, key: (merchant) => `stripe:${merchant}`, limit: 5, wait: 10_000,

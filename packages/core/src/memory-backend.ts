@@ -47,12 +47,19 @@ const isPermits = (slot: Slot): slot is Permits => 'holders' in slot;
  * strictly increasing fences among everything that shares this backend object, TTLs, and
  * instant release notifications. It coordinates nothing across processes: for that, use Redis
  * or Postgres. A crashed process takes its locks with it.
+ *
+ * @param options - The clock. Optional: by default TTLs run on `performance.now()`.
  */
 export function memoryBackend(options?: MemoryBackendOptions): LockBackend {
   return memoryBackendFor('@oncelock/core', options);
 }
 
-/** {@link memoryBackend} under the name of the package that ships it, for its error messages. */
+/**
+ * {@link memoryBackend} under the name of the package that ships it, for its error messages.
+ *
+ * @param pkg - The package name its errors give: `@oncelock/memory`.
+ * @param options - As for {@link memoryBackend}. Optional.
+ */
 export function memoryBackendFor(pkg: string, options?: MemoryBackendOptions): LockBackend {
   const { clock } = readOptions(options, memoryOptions, { pkg, call: 'memoryBackend()' });
   const table = new Map<string, Slot>();

@@ -49,12 +49,20 @@ export interface OnceOptions {
   onConflict?: OnConflict;
   /** With `onConflict: 'wait'`, how long to wait before `WaitTimeoutError`. Default: `ttl`. */
   wait?: number;
+  /**
+   * What the backend must guarantee (exclusion, fencing); a backend that falls short is refused
+   * with `CapabilityUnsupportedError` when `once` is called. Default: nothing required.
+   */
   require?: Requirements;
 }
 
 /** The result of work skipped because another instance holds its key; `holder` is what the store knows of it. */
 export type Cancelled = { readonly status: 'cancelled'; readonly reason: 'locked'; readonly holder?: Holder };
-/** The result of guarded work: it ran and returned `value`, or it was cancelled. */
+/**
+ * The result of guarded work: it ran and returned `value`, or it was cancelled.
+ *
+ * @typeParam T - What the work returns.
+ */
 export type RunResult<T> = { readonly status: 'ran'; readonly value: T } | Cancelled;
 /** The result of {@link OnceGuard.enqueue}: the claim was made, or the work is already queued or running. */
 export type EnqueueResult = { readonly status: 'claimed' } | Cancelled;
@@ -76,19 +84,48 @@ export interface RunClaim {
 
 /** The claim primitives for one key, returned by {@link once}. */
 export interface OnceGuard {
+  /** The work's key, as given in {@link OnceOptions.key}. */
   readonly key: string;
+  /** The mode the guard holds its claims in (default `untilDone`). */
   readonly mode: OnceMode;
-  /** Enqueue time: claim for `owner` (the job id) in modes that hold a claim while queued. */
+  /**
+   * Enqueue time: claim for `owner` (the job id) in modes that hold a claim while queued.
+   *
+   * @param owner - The job's id: the start of the same job adopts the claim made for it.
+   * @param options - Per call.
+   * @param options.signal - Aborts a wait (`onConflict: 'wait'`) with `WaitAbortedError`. Optional.
+   */
   enqueue(owner: string, options?: { signal?: AbortSignal }): Promise<EnqueueResult>;
-  /** Run time: take the running claim for `owner`, handing over the claim made at enqueue. */
+  /**
+   * Run time: take the running claim for `owner`, handing over the claim made at enqueue.
+   *
+   * @param owner - The job's id, the same as at enqueue.
+   * @param options - Per call.
+   * @param options.signal - Aborts a wait (`onConflict: 'wait'`) with `WaitAbortedError`. Optional.
+   */
   start(owner: string, options?: { signal?: AbortSignal }): Promise<StartResult>;
-  /** Give up every claim `owner` holds: its job was removed or finally failed. */
+  /**
+   * Give up every claim `owner` holds: its job was removed or finally failed.
+   *
+   * @param owner - The job's id; claims held by other owners are left alone.
+   */
   abandon(owner: string): Promise<void>;
-  /** The whole life of one call of a plain async function under this guard. */
+  /**
+   * The whole life of one call of a plain async function under this guard.
+   *
+   * @typeParam T - What `fn` returns.
+   * @param fn - The work, called only when the claim is taken; `run.signal` aborts if it is lost.
+   * @param options - Per call.
+   * @param options.signal - Aborts a wait (`onConflict: 'wait'`) with `WaitAbortedError`. Optional.
+   */
   run<T>(fn: (run: RunClaim) => Promise<T> | T, options?: { signal?: AbortSignal }): Promise<RunResult<T>>;
 }
 
-/** The key of the slot a job holds while queued, in modes that have a separate one. */
+/**
+ * The key of the slot a job holds while queued, in modes that have a separate one.
+ *
+ * @param key - The work's key; the slot's key is it with `:queued` appended.
+ */
 export const queuedSlot = (key: string): string => `${key}:queued`;
 
 const onceOptions = {
@@ -109,6 +146,9 @@ const readSignal = (opts: unknown, call: string) =>
  * At most one pending and/or running instance of the work named by `options.key`.
  * The returned guard has the claim primitives that queue adapters use (`enqueue`, `start`,
  * `abandon`) and `run` for plain functions.
+ *
+ * @param backend - The store that holds the claims.
+ * @param options - The key, the mode, the TTLs in milliseconds and what to do on a conflict.
  */
 export function once(backend: LockBackend, options: OnceOptions): OnceGuard {
   checkBackend(backend);

@@ -20,13 +20,22 @@ const methodOptions = {
 };
 const at = { pkg: '@oncelock/core', call: 'runOnceOrCancel()' };
 
-/** Options of {@link runOnceOrCancel} (the function form). */
+/**
+ * Options of {@link runOnceOrCancel} (the function form).
+ *
+ * @typeParam A - The wrapped function's parameters, which a `key` function receives.
+ */
 export interface RunOnceOrCancelOptions<A extends unknown[]> {
+  /** The store that holds the lock; every process that must not run the function at once shares it. */
   backend: LockBackend;
   /** A fixed key, or a function of the call's arguments (see `argsKey` for a stable hash of them). */
   key: string | ((...args: A) => string);
   /** TTL of the lock while `fn` runs; it is extended in the background. Default 30 s. */
   ttl?: number;
+  /**
+   * What the backend must guarantee (exclusion, fencing); a backend that falls short is refused
+   * with `CapabilityUnsupportedError`. Default: nothing required.
+   */
   require?: Requirements;
 }
 
@@ -43,11 +52,26 @@ export interface RunOnceOrCancelOptions<A extends unknown[]> {
  *   backend, key: (shard) => `scan:${shard}`, ttl: 30_000,
  * });
  * const r = await scan(3);
+ *
+ * @typeParam A - `fn`'s parameters; the wrapped function takes the same.
+ * @typeParam T - What `fn` returns, as `value` of a call that ran.
+ * @param fn - The function to guard, called with the wrapper's `this` and arguments.
+ * @param options - The backend, the key (fixed or from the arguments), the TTL in milliseconds.
  */
 export function runOnceOrCancel<A extends unknown[], T>(
   fn: (...args: A) => Promise<T> | T,
   options: RunOnceOrCancelOptions<A>,
 ): (...args: A) => Promise<RunResult<T>>;
+/**
+ * The method-decorator form: `@runOnceOrCancel({ backend, key })` on an async method, with
+ * standard or legacy (`experimentalDecorators`) decorators. A call that finds its key held
+ * resolves `undefined` without running.
+ *
+ * @typeParam This - The class whose method is decorated.
+ * @typeParam A - The method's parameters, which a `key` function receives.
+ * @typeParam R - What the method resolves to; it must admit `undefined`.
+ * @param options - The backend (or a function that finds it on the instance), the key, the TTL.
+ */
 export function runOnceOrCancel<This, A extends unknown[], R>(
   options: OnceMethodOptions<This, A>,
 ): MethodDecorator<This, A, R>;
@@ -68,17 +92,43 @@ export function runOnceOrCancel<This, A extends unknown[], T>(
   };
 }
 
-/** An async method of `This` taking `A` and resolving `R`. */
+/**
+ * An async method of `This` taking `A` and resolving `R`.
+ *
+ * @typeParam This - The class the method belongs to.
+ * @typeParam A - The method's parameters.
+ * @typeParam R - What the method resolves to.
+ * @param this - The instance the method is called on.
+ * @param args - The method's arguments.
+ */
 export type AsyncMethod<This, A extends unknown[], R> = (this: This, ...args: A) => Promise<R>;
 
 /**
  * A method decorator for an async method, of either kind: standard (TC39, TypeScript 5+ by
  * default) or legacy (`experimentalDecorators: true`, as NestJS projects use).
+ *
+ * @typeParam This - The class whose method is decorated.
+ * @typeParam A - The method's parameters.
+ * @typeParam R - What the method resolves to.
  */
 export interface MethodDecorator<This, A extends unknown[], R = unknown> {
-  /** The standard form: TypeScript calls it with the method and its context. */
+  /**
+   * The standard form: TypeScript calls it with the method and its context.
+   *
+   * @typeParam M - The decorated method's type, kept as it is.
+   * @param method - The method as declared; the decorator returns its guarded replacement.
+   * @param context - TypeScript's decorator context for the method.
+   */
   <M extends AsyncMethod<This, A, R>>(method: M, context: ClassMethodDecoratorContext<This, M>): M;
-  /** The legacy form: TypeScript calls it with the prototype, the name and the property descriptor. */
+  /**
+   * The legacy form: TypeScript calls it with the prototype, the name and the property descriptor.
+   *
+   * @typeParam M - The decorated method's type, kept as it is.
+   * @param target - The class's prototype.
+   * @param name - The method's name.
+   * @param descriptor - The method's property descriptor; the decorator returns a copy whose
+   *   `value` is the guarded method.
+   */
   <M extends AsyncMethod<This, A, R>>(
     target: object,
     name: string | symbol,
@@ -97,13 +147,21 @@ export interface MethodDecorator<This, A extends unknown[], R = unknown> {
  *   \@runOnceOrCancel({ backend, key: (shard: number) => `scan:${shard}` })
  *   async scan(shard: number): Promise<void> { ... }
  * }
+ *
+ * @typeParam This - The class whose method is decorated; `backend` and `key` functions get it as `this`.
+ * @typeParam A - The method's parameters, which a `key` function receives.
  */
 export interface OnceMethodOptions<This, A extends unknown[]> {
   /** The backend, or a function that finds it on the instance (`function () { return this.backend }`). */
   backend: LockBackend | ((this: This) => LockBackend);
   /** A fixed key, or a function of the instance and the call's arguments. */
   key: string | ((this: This, ...args: A) => string);
+  /** TTL of the lock while the method runs, in milliseconds; it is extended in the background. Default 30 s. */
   ttl?: number;
+  /**
+   * What the backend must guarantee (exclusion, fencing); a backend that falls short is refused
+   * with `CapabilityUnsupportedError`. Default: nothing required.
+   */
   require?: Requirements;
 }
 

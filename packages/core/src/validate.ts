@@ -5,7 +5,12 @@ import type { Option } from './options/option.js';
 
 // Every public entry point runs these before any round trip, so bad input never reaches a store.
 
-/** A non-empty, well-formed string of at most `MAX_KEY_LENGTH` bytes of UTF-8 with no NUL, or `InvalidArgumentError`. */
+/**
+ * A non-empty, well-formed string of at most `MAX_KEY_LENGTH` bytes of UTF-8 with no NUL, or `InvalidArgumentError`.
+ *
+ * @param key - The value to check.
+ * @param what - The name the message gives it: `key`, `options.key`. Default `key`.
+ */
 export function checkKey(key: unknown, what = 'key'): string {
   if (typeof key !== 'string')
     throw new InvalidArgumentError(`${what} must be a string, got ${describe(key)}`);
@@ -22,7 +27,11 @@ export function checkKey(key: unknown, what = 'key'): string {
   return key;
 }
 
-/** A non-empty, well-formed owner token of at most `MAX_OWNER_LENGTH` characters, or `InvalidArgumentError`. */
+/**
+ * A non-empty, well-formed owner token of at most `MAX_OWNER_LENGTH` characters, or `InvalidArgumentError`.
+ *
+ * @param owner - The value to check.
+ */
 export function checkOwner(owner: unknown): string {
   if (typeof owner !== 'string' || owner.length === 0 || owner.length > MAX_OWNER_LENGTH) {
     throw new InvalidArgumentError(
@@ -35,7 +44,11 @@ export function checkOwner(owner: unknown): string {
   return owner;
 }
 
-/** Something shaped like a `LockBackend`, or `InvalidArgumentError`. */
+/**
+ * Something shaped like a `LockBackend`, or `InvalidArgumentError`.
+ *
+ * @param backend - The value to check: it needs `acquire`, `extend`, `release` and `guarantees`.
+ */
 export function checkBackend(backend: unknown): void {
   const b = backend as Record<string, unknown> | null;
   if (

@@ -26,15 +26,37 @@ export type StoreOps = RequiredOps & (ExtendOne | ExtendBatch);
 
 /** The operations every store gives, and any further ones of its own. */
 export interface RequiredOps {
-  /** Take `key` for `owner` if free, expired, or already `owner`'s (see `LockBackend.acquire`). */
+  /**
+   * Take `key` for `owner` if free, expired, or already `owner`'s (see `LockBackend.acquire`).
+   *
+   * @param request - The key, the owner, the TTL in milliseconds and, for a permit, the limit.
+   */
   acquire(request: AcquireRequest): Promise<AcquireResult>;
-  /** Compare-and-delete (see `LockBackend.release`). */
+  /**
+   * Compare-and-delete (see `LockBackend.release`).
+   *
+   * @param request - The key and the owner that holds it.
+   */
   release(request: ReleaseRequest): Promise<boolean>;
-  /** Who holds `key` now, or `null` (see `LockBackend.inspect`). */
+  /**
+   * Who holds `key` now, or `null` (see `LockBackend.inspect`).
+   *
+   * @param key - The caller's key, without the backend's namespace prefix.
+   */
   inspect(key: string): Promise<Holder | null>;
-  /** Release notifications (see `LockBackend.subscribe`). */
+  /**
+   * Release notifications (see `LockBackend.subscribe`).
+   *
+   * @param key - The key to watch.
+   * @param listener - Called when the key may have become free; it must not throw.
+   * @param owner - The waiter's owner token, by which a store that wakes one waiter names it. Optional.
+   */
   subscribe?(key: string, listener: () => void, owner?: string): Promise<Unsubscribe>;
-  /** Every held key under `prefix` (see `LockBackend.list`). */
+  /**
+   * Every held key under `prefix` (see `LockBackend.list`).
+   *
+   * @param prefix - Keys starting with this. Default: every key.
+   */
   list?(prefix?: string): Promise<Array<Holder & { key: string }>>;
   /** Further operations of this backend (`migrate`), guarded like the rest. */
   // biome-ignore lint/suspicious/noExplicitAny: further operations keep their own signatures
@@ -43,27 +65,50 @@ export interface RequiredOps {
 
 /** A store that extends one lease a round trip; the kit sends a batch as several. */
 export interface ExtendOne {
-  /** Compare-and-extend (see `LockBackend.extend`). */
+  /**
+   * Compare-and-extend (see `LockBackend.extend`).
+   *
+   * @param request - The key, the owner that holds it and the new TTL in milliseconds.
+   */
   extend(request: ExtendRequest): Promise<boolean>;
-  /** Batched compare-and-extend, if the store has it too. */
+  /**
+   * Batched compare-and-extend, if the store has it too.
+   *
+   * @param requests - One extend request per lease or permit, answered in order.
+   */
   extendMany?(requests: readonly ExtendRequest[]): Promise<boolean[]>;
 }
 
 /** A store that extends a batch in one round trip; the kit sends one lease as a batch of one. */
 export interface ExtendBatch {
-  /** Batched compare-and-extend (see `LockBackend.extendMany`). */
+  /**
+   * Batched compare-and-extend (see `LockBackend.extendMany`).
+   *
+   * @param requests - One extend request per lease or permit, answered in order.
+   */
   extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;
-  /** Compare-and-extend of one, if the store has it too. */
+  /**
+   * Compare-and-extend of one, if the store has it too.
+   *
+   * @param request - The key, the owner that holds it and the new TTL in milliseconds.
+   */
   extend?(request: ExtendRequest): Promise<boolean>;
 }
 
-/** Everything {@link defineBackend} needs to make a backend. */
+/**
+ * Everything {@link defineBackend} needs to make a backend.
+ *
+ * @typeParam Ops - The store's operations, as given in `ops`.
+ * @typeParam Props - The further fields of the backend object, as given in `props`.
+ */
 export interface BackendDefinition<Ops extends StoreOps, Props extends object> {
   /** Short name for errors and events: `redis`, `postgres-table`. */
   readonly name: string;
   /** The package the user installs, for error messages: `@oncelock/redis`. */
   readonly pkg: string;
+  /** What the store promises; core checks callers' `require` and `limit` against it. */
   readonly guarantees: Guarantees;
+  /** The store's operations; each is guarded (closed, timeout, typed errors) on the backend. */
   readonly ops: Ops;
   /**
    * Longest one operation may take, in milliseconds; past it the call fails with
@@ -77,7 +122,12 @@ export interface BackendDefinition<Ops extends StoreOps, Props extends object> {
   close?(): Promise<void>;
 }
 
-/** The backend {@link defineBackend} makes: the contract with both extends, plus the extra operations and props. */
+/**
+ * The backend {@link defineBackend} makes: the contract with both extends, plus the extra operations and props.
+ *
+ * @typeParam Ops - The store's operations.
+ * @typeParam Props - The further fields of the backend object.
+ */
 export type DefinedBackend<Ops extends StoreOps, Props extends object> = LockBackend &
   Required<Pick<LockBackend, 'extend' | 'extendMany'>> &
   Omit<Ops, 'extend' | 'extendMany'> &
@@ -99,6 +149,11 @@ type AnyOp = (...args: unknown[]) => Promise<unknown>;
  *   const table = new Map<string, { owner: string; until: number }>();
  *   return defineBackend({ name: 'map', pkg: 'my-map-backend', guarantees, ops: { acquire, release, inspect, extend } });
  * }
+ *
+ * @typeParam Ops - The store's operations, inferred from `definition.ops`.
+ * @typeParam Props - The further fields, inferred from `definition.props`. Default: none.
+ * @param definition - The name, package, guarantees, operations, per-operation timeout in
+ *   milliseconds (optional), further fields and close of the store.
  */
 export function defineBackend<Ops extends StoreOps, Props extends object = object>(
   definition: BackendDefinition<Ops, Props>,

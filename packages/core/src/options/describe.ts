@@ -1,4 +1,8 @@
-/** A short, safe description of a bad value for error messages (never the whole of a long string). */
+/**
+ * A short, safe description of a bad value for error messages (never the whole of a long string).
+ *
+ * @param value - Any value; a string over 40 characters is described by its length only.
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string')

@@ -4,7 +4,11 @@ import { closest } from './suggest.js';
 
 /** The options a call takes, by name. */
 export type Spec = Record<string, Option<unknown>>;
-/** What {@link readOptions} returns for a spec: each option's parsed value. */
+/**
+ * What {@link readOptions} returns for a spec: each option's parsed value.
+ *
+ * @typeParam S - The spec the options were read with.
+ */
 export type Read<S extends Spec> = { -readonly [K in keyof S]: S[K] extends Option<infer T> ? T : never };
 
 /**
@@ -12,6 +16,12 @@ export type Read<S extends Spec> = { -readonly [K in keyof S]: S[K] extends Opti
  * plain object, and any name the spec does not know, with the closest known name as a
  * suggestion (`wiat` → `wait`): from JavaScript a typo would otherwise be silently ignored.
  * `undefined` reads as `{}` unless `required` is set.
+ *
+ * @typeParam S - The spec, whose option types give the result's types.
+ * @param value - The options object the user passed, or `undefined`.
+ * @param spec - Each option the call takes, by name, with its kind and default.
+ * @param at - The package and the call, for every message.
+ * @param required - Refuse a left-out options object rather than read it as `{}`. Default `false`.
  */
 export function readOptions<S extends Spec>(value: unknown, spec: S, at: At, required = false): Read<S> {
   if (value === undefined && !required) value = {};
@@ -32,7 +42,14 @@ function unknown(name: string, spec: Spec, at: At) {
   return invalid(at, `unknown option "${name}": ${hint}`);
 }
 
-/** Refuses a call that gives more or fewer than one of `names` (`url`, `client` or `cluster`). */
+/**
+ * Refuses a call that gives more or fewer than one of `names` (`url`, `client` or `cluster`).
+ * Returns the name that was given.
+ *
+ * @param given - The options object as the user passed it.
+ * @param names - The options of which exactly one must be present (not `undefined`).
+ * @param at - The package and the call, for the message.
+ */
 export function exactlyOne(given: Record<string, unknown>, names: readonly string[], at: At): string {
   const present = names.filter((n) => given[n] !== undefined);
   if (present.length === 1) return present[0]!;
