@@ -30,6 +30,11 @@ const FRESH_READ_ATTEMPTS = 8;
  * delayed in transit or inside the store for longer than the read-backs take still slips
  * through, so exclusion is best effort and there are no fences; core refuses requests that
  * need more.
+ *
+ * @param options - The Keyv `store` (required, made to throw its errors), and optionally
+ *   `prefix` (default `oncelock:`), `settle` (milliseconds, default 5), `confirmations`
+ *   (default 2), `timeout` (milliseconds per Keyv call, default 5000) and `closeStore`
+ *   (default `false`).
  */
 export function keyvBackend(options: KeyvBackendOptions): LockBackend {
   const o = readOptions(options, keyvOptions, { ...where, call: 'keyvBackend()' }, true);

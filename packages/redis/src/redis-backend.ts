@@ -59,6 +59,9 @@ export type RedisBackend = LockBackend & Required<Pick<LockBackend, 'extendMany'
  * concurrency limits (permits, each expiring on its own by the server's clock), and one round
  * trip per operation.
  *
+ * @param options - Exactly one of `url`, `client` or `cluster`, and optionally `prefix`
+ *   (default `oncelock:`), `timeout` (milliseconds per operation, default 2000) and
+ *   `fenceRetention` (milliseconds, default 60 000).
  * @example
  * const backend = redisBackend({ url: 'redis://127.0.0.1:6379' });
  * await using l = await lease(backend, 'audit-backfill', { ttl: 10_000, wait: 5_000 });

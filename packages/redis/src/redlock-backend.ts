@@ -76,6 +76,10 @@ export type RedlockBackend = LockBackend & Required<Pick<LockBackend, 'extendMan
  * The Redlock algorithm over several independent Redis primaries: a lock is held while a
  * majority of them hold it. It survives the loss of a minority of nodes, but it gives no
  * fences and its safety rests on bounded clock drift and process pauses (see the README).
+ *
+ * @param options - Exactly one of `urls` or `clients` (3 or more independent primaries), and
+ *   optionally `driftFactor` (default 0.01), `prefix` (default `oncelock:`), `timeout`
+ *   (milliseconds per operation, default 2000) and `fenceRetention`.
  */
 export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
   const at = { pkg: PKG, call: 'redlockBackend()' };
