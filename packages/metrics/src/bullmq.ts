@@ -25,6 +25,9 @@ export interface QueueMetrics {
  * `oncelock_queue_oldest_waiting_seconds{queue}` (the age of the job at the head of the wait
  * list: Sidekiq's "queue latency"), and `oncelock_queue_collection_errors_total{queue}`.
  * A queue that cannot be read is left out of that scrape; the others are reported.
+ *
+ * @param options - The `queues` (required), the registry (default: prom-client's global
+ *   `register`) and the `timeout` per queue in milliseconds (default 1000).
  */
 export function queueMetrics(options: QueueMetricsOptions): QueueMetrics {
   const registry = options.registry ?? register;

@@ -20,6 +20,9 @@ export interface OpenTelemetryMetrics {
  * Records oncelock's metrics with an OpenTelemetry meter, fed by core's events. The same figures
  * as `prometheusMetrics`, named the OpenTelemetry way (`oncelock.acquire.duration` in seconds, ...);
  * a Prometheus exporter turns them into the same `oncelock_*` names.
+ *
+ * @param options - The `meter` to record with (required) and the `lock` attribute's mapping
+ *   from a key (default: the key up to its first `:`).
  */
 export function openTelemetryMetrics(options: OpenTelemetryMetricsOptions): OpenTelemetryMetrics {
   const { meter } = options;

@@ -10,7 +10,12 @@ export interface PrometheusMetricsOptions {
   /** Maps a key to its `lock` label. Default: the key up to its first `:`. Never return the whole key of a per-item lock. */
   name?: LockName;
   /** Histogram buckets in seconds. */
-  buckets?: { acquire?: number[]; hold?: number[] };
+  buckets?: {
+    /** Upper bounds of `oncelock_acquire_duration_seconds`, in seconds. Default `ACQUIRE_BUCKETS`. */
+    acquire?: number[];
+    /** Upper bounds of `oncelock_hold_duration_seconds`, in seconds. Default `HOLD_BUCKETS`. */
+    hold?: number[];
+  };
 }
 
 /** What {@link prometheusMetrics} returns. */
@@ -65,6 +70,9 @@ function batched(histogram: Histogram<string>) {
  * const metrics = prometheusMetrics({ registry });
  * // ... serve `await registry.metrics()` on /metrics ...
  * metrics.stop();
+ *
+ * @param options - The registry (default: prom-client's global `register`), the `lock` label's
+ *   mapping from a key and the histogram buckets. Optional.
  */
 export function prometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetrics {
   const registry = options.registry ?? register;
