@@ -14,6 +14,7 @@ export type JobOf<Q extends Queue> = Awaited<ReturnType<Q['add']>>;
 
 /** A queue whose `add()` keeps at most one job per key queued (and, by mode, running). */
 export interface OnceQueue<Q extends Queue> {
+  /** The BullMQ queue passed to `onceQueue`, for everything this wrapper does not change. */
   readonly queue: Q;
   /**
    * Claims the job's key for a new job id, then adds the job under that id. `opts` are BullMQ's

@@ -15,8 +15,10 @@ export const QUEUE_STATES = [
   'paused',
 ] as const;
 
+/** A state `queueStats` counts jobs in: one of {@link QUEUE_STATES}. */
 export type QueueState = (typeof QUEUE_STATES)[number];
 
+/** What {@link queueStats} reads of a queue, all from one moment. */
 export interface QueueStats {
   /** Jobs by state. `paused` counts BullMQ's legacy paused list; a paused queue today keeps its jobs in `waiting`. */
   counts: Record<QueueState, number>;
@@ -32,6 +34,7 @@ export interface QueueStats {
   oldestWaitingId: string | null;
 }
 
+/** Options of {@link queueStats}. */
 export interface QueueStatsOptions {
   /** Give up after this many ms with a `BackendUnavailableError`. Default 1000. */
   timeout?: number;
@@ -79,6 +82,9 @@ const defined = new WeakSet<object>();
 /**
  * Job counts by state and the age of the oldest waiting job of a BullMQ queue, in one read-only
  * round trip to Redis, bounded by `timeout`. For dashboards and the `oncelock queues` command.
+ *
+ * @param queue - The BullMQ queue to read; it is not changed (the script only reads).
+ * @param options - The `timeout` in milliseconds (default 1000). Optional.
  */
 export async function queueStats(queue: Queue, options: QueueStatsOptions = {}): Promise<QueueStats> {
   const timeout = options.timeout ?? 1000;

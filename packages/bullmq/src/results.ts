@@ -6,8 +6,11 @@ import type { Holder } from '@oncelock/core';
  * `undefined` only if the key was found free after each of three refusals in a row.
  */
 export interface OnceCancelled {
+  /** Always `cancelled`: tells this result from `added`, `replaced` and `delayed`. */
   readonly status: 'cancelled';
+  /** Always `locked`: the key was held by another job. */
   readonly reason: 'locked';
+  /** The id of the job that holds the key (`queue.getJob(id)`); `undefined` only as said above. */
   readonly existingJobId: string | undefined;
 }
 
