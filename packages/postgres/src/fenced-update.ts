@@ -4,7 +4,12 @@ import { PKG } from './options.js';
 
 /** Anything that runs a parameterised statement: a pg Pool, Client or PoolClient. */
 export interface Queryable {
-  /** Runs one parameterised statement. */
+  /**
+   * Runs one parameterised statement.
+   *
+   * @param text - The SQL, with `$1`, `$2`… placeholders.
+   * @param values - The placeholders' values, in order. Optional.
+   */
   query(text: string, values?: unknown[]): Promise<{ rowCount: number | null; rows: unknown[] }>;
 }
 
@@ -49,6 +54,11 @@ function entries(value: unknown, what: string): Array<[string, unknown]> {
  * successor has already written with a newer fence) cannot overwrite the successor's work, however
  * late its write arrives. Resolves the number of rows updated (0 if no row matches `where`);
  * throws `StaleFenceError` if matching rows exist but carry a newer fence.
+ *
+ * @param db - Where to run the UPDATE: a pg `Pool`, `Client` or `PoolClient` (inside your own
+ *   transaction, if you hold one).
+ * @param options - The `table`, the columns to `set`, the `where` conditions, the lease's
+ *   `fence` and the `fenceColumn` (default `fence`).
  */
 export async function fencedUpdate(db: Queryable, options: FencedUpdateOptions): Promise<number> {
   if (options === null || typeof options !== 'object') throw invalid(at, 'needs an options object');

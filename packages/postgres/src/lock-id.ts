@@ -16,6 +16,9 @@ export const ADVISORY_LOCK_ID_VERSION = 'v1';
  * PostgreSQL's one-argument advisory lock space with any other code in the same database that
  * calls `pg_advisory_lock(bigint)`: the schema name is part of the hash so that two oncelock
  * namespaces never meet, but code of your own that picks ids by hand could.
+ *
+ * @param key - The lock's key, as passed to `lease()`.
+ * @param schema - The backend's schema (its `schema` option, default `oncelock`).
  */
 export function advisoryLockId(key: string, schema: string): bigint {
   const digest = createHash('sha256')
