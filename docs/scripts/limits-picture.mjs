@@ -49,10 +49,17 @@ for (let w = 0; w < WORKERS; w++) {
 }
 for (const s of spans) {
   const y = TOP + s.worker * ROW + 4;
-  out.push(`<rect class="held" x="${x(s.start).toFixed(1)}" y="${y}" width="${Math.max(1, x(s.end) - x(s.start)).toFixed(1)}" height="${ROW - 8}" rx="2"/>`);
+  out.push(
+    `<rect class="held" x="${x(s.start).toFixed(1)}" y="${y}" width="${Math.max(1, x(s.end) - x(s.start)).toFixed(1)}" height="${ROW - 8}" rx="2"/>`,
+  );
 }
 // How many permits were held at each moment: a step line that never rises above the limit.
-const edges = spans.flatMap((s) => [[s.start, 1], [s.end, -1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+const edges = spans
+  .flatMap((s) => [
+    [s.start, 1],
+    [s.end, -1],
+  ])
+  .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
 const yOf = (n) => chartTop + CHART - (n / LIMIT) * (CHART - 8);
 let held = 0;
 let path = `M${LEFT},${yOf(0)}`;
@@ -69,7 +76,9 @@ out.push(`<text class="muted" x="${LEFT - 8}" y="${yOf(0) + 4}" text-anchor="end
 out.push(`<path class="count" d="${path}H${W - RIGHT}"/>`);
 for (let i = 0; i <= 6; i++) {
   const t = (end * i) / 6;
-  out.push(`<text class="muted" x="${x(t).toFixed(1)}" y="${H - 12}" text-anchor="middle">${(t / 1000).toFixed(1)} s</text>`);
+  out.push(
+    `<text class="muted" x="${x(t).toFixed(1)}" y="${H - 12}" text-anchor="middle">${(t / 1000).toFixed(1)} s</text>`,
+  );
 }
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12" role="img" aria-labelledby="t">
 <title id="t">Six workers on separate connections share one key with limit ${LIMIT}: at most ${LIMIT} hold a permit at any moment (${spans.length} permits in ${(end / 1000).toFixed(1)} s, at most ${most} at once)</title>

@@ -107,7 +107,8 @@ export function renderTimeline(run: RunOutput, result: RunResult): string {
     `<line x1="${LEFT + 360}" x2="${LEFT + 360}" y1="${H - 25}" y2="${H - 9}" class="accepted" stroke-width="2"/><text x="${LEFT + 368}" y="${H - 13}">write accepted</text>`,
     `<path d="M${LEFT + 470},${H - 23}L${LEFT + 480},${H - 11}M${LEFT + 480},${H - 23}L${LEFT + 470},${H - 11}" class="rejected" stroke-width="2.5"/><text x="${LEFT + 488}" y="${H - 13}">write rejected (stale fence)</text>`,
   ].join('\n');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11" role="img">
+<title>${esc(`${run.backend} · ${run.scenario}: ${scenarios[run.scenario].title}; ${figures}`)}</title>
 ${STYLE}
 <text x="${LEFT}" y="18" font-size="14" font-weight="bold">${esc(`${run.backend} · ${run.scenario}`)}</text>
 <text x="${LEFT + 150}" y="18" class="muted">${esc(`${scenarios[run.scenario].title}; TTL ${run.ttl} ms`)}</text>

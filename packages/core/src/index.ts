@@ -20,9 +20,9 @@ export {
   EVENT_CHANNEL,
   type EventOf,
   type LostCause,
-  type OnceStatus,
   type OncelockEvent,
   type OncelockEventType,
+  type OnceStatus,
   onEvent,
 } from './events.js';
 export { FencedResource } from './fence.js';
