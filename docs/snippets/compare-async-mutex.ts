@@ -1,7 +1,12 @@
 // async-mutex code, written with oncelock's memory backend, which has
 // the API of the Redis and PostgreSQL backends. Used by
 // guide/comparisons.md.
-import { memoryBackend, tryLease, withLease } from '@oncelock/core';
+import {
+  limitConcurrency,
+  memoryBackend,
+  tryLease,
+  withLease,
+} from '@oncelock/core';
 
 // new Mutex(): one backend per process, one key per mutex
 export const locks = memoryBackend();
@@ -30,4 +35,17 @@ export async function flushIfIdle(
   } finally {
     await held.release();
   }
+}
+
+// new Semaphore(4) and semaphore.runExclusive(fn): at most 4 at once
+// (across processes too, with a Redis backend instead of locks)
+export function limitedThumbnails(
+  render: (path: string) => Promise<string>,
+) {
+  return limitConcurrency(render, {
+    backend: locks,
+    key: 'thumbnails',
+    limit: 4,
+    wait: 60_000, // then { status: 'cancelled', reason: 'limited' }
+  });
 }

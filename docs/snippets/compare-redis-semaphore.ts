@@ -1,5 +1,5 @@
-// redis-semaphore's Mutex, written with oncelock. Used by
-// guide/comparisons.md.
+// redis-semaphore's Mutex and Semaphore, written with oncelock. Used
+// by guide/comparisons.md.
 import { type LockBackend, lease, once } from '@oncelock/core';
 
 // new Mutex(redis, 'sync', { lockTimeout: 10_000,
@@ -18,6 +18,26 @@ export async function syncAccounts(
     await sync(held.signal);
   } finally {
     await held.release();
+  }
+}
+
+// new Semaphore(redis, 'exports', 3, { lockTimeout: 30_000,
+//   acquireTimeout: 60_000 })
+export async function exportWithPermit(
+  backend: LockBackend,
+  run: (signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  // one of at most 3 permits, across every process: a Lease with
+  // its own TTL, so a killed holder frees only its own permit
+  const permit = await lease(backend, 'exports', {
+    limit: 3,
+    ttl: 30_000,
+    wait: 60_000, // WaitTimeoutError when it runs out
+  });
+  try {
+    await run(permit.signal);
+  } finally {
+    await permit.release();
   }
 }
 

@@ -3,9 +3,9 @@
 // says.
 import { type LockBackend, lease, memoryBackend, WaitAbortedError, WaitTimeoutError } from '@oncelock/core';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushIfIdle, locks, rebuildCache } from '../snippets/compare-async-mutex.js';
+import { flushIfIdle, limitedThumbnails, locks, rebuildCache } from '../snippets/compare-async-mutex.js';
 import { modeFor, refreshOnce } from '../snippets/compare-pg-boss.js';
-import { exportJobs, syncAccounts } from '../snippets/compare-redis-semaphore.js';
+import { exportJobs, exportWithPermit, syncAccounts } from '../snippets/compare-redis-semaphore.js';
 import { buildReport, chargeIfFree } from '../snippets/compare-redlock.js';
 
 let backend: LockBackend;
@@ -18,6 +18,21 @@ afterEach(async () => {
 afterAll(async () => {
   await locks.close();
 });
+
+/** Counts the calls running at once, and the most that ever did. */
+function tally() {
+  const t = { running: 0, most: 0 };
+  return Object.assign(t, {
+    async during<T>(work: () => Promise<T>): Promise<T> {
+      t.most = Math.max(t.most, ++t.running);
+      try {
+        return await work();
+      } finally {
+        t.running--;
+      }
+    },
+  });
+}
 
 /** A promise and the function that settles it, to hold work open while the test looks. */
 function gate() {
@@ -83,6 +98,21 @@ describe('redis-semaphore', () => {
     expect(await backend.inspect('sync')).toBeNull();
   });
 
+  it('Semaphore: at most 3 permits at once; a fourth waits for a release', async () => {
+    const g = gate();
+    const t = tally();
+    const calls = Array.from({ length: 4 }, () => exportWithPermit(backend, () => t.during(() => g.promise)));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(t.running).toBe(3);
+    const holder = await backend.inspect('exports');
+    expect(holder?.limit).toBe(3);
+    expect(holder?.holders).toHaveLength(3);
+    g.open();
+    await Promise.all(calls);
+    expect(t.most).toBe(3);
+    expect(await backend.inspect('exports')).toBeNull();
+  });
+
   it('a shared identifier: claimed by one side, run and released by the other', async () => {
     const producer = exportJobs(backend);
     const worker = exportJobs(backend);
@@ -118,6 +148,26 @@ describe('async-mutex', () => {
     const held = await lease(locks, 'cache', { ttl: 5_000 });
     await expect(rebuildCache(async () => 4)).rejects.toBeInstanceOf(WaitTimeoutError);
     await held.release();
+  });
+
+  it('Semaphore: at most 4 calls at once, the others wait their turn', async () => {
+    const g = gate();
+    const t = tally();
+    const thumbnail = limitedThumbnails((path) =>
+      t.during(async () => {
+        await g.promise;
+        return `${path}.png`;
+      }),
+    );
+    const calls = ['a', 'b', 'c', 'd', 'e', 'f'].map((p) => thumbnail(p));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(t.running).toBe(4);
+    g.open();
+    const results = await Promise.all(calls);
+    expect(results.map((r) => (r.status === 'ran' ? r.value : r.reason))).toEqual(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((p) => `${p}.png`),
+    );
+    expect(t.most).toBe(4);
   });
 
   it('tryAcquire: false while the key is held', async () => {
