@@ -2,16 +2,24 @@ import type { AcquireResult, ExtendRequest } from '@oncelock/core/backend';
 import { uniquePairs } from './batch.js';
 import { GrantLedger } from './grant-ledger.js';
 import { LockConnection } from './lock-connection.js';
-import { advisoryLockId } from './lock-id.js';
 import type { Mode, Shared } from './mode.js';
 import { PairQueue } from './pair-queue.js';
-import { acquireSql, closeSql, extendSql, releaseSql, unlockSql } from './sql/advisory.js';
+import { type PermitRow, permitOutcome, permitsOf } from './permits.js';
+import {
+  acquireSql,
+  closeSql,
+  extendMixedSql,
+  extendSql,
+  permitAcquireSql,
+  permitReleaseSql,
+  releaseSql,
+  unlockSql,
+} from './sql/advisory.js';
 import { type HolderRow, toHolder } from './sql/holder.js';
 import { BY_SESSION_SNAPSHOT } from './sql/rows.js';
 
-interface AcquireRow extends Partial<HolderRow> {
+interface AcquireRow extends PermitRow {
   mine: boolean;
-  granted_fence: string | null;
   unlocked: boolean | null;
 }
 
@@ -28,14 +36,19 @@ const LOST_TRACK = 'an unlock found no lock to give back';
  * (`GrantLedger`): one count per grant it made, given back exactly once, and every unlock's
  * result is checked. Calls for one (key, owner) run in order (`PairQueue`).
  */
-export function advisoryMode({ db, options, channel, ready }: Shared): Mode {
+export function advisoryMode(shared: Shared): Mode {
+  const { db, options, channel, ready } = shared;
   const { schema } = options;
   const sql = {
     acquire: acquireSql(schema),
     extend: extendSql(schema),
     release: releaseSql(schema),
     close: closeSql(schema),
+    permitAcquire: permitAcquireSql(schema),
+    permitRelease: permitReleaseSql(schema),
+    extendMixed: extendMixedSql(schema),
   };
+  const permits = permitsOf(shared);
   const connection = new LockConnection(db, options.timeout, (s) => grants.sessionEnded(s));
   const grants = new GrantLedger(async (s, ids) => {
     const row = await connection.exec<{ mine: boolean; unlocked: boolean[] }>(s, 'unlock', unlockSql, [
@@ -47,7 +60,14 @@ export function advisoryMode({ db, options, channel, ready }: Shared): Mode {
   const queue = new PairQueue();
   const now = () => performance.now();
 
-  async function acquireOnce(key: string, owner: string, ttl: number): Promise<AcquireResult> {
+  /** One acquire of a lease, or of a permit under `limit`; `again`: a plain one may try once more (see refusedPlain). */
+  async function acquireOnce(
+    key: string,
+    owner: string,
+    ttl: number,
+    limit: number | undefined,
+    again = true,
+  ): Promise<AcquireResult> {
     await ready();
     const s = await connection.session();
     let g = grants.get(key, owner);
@@ -57,22 +77,27 @@ export function advisoryMode({ db, options, channel, ready }: Shared): Mode {
     }
     grants.holdOff([{ key, owner, ttl }]);
     const expiresAt = now() + ttl;
-    const id = String(advisoryLockId(key, schema));
-    const row = await connection.exec<AcquireRow>(s, 'acquire', sql.acquire, [
-      s.marker,
-      id,
-      key,
-      owner,
-      ttl,
-      g !== undefined,
-    ]);
+    const id = permits.lockId(key);
+    const values = [s.marker, id, key, owner, ttl, g !== undefined];
+    const row =
+      limit === undefined
+        ? await connection.exec<AcquireRow>(s, 'acquire', sql.acquire, values)
+        : await connection.exec<AcquireRow>(s, 'permit_acquire', sql.permitAcquire, [...values, limit]);
     if (row.unlocked === false) {
       s.end(LOST_TRACK);
       throw new Error('the lock connection lost track of its locks');
     }
     if (row.granted_fence === null) {
-      // Someone else holds it now (our earlier grant, if any, was released or taken over).
-      if (g) grants.drop(g);
+      // Someone else holds it now (our earlier grant, if any, was released or taken over),
+      // unless the key is held under another limit: then a grant of ours is still what it was.
+      if (g && (limit === undefined || row.held_limit === limit)) grants.drop(g);
+      if (limit !== undefined) return permitOutcome(row);
+      if (row.permit_limit != null)
+        return permits.refusedPlain(
+          key,
+          row.permit_limit,
+          again ? () => acquireOnce(key, owner, ttl, limit, false) : undefined,
+        );
       return { granted: false, holder: row.owner ? toHolder(row as HolderRow) : undefined };
     }
     if (s.dead) throw new Error('the lock connection ended just after the grant');
@@ -80,17 +105,20 @@ export function advisoryMode({ db, options, channel, ready }: Shared): Mode {
     return { granted: true, fence: Number(row.granted_fence) };
   }
 
-  async function releaseOnce(key: string, owner: string): Promise<boolean> {
+  async function releaseOnce(key: string, owner: string, limit: number | undefined): Promise<boolean> {
     const g = grants.get(key, owner);
     // Without a grant here, the release is for a grant another process made: it still needs a session.
     const s = g?.session ?? (await connection.session());
     if (g) grants.forget(g);
-    const row = await connection.exec<{ mine: boolean; live: boolean | null; unlocked: boolean | null }>(
-      s,
-      'release',
-      sql.release,
-      [s.marker, key, owner, channel, g ? g.id : null],
-    );
+    const values = [s.marker, key, owner, channel, g ? g.id : null];
+    type Row = { mine: boolean; live: boolean | null; unlocked: boolean | null };
+    const row =
+      limit === undefined
+        ? await connection.exec<Row>(s, 'release', sql.release, values)
+        : await connection.exec<Row>(s, 'permit_release', sql.permitRelease, [
+            ...values,
+            permits.lockId(key),
+          ]);
     if (g && row.unlocked !== true) s.end(LOST_TRACK);
     return row.live === true;
   }
@@ -100,7 +128,8 @@ export function advisoryMode({ db, options, channel, ready }: Shared): Mode {
     deadHolder: 'with-session',
     liveness: BY_SESSION_SNAPSHOT,
     ops: {
-      acquire: ({ key, owner, ttl }) => queue.run(key, owner, () => acquireOnce(key, owner, ttl)),
+      acquire: ({ key, owner, ttl, limit }) =>
+        queue.run(key, owner, () => acquireOnce(key, owner, ttl, limit)),
 
       async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
         const { unique, slot } = uniquePairs(requests);
@@ -112,12 +141,20 @@ export function advisoryMode({ db, options, channel, ready }: Shared): Mode {
         const s = await connection.session();
         let held: Set<number>;
         try {
-          const row = await connection.exec<{ mine: boolean; held: string[] }>(s, 'extend', sql.extend, [
+          const columns = [
             s.marker,
             unique.map((r) => r.key),
             unique.map((r) => r.owner),
             unique.map((r) => r.ttl),
-          ]);
+          ];
+          type Row = { mine: boolean; held: string[] };
+          // A batch of plain leases only keeps its statement; one with permits extends both tables.
+          const row = unique.some((r) => r.limit !== undefined)
+            ? await connection.exec<Row>(s, 'extend_mixed', sql.extendMixed, [
+                ...columns,
+                unique.map((r) => r.limit ?? null),
+              ])
+            : await connection.exec<Row>(s, 'extend', sql.extend, columns);
           held = new Set(row.held.map(Number));
         } catch (error) {
           // The session has ended (or was never ours): every grant made on it is dead, whatever the rows say.
@@ -131,7 +168,7 @@ export function advisoryMode({ db, options, channel, ready }: Shared): Mode {
         return slot.map((position) => held.has(position));
       },
 
-      release: ({ key, owner }) => queue.run(key, owner, () => releaseOnce(key, owner)),
+      release: ({ key, owner, limit }) => queue.run(key, owner, () => releaseOnce(key, owner, limit)),
     },
 
     async close(): Promise<void> {

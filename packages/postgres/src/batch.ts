@@ -14,10 +14,14 @@ export function storable(value: string, what: 'key' | 'owner' | 'key prefix'): s
   return value;
 }
 
-/** {@link storable} for a request's key and owner; returns the request. */
+/**
+ * {@link storable} for a request's key and owner; returns the request. The empty owner (which
+ * core never makes) is refused too: it marks a key held by permits (see permit-functions.ts).
+ */
 export function storablePair<R extends { key: string; owner: string }>(request: R): R {
   storable(request.key, 'key');
   storable(request.owner, 'owner');
+  if (request.owner === '') throw new InvalidArgumentError('owner must not be empty', { pkg: PKG });
   return request;
 }
 

@@ -1,5 +1,5 @@
 import type { LockBackend } from '@oncelock/core';
-import { type AcquireRequest, defineBackend, type ReleaseRequest } from '@oncelock/core/backend';
+import { type AcquireRequest, defineBackend, MAX_LIMIT, type ReleaseRequest } from '@oncelock/core/backend';
 import { advisoryMode } from './advisory-mode.js';
 import { storablePair } from './batch.js';
 import { openDb } from './db.js';
@@ -53,6 +53,7 @@ export function postgresBackend(options: PostgresBackendOptions): PostgresBacken
       deadHolder: mode.deadHolder,
       frozenHolder: 'at-ttl',
       releaseNotifications: listener !== undefined,
+      maxLimit: MAX_LIMIT,
     },
     props: { mode: parsed.mode, schema: parsed.schema },
     ops: {

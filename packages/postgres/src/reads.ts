@@ -12,8 +12,10 @@ export function readOperations({ db, options, ready }: Shared, liveness: Livenes
     async inspect(key: string): Promise<Holder | null> {
       storable(key, 'key');
       await ready();
-      const [row] = await db.rows<HolderRow>(inspectQuery, [key]);
-      return row ? toHolder(row) : null;
+      const holders = (await db.rows<HolderRow>(inspectQuery, [key])).map(toHolder);
+      const [first] = holders;
+      // A key held by permits shows every holder, oldest first; a plain lease is its one holder.
+      return first?.limit === undefined ? (first ?? null) : { ...first, holders };
     },
 
     async list(prefix = ''): Promise<Array<Holder & { key: string }>> {

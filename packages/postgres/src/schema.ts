@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import { advisoryLockId } from './lock-id.js';
+import { permitFunctionsSql } from './sql/permit-functions.js';
 
 /**
  * The DDL both modes need, idempotent. Run under a transaction-scoped advisory lock so that
@@ -11,7 +12,8 @@ import { advisoryLockId } from './lock-id.js';
  *   after a crash (PostgreSQL skips ahead on recovery).
  * - `locks`: one row per held key, in both modes. `pid` and `lock_id` name the session (and the
  *   advisory lock it holds) in advisory mode; they are NULL in table mode. Logged, so that
- *   table-mode grants survive a server restart.
+ *   table-mode grants survive a server restart. `permit_limit` is set on a key held by permits.
+ * - `permits` and the functions that change it: concurrency limits (see sql/permit-functions.ts).
  */
 export function migrationSql(schema: string): string {
   const s = `"${schema}"`;
@@ -28,7 +30,8 @@ CREATE TABLE IF NOT EXISTS ${s}.locks (
   expires_at timestamptz NOT NULL,
   pid integer,
   lock_id bigint
-);`;
+);
+${permitFunctionsSql(schema)}`;
 }
 
 /** The NOTIFY channel releases are announced on; the payload is the key. */

@@ -1,9 +1,17 @@
 import type { AcquireRequest, AcquireResult, ExtendRequest, ReleaseRequest } from '@oncelock/core/backend';
 import { uniquePairs } from './batch.js';
 import type { Mode, Shared } from './mode.js';
+import { type PermitRow, permitOutcome, permitsOf } from './permits.js';
 import { type HolderRow, toHolder } from './sql/holder.js';
 import { BY_TTL, pruneSql } from './sql/rows.js';
-import { acquireSql, extendSql, releaseSql } from './sql/table.js';
+import {
+  acquireSql,
+  extendMixedSql,
+  extendSql,
+  permitAcquireSql,
+  permitReleaseSql,
+  releaseSql,
+} from './sql/table.js';
 
 /** Rows of holders that died without releasing are pruned once per this many acquisitions. */
 const PRUNE_EVERY = 500;
@@ -14,14 +22,19 @@ const PRUNE_EVERY = 500;
  * mode. A dead or frozen holder's lease ends at its TTL. Release notifications need a direct
  * LISTEN connection (`listen`), because a transaction pooler cannot keep a LISTEN alive.
  */
-export function tableMode({ db, options, channel, ready }: Shared): Mode {
+export function tableMode(shared: Shared): Mode {
+  const { db, options, channel, ready } = shared;
   const s = options.schema;
   const sql = {
     acquire: acquireSql(s),
     extend: extendSql(s),
     release: releaseSql(s),
     prune: pruneSql(s),
+    permitAcquire: permitAcquireSql(s),
+    permitRelease: permitReleaseSql(s),
+    extendMixed: extendMixedSql(s),
   };
+  const permits = permitsOf(shared);
   let acquisitions = 0;
   let pruning: Promise<unknown> | undefined;
 
@@ -33,39 +46,72 @@ export function tableMode({ db, options, channel, ready }: Shared): Mode {
       .finally(() => (pruning = undefined));
   }
 
+  async function acquirePlain(
+    key: string,
+    owner: string,
+    ttl: number,
+    again: boolean,
+  ): Promise<AcquireResult> {
+    const [row] = await db.rows<Partial<HolderRow> & { granted_fence: string | null }>(sql.acquire, [
+      key,
+      owner,
+      ttl,
+    ]);
+    maybePrune();
+    if (row?.granted_fence) return { granted: true, fence: Number(row.granted_fence) };
+    if (row?.permit_limit != null)
+      return permits.refusedPlain(
+        key,
+        row.permit_limit,
+        again ? () => acquirePlain(key, owner, ttl, false) : undefined,
+      );
+    return { granted: false, holder: row?.owner ? toHolder(row as HolderRow) : undefined };
+  }
+
   return {
     name: 'postgres-table',
     deadHolder: 'at-ttl',
     liveness: BY_TTL,
     ops: {
-      async acquire({ key, owner, ttl }: AcquireRequest): Promise<AcquireResult> {
+      async acquire({ key, owner, ttl, limit }: AcquireRequest): Promise<AcquireResult> {
         await ready();
-        const [row] = await db.rows<Partial<HolderRow> & { granted_fence: string | null }>(sql.acquire, [
-          key,
-          owner,
-          ttl,
-        ]);
-        maybePrune();
-        if (row?.granted_fence) return { granted: true, fence: Number(row.granted_fence) };
-        return { granted: false, holder: row?.owner ? toHolder(row as HolderRow) : undefined };
+        if (limit !== undefined) {
+          const [row] = await db.rows<PermitRow>(sql.permitAcquire, [
+            key,
+            owner,
+            ttl,
+            limit,
+            permits.lockId(key),
+          ]);
+          return permitOutcome(row!);
+        }
+        return acquirePlain(key, owner, ttl, true);
       },
 
       async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
         if (requests.length === 0) return [];
         const { unique, slot } = uniquePairs(requests);
         await ready();
-        const rows = await db.rows<{ ord: string }>(sql.extend, [
-          unique.map((r) => r.key),
-          unique.map((r) => r.owner),
-          unique.map((r) => r.ttl),
-        ]);
+        const columns = [unique.map((r) => r.key), unique.map((r) => r.owner), unique.map((r) => r.ttl)];
+        // A batch of plain leases only keeps its statement; one with permits extends both tables.
+        const rows = unique.some((r) => r.limit !== undefined)
+          ? await db.rows<{ ord: string }>(sql.extendMixed, [...columns, unique.map((r) => r.limit ?? null)])
+          : await db.rows<{ ord: string }>(sql.extend, columns);
         const held = new Set(rows.map((r) => Number(r.ord)));
         return slot.map((position) => held.has(position));
       },
 
-      async release({ key, owner }: ReleaseRequest): Promise<boolean> {
+      async release({ key, owner, limit }: ReleaseRequest): Promise<boolean> {
         await ready();
-        const [row] = await db.rows<{ live: boolean }>(sql.release, [key, owner, channel]);
+        const [row] =
+          limit === undefined
+            ? await db.rows<{ live: boolean }>(sql.release, [key, owner, channel])
+            : await db.rows<{ live: boolean | null }>(sql.permitRelease, [
+                key,
+                owner,
+                permits.lockId(key),
+                channel,
+              ]);
         return row?.live === true;
       },
     },

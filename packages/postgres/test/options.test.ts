@@ -1,3 +1,4 @@
+import { MAX_LIMIT } from '@oncelock/core/backend';
 import {
   ADVISORY_LOCK_ID_VERSION,
   advisoryLockId,
@@ -71,11 +72,13 @@ describe('postgresBackend options', () => {
       deadHolder: 'with-session',
       frozenHolder: 'at-ttl',
       releaseNotifications: true,
+      maxLimit: MAX_LIMIT,
     });
     expect(table.guarantees).toMatchObject({
       deadHolder: 'at-ttl',
       frozenHolder: 'at-ttl',
       releaseNotifications: false,
+      maxLimit: MAX_LIMIT,
     });
     expect(table.subscribe).toBeUndefined();
     expect(tableListening.guarantees.releaseNotifications).toBe(true);

@@ -11,12 +11,14 @@
 // Only a statement that hands out a new fence waits for its commit to be flushed. A grant's row
 // means nothing once its session is gone, and a server crash ends every session, so losing any
 // other of these statements in a crash is harmless.
+import { permitAcquire, permitRelease, permitResult } from './permits.js';
 import {
   BY_SESSION,
   BY_SESSION_SNAPSHOT,
   commitMode,
   deleteOwn,
   extendMany,
+  extendMixed,
   refusalHolder,
   upsert,
 } from './rows.js';
@@ -68,7 +70,35 @@ r AS (SELECT r.ord, CASE WHEN s.mine THEN pg_advisory_unlock_shared(r.id) END AS
       FROM unnest($2::int8[]) WITH ORDINALITY AS r(id, ord), s)
 SELECT s.mine, array(SELECT coalesce(r.ok, false) FROM r ORDER BY r.ord) AS unlocked FROM s`;
 
-/** $1 marker, $2 channel. Deletes this session's rows and announces each key, before the session ends. */
+/**
+ * $1 marker, $2 channel. Deletes this session's rows (leases and permits) and announces each key,
+ * before the session ends. A key's header stays until the next permit call on it.
+ */
 export const closeSql = (s: string) => `WITH s AS (${MINE}),
-d AS (DELETE FROM "${s}".locks h USING s WHERE s.mine AND h.pid = pg_backend_pid() AND h.lock_id IS NOT NULL RETURNING h.key)
-SELECT s.mine, (SELECT count(pg_notify($2::text, d.key)) FROM d) AS notified, ${commitMode("'off'")} AS commit_mode FROM s`;
+d AS (DELETE FROM "${s}".locks h USING s WHERE s.mine AND h.pid = pg_backend_pid() AND h.lock_id IS NOT NULL RETURNING h.key),
+p AS (DELETE FROM "${s}".permits h USING s WHERE s.mine AND h.pid = pg_backend_pid() RETURNING h.key)
+SELECT s.mine, (SELECT count(pg_notify($2::text, k.key)) FROM (SELECT key FROM d UNION SELECT key FROM p) k) AS notified,
+  ${commitMode("'off'")} AS commit_mode FROM s`;
+
+/**
+ * $1 marker, $2 lock id, $3 key, $4 owner, $5 ttl ms, $6 re-entrant, as {@link acquireSql}; $7
+ * limit. The function decides under the key's lock (see permit-functions.ts); the session's
+ * count is taken before it and given back in the same statement if nothing was granted.
+ */
+export const permitAcquireSql = (s: string) => `WITH s AS (${MINE}),
+l AS (SELECT CASE WHEN NOT s.mine THEN false WHEN $6::bool THEN true ELSE pg_try_advisory_lock_shared($2::int8) END AS locked FROM s),
+p AS (SELECT ${permitAcquire(s, '$3::text, $4::text, $5::float8, $7::int, $2::int8, pg_backend_pid()')} AS r FROM l WHERE l.locked),
+u AS (SELECT pg_advisory_unlock_shared($2::int8) AS ok FROM l WHERE l.locked AND NOT $6::bool AND NOT EXISTS (SELECT 1 FROM p WHERE (p.r).granted_fence IS NOT NULL))
+SELECT s.mine, (SELECT ok FROM u) AS unlocked, x.* FROM s
+LEFT JOIN LATERAL (${permitResult('(SELECT (p.r).* FROM p) r')}) x ON true`;
+
+/** $1 marker, $2 key, $3 owner, $4 channel, $5 the lock id to give one count back for (or NULL), as {@link releaseSql}; $6 the key's lock id. */
+export const permitReleaseSql = (s: string) => `WITH s AS (${MINE}),
+d AS (SELECT ${permitRelease(s, '$2::text, $3::text, $6::int8, $4::text')} AS live FROM s WHERE s.mine),
+u AS (SELECT pg_advisory_unlock_shared($5::int8) AS ok FROM s WHERE s.mine AND $5::int8 IS NOT NULL AND (SELECT count(*) FROM d) >= 0)
+SELECT s.mine, (SELECT live FROM d) AS live, (SELECT ok FROM u) AS unlocked FROM s`;
+
+/** $1 marker, $2 keys, $3 owners, $4 ttls, $5 limits (NULL for a plain lease): a batch with permits in it. */
+export const extendMixedSql = (s: string) => `WITH s AS (${MINE}), ${BY_SESSION_SNAPSHOT.cte},
+${extendMixed(s, BY_SESSION_SNAPSHOT.live, 2, '(SELECT mine FROM s)')}
+SELECT s.mine, array(SELECT ord FROM extended) AS held, ${commitMode("'off'")} AS commit_mode FROM s`;

@@ -7,15 +7,18 @@ export interface HolderRow {
   fence: string;
   since_ms: number;
   ttl_ms: number;
+  /** Set on a permit: the limit of its key. */
+  permit_limit: number | null;
 }
 
 export function toHolder(row: HolderRow): Holder {
-  return {
+  const holder = {
     owner: row.owner,
     fence: Number(row.fence),
     ttlRemaining: Math.round(row.ttl_ms),
     since: Math.round(row.since_ms),
   };
+  return row.permit_limit === null ? holder : { ...holder, limit: row.permit_limit };
 }
 
 export function toListed(row: HolderRow): Holder & { key: string } {

@@ -49,10 +49,17 @@ export const BY_SESSION_SNAPSHOT: Liveness = {
 /** `WITH` clause for a read with liveness `l` (empty if it needs no CTE). */
 const withFor = (l: Liveness) => (l.cte ? `WITH ${l.cte} ` : '');
 
-/** Columns of a holder row (alias `h`), as every holder query returns them. */
-export const HOLDER_COLUMNS = `h.key, h.owner, h.fence::text AS fence,
-  (extract(epoch FROM h.since) * 1000)::float8 AS since_ms,
-  greatest(0, extract(epoch FROM h.expires_at - statement_timestamp()) * 1000)::float8 AS ttl_ms`;
+/** A holder's columns as every holder query returns them, from the SQL expressions given. */
+export const holderColumns = (c: { owner: string; fence: string; since: string; expires: string }) =>
+  `${c.owner} AS owner, ${c.fence}::text AS fence,
+  (extract(epoch FROM ${c.since}) * 1000)::float8 AS since_ms,
+  greatest(0, extract(epoch FROM ${c.expires} - statement_timestamp()) * 1000)::float8 AS ttl_ms`;
+
+/**
+ * Columns of a holder row (alias `h`, of `locks` or `permits`). `permit_limit` is set on a permit,
+ * and on a `locks` row that is the header of a key held by permits (see permit-functions.ts).
+ */
+export const HOLDER_COLUMNS = `h.key, ${holderColumns({ owner: 'h.owner', fence: 'h.fence', since: 'h.since', expires: 'h.expires_at' })}, h.permit_limit`;
 
 const expiry = (ttl: string) => `statement_timestamp() + ${ttl}::float8 * interval '1 millisecond'`;
 
@@ -112,19 +119,49 @@ export const extendMany = (
   WHERE ${guard} AND h.key = r.key AND h.owner = r.owner AND ${live}
   RETURNING r.ord`;
 
+/**
+ * A batch of leases and permits, extended in one statement: `$n` array parameters of keys,
+ * owners, ttls and limits (NULL for a plain lease), as {@link extendMany}. A permit row is
+ * extended without the key's lock: an acquire that counts it locks it first, so waits for this.
+ */
+export function extendMixed(s: string, live: string, first: number, guard = 'true'): string {
+  const [keys, owners, ttls, limits] = [0, 1, 2, 3].map((i) => `$${first + i}`);
+  const set = "SET expires_at = statement_timestamp() + r.ttl * interval '1 millisecond'";
+  const from = `FROM unnest(${keys}::text[], ${owners}::text[], ${ttls}::float8[], ${limits}::int[]) WITH ORDINALITY AS r(key, owner, ttl, lim, ord)
+  WHERE ${guard} AND h.key = r.key AND h.owner = r.owner AND ${live}`;
+  return `plain AS (UPDATE "${s}".locks h ${set} ${from} AND r.lim IS NULL RETURNING r.ord),
+permit AS (UPDATE "${s}".permits h ${set} ${from} AND h.permit_limit = r.lim RETURNING r.ord),
+extended AS (SELECT ord FROM plain UNION ALL SELECT ord FROM permit)`;
+}
+
 /** Compare-and-delete as a CTE body: deletes `owner`'s row (live or not) and says whether it was live. */
 export const deleteOwn = (s: string, live: string, key: string, owner: string, guard = 'true') =>
   `DELETE FROM "${s}".locks h WHERE ${guard} AND h.key = ${key}::text AND h.owner = ${owner}::text RETURNING h.key, ${live} AS live`;
 
+const ROW = 'h.key, h.owner, h.fence, h.since, h.expires_at, h.permit_limit';
+
+/** Live holders matching `where` (on alias `h`): plain leases (not headers) and permits, by key, oldest first. */
+const holdersWhere = (s: string, l: Liveness, where: string) =>
+  `${withFor(l)}SELECT ${HOLDER_COLUMNS} FROM (
+  SELECT ${ROW} FROM "${s}".locks h WHERE ${where} AND h.permit_limit IS NULL AND ${l.live}
+  UNION ALL
+  SELECT ${ROW} FROM "${s}".permits h WHERE ${where} AND ${l.live}
+) h ORDER BY h.key, h.fence`;
+
 /** $1 key. */
-export const inspectSql = (s: string, l: Liveness) =>
-  `${withFor(l)}SELECT ${HOLDER_COLUMNS} FROM "${s}".locks h WHERE h.key = $1::text AND ${l.live}`;
+export const inspectSql = (s: string, l: Liveness) => holdersWhere(s, l, 'h.key = $1::text');
 
 /** $1 key prefix. */
-export const listSql = (s: string, l: Liveness) =>
-  `${withFor(l)}SELECT ${HOLDER_COLUMNS} FROM "${s}".locks h WHERE starts_with(h.key, $1::text) AND ${l.live} ORDER BY h.key`;
+export const listSql = (s: string, l: Liveness) => holdersWhere(s, l, 'starts_with(h.key, $1::text)');
 
-/** Deletes up to 1000 rows that expired over a minute ago, skipping rows someone is busy with. */
-export const pruneSql = (s: string) => `DELETE FROM "${s}".locks WHERE key IN (
+/**
+ * Deletes up to 1000 leases and 1000 permits that expired over a minute ago, skipping rows someone
+ * is busy with. A key's header stays: the next permit call on the key removes it once it is empty.
+ */
+export const pruneSql = (s: string) => `WITH plain AS (DELETE FROM "${s}".locks WHERE key IN (
   SELECT key FROM "${s}".locks WHERE expires_at < statement_timestamp() - interval '1 minute'
-  LIMIT 1000 FOR UPDATE SKIP LOCKED)`;
+  LIMIT 1000 FOR UPDATE SKIP LOCKED) RETURNING 1),
+permit AS (DELETE FROM "${s}".permits WHERE (key, owner) IN (
+  SELECT key, owner FROM "${s}".permits WHERE expires_at < statement_timestamp() - interval '1 minute'
+  LIMIT 1000 FOR UPDATE SKIP LOCKED) RETURNING 1)
+SELECT (SELECT count(*) FROM plain) + (SELECT count(*) FROM permit) AS pruned`;

@@ -1,6 +1,7 @@
 // Table mode: every operation is one autocommit statement that keeps no session state, so any
 // server session may run it. That is what lets this mode work behind a transaction pooler.
-import { BY_TTL, commitMode, deleteOwn, extendMany, refusalHolder, upsert } from './rows.js';
+import { permitAcquire, permitRelease, permitResult } from './permits.js';
+import { BY_TTL, commitMode, deleteOwn, extendMany, extendMixed, refusalHolder, upsert } from './rows.js';
 
 const { live } = BY_TTL;
 
@@ -30,3 +31,14 @@ export const extendSql = (s: string) => extendMany(s, live, '$1', '$2', '$3');
  */
 export const releaseSql = (s: string) => `WITH d AS (${deleteOwn(s, live, '$1', '$2')})
 SELECT d.live, pg_notify($3::text, d.key), ${commitMode("'off'")} AS commit_mode FROM d`;
+
+/** $1 key, $2 owner, $3 ttl ms, $4 limit, $5 the key's lock id. */
+export const permitAcquireSql = (s: string) =>
+  permitResult(`${permitAcquire(s, '$1::text, $2::text, $3::float8, $4::int, $5::int8, NULL::int')} r`);
+
+/** $1 key, $2 owner, $3 the key's lock id, $4 channel. */
+export const permitReleaseSql = (s: string) =>
+  `SELECT ${permitRelease(s, '$1::text, $2::text, $3::int8, $4::text')} AS live`;
+
+/** $1 keys, $2 owners, $3 ttls, $4 limits (NULL for a plain lease): a batch with permits in it. */
+export const extendMixedSql = (s: string) => `WITH ${extendMixed(s, live, 1)} SELECT ord FROM extended`;

@@ -1,0 +1,139 @@
+// The migration's part for concurrency limits: the `permits` table and the functions that
+// change it. Permits are rows, one per (key, owner), each with its own fence (from the one
+// sequence plain leases use), expiry by the database clock, and in advisory mode the session
+// (pid, lock_id) whose shared advisory lock keeps it alive, as a `locks` row does.
+//
+// While a key is held by permits, its `locks` row is a header: owner '' (core refuses an empty
+// owner), the limit in `permit_limit`, and an expiry far in the future. A plain acquire finds it
+// live and refuses with its limit; nothing but these functions removes it. That is what keeps a
+// plain lease and permits of one key apart: a plain acquire is one statement whose snapshot is
+// older than any permit committed while it waited, but it always meets the header's row lock.
+//
+// Every change to a key's permits runs in a function that first takes a transaction-scoped
+// advisory lock of the key (in the two-key space, which never meets the session locks advisory
+// mode holds in the one-key space), then locks the key's permit rows, then the header: each
+// statement after a wait gets a fresh snapshot (READ COMMITTED, a VOLATILE function), so two
+// acquires can never both count "2 of 3 held". Locks are always taken permits first, header
+// second, so nothing waits for a permit row while holding a header.
+import { BY_SESSION } from './rows.js';
+
+/** The header's owner and expiry: no user owner is empty; it never expires on its own. */
+export const HEADER_OWNER = "''";
+const FOREVER = "'9999-12-31 00:00:00+00'::timestamptz";
+const { live } = BY_SESSION;
+const expiry = "statement_timestamp() + p_ttl * interval '1 millisecond'";
+
+export function permitFunctionsSql(schema: string): string {
+  const s = `"${schema}"`;
+  const firstEnding = `SELECT h.owner, h.fence, h.since, h.expires_at
+      INTO holder_owner, holder_fence, holder_since, holder_expires
+      FROM ${s}.permits h WHERE h.key = p_key AND ${live} ORDER BY h.expires_at LIMIT 1`;
+  return `DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '${s}.locks'::regclass AND attname = 'permit_limit' AND NOT attisdropped) THEN
+    ALTER TABLE ${s}.locks ADD COLUMN permit_limit integer;
+  END IF;
+END $$;
+CREATE TABLE IF NOT EXISTS ${s}.permits (
+  key text NOT NULL,
+  owner text NOT NULL,
+  permit_limit integer NOT NULL,
+  fence bigint NOT NULL,
+  since timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  pid integer,
+  lock_id bigint,
+  PRIMARY KEY (key, owner)
+);
+CREATE OR REPLACE FUNCTION ${s}.permit_lock(p_key text, p_lock_id int8) RETURNS void
+LANGUAGE plpgsql AS $f$
+BEGIN
+  PERFORM pg_advisory_xact_lock((p_lock_id >> 32)::int4, (p_lock_id << 32 >> 32)::int4);
+  PERFORM 1 FROM ${s}.permits h WHERE h.key = p_key FOR UPDATE;
+END $f$;
+CREATE OR REPLACE FUNCTION ${s}.permit_settle(p_key text) RETURNS integer
+LANGUAGE plpgsql AS $f$
+BEGIN
+  DELETE FROM ${s}.permits h WHERE h.key = p_key AND NOT ${live};
+  IF EXISTS (SELECT 1 FROM ${s}.permits h WHERE h.key = p_key) THEN
+    RETURN (SELECT h.permit_limit FROM ${s}.locks h WHERE h.key = p_key);
+  END IF;
+  DELETE FROM ${s}.locks h WHERE h.key = p_key AND h.permit_limit IS NOT NULL;
+  RETURN NULL;
+END $f$;
+CREATE OR REPLACE FUNCTION ${s}.permit_clear(p_key text, p_lock_id int8) RETURNS integer
+LANGUAGE plpgsql AS $f$
+BEGIN
+  PERFORM ${s}.permit_lock(p_key, p_lock_id);
+  PERFORM set_config('synchronous_commit', 'off', true);
+  RETURN ${s}.permit_settle(p_key);
+END $f$;
+CREATE OR REPLACE FUNCTION ${s}.permit_release(p_key text, p_owner text, p_lock_id int8, p_channel text) RETURNS boolean
+LANGUAGE plpgsql AS $f$
+DECLARE was_live boolean;
+BEGIN
+  PERFORM ${s}.permit_lock(p_key, p_lock_id);
+  PERFORM set_config('synchronous_commit', 'off', true);
+  DELETE FROM ${s}.permits h WHERE h.key = p_key AND h.owner = p_owner RETURNING ${live} INTO was_live;
+  IF FOUND THEN
+    PERFORM ${s}.permit_settle(p_key);
+    PERFORM pg_notify(p_channel, p_key);
+  END IF;
+  RETURN was_live;
+END $f$;
+CREATE OR REPLACE FUNCTION ${s}.permit_acquire(p_key text, p_owner text, p_ttl float8, p_limit integer, p_lock_id int8, p_pid integer,
+  OUT granted_fence bigint, OUT held_limit integer,
+  OUT holder_owner text, OUT holder_fence bigint, OUT holder_since timestamptz, OUT holder_expires timestamptz)
+LANGUAGE plpgsql AS $f$
+DECLARE r record;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  -- A key visibly full, none of it ours, is refused before the lock, so that waiters woken
+  -- together by one release do not queue behind each other's grants (each flushes its commit).
+  IF (SELECT count(*) FILTER (WHERE h.permit_limit = p_limit) >= p_limit AND count(*) FILTER (WHERE h.owner = p_owner) = 0
+      FROM ${s}.permits h WHERE h.key = p_key AND ${live}) THEN
+    held_limit := p_limit;
+    ${firstEnding};
+    RETURN;
+  END IF;
+  PERFORM ${s}.permit_lock(p_key, p_lock_id);
+  LOOP
+    -- Waits for a plain acquire of the key in flight; the fresh snapshot below then sees its row.
+    INSERT INTO ${s}.locks (key, owner, fence, since, expires_at, permit_limit)
+      VALUES (p_key, ${HEADER_OWNER}, 0, statement_timestamp(), ${FOREVER}, p_limit) ON CONFLICT (key) DO NOTHING;
+    SELECT h.*, ${live} AS live INTO r FROM ${s}.locks h WHERE h.key = p_key FOR UPDATE;
+    EXIT WHEN FOUND;
+  END LOOP;
+  IF r.permit_limit IS NULL AND r.live THEN
+    held_limit := 1;
+    SELECT r.owner, r.fence, r.since, r.expires_at INTO holder_owner, holder_fence, holder_since, holder_expires;
+    RETURN;
+  ELSIF r.permit_limit IS NULL THEN
+    -- A plain lease that has ended: its row becomes the header.
+    UPDATE ${s}.locks h SET owner = ${HEADER_OWNER}, fence = 0, since = statement_timestamp(), expires_at = ${FOREVER},
+      pid = NULL, lock_id = NULL, permit_limit = p_limit WHERE h.key = p_key;
+  ELSIF r.permit_limit <> p_limit THEN
+    held_limit := ${s}.permit_settle(p_key);
+    IF held_limit IS NOT NULL THEN
+      ${firstEnding};
+      RETURN;
+    END IF;
+    INSERT INTO ${s}.locks (key, owner, fence, since, expires_at, permit_limit)
+      VALUES (p_key, ${HEADER_OWNER}, 0, statement_timestamp(), ${FOREVER}, p_limit);
+  END IF;
+  held_limit := p_limit;
+  -- Re-entrant: the same owner keeps its fence and restarts its TTL (and moves to this session).
+  UPDATE ${s}.permits h SET expires_at = ${expiry}, pid = p_pid, lock_id = p_lock_id
+    WHERE h.key = p_key AND h.owner = p_owner AND ${live} RETURNING h.fence INTO granted_fence;
+  IF FOUND THEN RETURN; END IF;
+  DELETE FROM ${s}.permits h WHERE h.key = p_key AND NOT ${live};
+  IF (SELECT count(*) FROM ${s}.permits h WHERE h.key = p_key) >= p_limit THEN
+    ${firstEnding};
+    RETURN;
+  END IF;
+  -- A new fence: the commit must be flushed (see commitMode in rows.ts).
+  PERFORM set_config('synchronous_commit', 'on', true);
+  INSERT INTO ${s}.permits (key, owner, permit_limit, fence, since, expires_at, pid, lock_id)
+    VALUES (p_key, p_owner, p_limit, nextval('${s}.fence'), statement_timestamp(), ${expiry}, p_pid, p_lock_id)
+    RETURNING fence INTO granted_fence;
+END $f$;`;
+}
