@@ -11,6 +11,7 @@ import { tableMode } from './table-mode.js';
 
 /** A Postgres backend: the core contract with every optional method, plus `migrate()`. */
 export interface PostgresBackend extends LockBackend {
+  /** The locking scheme in use, from the `mode` option: `advisory` (default) or `table`. */
   readonly mode: PostgresMode;
   /** The schema holding the fence sequence and lock tables. */
   readonly schema: string;
@@ -25,6 +26,9 @@ export interface PostgresBackend extends LockBackend {
  * pool) or `{ pool }` (your pg Pool; the backend keeps up to two of its connections for itself,
  * the lock session and the LISTEN connection, and destroys them on `close()`).
  *
+ * @param options - Exactly one of `connectionString` or `pool`, and optionally `mode` (default
+ *   `advisory`), `schema` (default `oncelock`), `migrate` (default `true`), `listen` (table mode)
+ *   and `timeout` (milliseconds per round trip, default 10 000).
  * @example
  * const backend = postgresBackend({ connectionString: process.env.DATABASE_URL });
  * await using l = await lease(backend, 'nightly-report', { ttl: 30_000 });

@@ -14,6 +14,9 @@ import { permitFunctionsSql } from './sql/permit-functions.js';
  *   advisory lock it holds) in advisory mode; they are NULL in table mode. Logged, so that
  *   table-mode grants survive a server restart. `permit_limit` is set on a key held by permits.
  * - `permits` and the functions that change it: concurrency limits (see sql/permit-functions.ts).
+ *
+ * @param schema - The schema to create them in: the backend's `schema` option (default
+ *   `oncelock`), at most 48 lower-case letters, digits and underscores.
  */
 export function migrationSql(schema: string): string {
   const s = `"${schema}"`;
@@ -34,7 +37,11 @@ CREATE TABLE IF NOT EXISTS ${s}.locks (
 ${permitFunctionsSql(schema)}`;
 }
 
-/** The NOTIFY channel releases are announced on; the payload is the key. */
+/**
+ * The NOTIFY channel releases are announced on; the payload is the key.
+ *
+ * @param schema - The backend's schema; each schema has a channel of its own.
+ */
 export function channelOf(schema: string): string {
   return `oncelock:${schema}`;
 }
