@@ -54,6 +54,9 @@ export function fencingUnsupported(backend: LockBackend): CapabilityUnsupportedE
 /**
  * `undefined` for a plain lease (limit 1), or `limit` if `backend` serves permits that many at
  * once; otherwise `CapabilityUnsupportedError`, before any round trip.
+ *
+ * @param backend - The backend whose `guarantees.maxLimit` the limit is checked against.
+ * @param limit - The caller's `limit`, already checked to be a whole number from 1 to `MAX_LIMIT`.
  */
 export function permitLimit(backend: LockBackend, limit: number): number | undefined {
   if (limit === 1) return undefined;
