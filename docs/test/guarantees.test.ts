@@ -44,6 +44,7 @@ function describe_(g: Guarantees): Record<string, RegExp> {
       'server-timeout': /^server/,
     }[g.frozenHolder],
     'waiters woken on release': g.releaseNotifications ? /^yes$/ : /^poll$/,
+    'concurrency limits': (g.maxLimit ?? 1) > 1 ? /^yes$/ : /^no$/,
   };
 }
 
