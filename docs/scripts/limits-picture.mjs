@@ -12,6 +12,7 @@ const RUN_MS = 3000;
 const key = `docs:permits:${Date.now()}`;
 
 const t0 = performance.now();
+/** @type {Array<{ worker: number; start: number; end: number; fence: number }>} */
 const spans = [];
 await Promise.all(
   Array.from({ length: WORKERS }, async (_, worker) => {
@@ -38,7 +39,7 @@ const RIGHT = 14;
 const TOP = 44;
 const ROW = 22;
 const CHART = 60;
-const x = (t) => LEFT + (t / end) * (W - LEFT - RIGHT);
+const x = (/** @type {number} */ t) => LEFT + (t / end) * (W - LEFT - RIGHT);
 const chartTop = TOP + WORKERS * ROW + 24;
 const H = chartTop + CHART + 40;
 const out = [];
@@ -54,17 +55,18 @@ for (const s of spans) {
   );
 }
 // How many permits were held at each moment: a step line that never rises above the limit.
+/** @type {Array<{ t: number; d: number }>} */
 const edges = spans
   .flatMap((s) => [
-    [s.start, 1],
-    [s.end, -1],
+    { t: s.start, d: 1 },
+    { t: s.end, d: -1 },
   ])
-  .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-const yOf = (n) => chartTop + CHART - (n / LIMIT) * (CHART - 8);
+  .sort((a, b) => a.t - b.t || a.d - b.d);
+const yOf = (/** @type {number} */ n) => chartTop + CHART - (n / LIMIT) * (CHART - 8);
 let held = 0;
 let path = `M${LEFT},${yOf(0)}`;
 let most = 0;
-for (const [t, d] of edges) {
+for (const { t, d } of edges) {
   path += `H${x(t).toFixed(1)}`;
   held += d;
   most = Math.max(most, held);
