@@ -78,8 +78,10 @@ out.push(`<text class="muted" x="${LEFT - 8}" y="${yOf(0) + 4}" text-anchor="end
 out.push(`<path class="count" d="${path}H${W - RIGHT}"/>`);
 for (let i = 0; i <= 6; i++) {
   const t = (end * i) / 6;
+  // The first and last labels sit inside the picture, not centred past its edges.
+  const anchor = i === 0 ? 'start' : i === 6 ? 'end' : 'middle';
   out.push(
-    `<text class="muted" x="${x(t).toFixed(1)}" y="${H - 12}" text-anchor="middle">${(t / 1000).toFixed(1)} s</text>`,
+    `<text class="muted" x="${x(t).toFixed(1)}" y="${H - 12}" text-anchor="${anchor}">${(t / 1000).toFixed(1)} s</text>`,
   );
 }
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12" role="img" aria-labelledby="t">
