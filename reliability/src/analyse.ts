@@ -89,13 +89,15 @@ export async function stuckKeys(
   backend: LockBackend,
   keys: readonly string[],
   ttl: number,
+  limit = 1,
   giveUpMs = 15_000,
 ): Promise<string[]> {
   const stuck: string[] = [];
   for (const key of keys) {
     const until = performance.now() + giveUpMs;
     for (;;) {
-      const l = await tryLease(backend, key, { ttl, wait: ttl * 3, autoExtend: false }).catch(
+      // Permits are probed as permits: a plain lease would be refused by the key's limit.
+      const l = await tryLease(backend, key, { ttl, wait: ttl * 3, autoExtend: false, limit }).catch(
         (error: unknown) => {
           if (error instanceof BackendUnavailableError && performance.now() < until) return 'retry' as const;
           throw error;

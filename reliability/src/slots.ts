@@ -7,7 +7,13 @@ import type { WorkerConfig } from './worker.js';
 /** The compiled worker: child processes run plain JavaScript, so the package must be built. */
 export const WORKER_SCRIPT = fileURLToPath(new URL('../dist/worker.js', import.meta.url));
 
-type Message = { type: 'ready' | 'progress' | 'done' | 'fatal'; tally?: Tally; error?: string };
+type Message = {
+  type: 'ready' | 'hold' | 'progress' | 'done' | 'fatal';
+  tally?: Tally;
+  error?: string;
+  key?: string;
+  owner?: string;
+};
 
 /** Why a worker process ended without finishing, other than a kill the torture made. */
 export interface Crash {
@@ -127,6 +133,14 @@ export class Seat {
       return false;
     };
     await worker.next(hear, 3_600_000).catch(() => {}); // ends when the process exits
+  }
+
+  /** The lease the running process holds, as far as its messages tell (one in flight is missed). */
+  holding(): { key: string; owner: string } | undefined {
+    const last = (this.worker?.messages as Message[] | undefined)?.findLast(
+      (m) => m.type === 'hold' || m.type === 'progress' || m.type === 'done',
+    );
+    return last?.type === 'hold' && last.key && last.owner ? { key: last.key, owner: last.owner } : undefined;
   }
 
   /** SIGKILL the running process; `run` starts the next one. False if none is running. */

@@ -14,5 +14,10 @@ export function summary(r: TortureReport): string {
     `  sections ${r.tally.sections}, processes ${r.processes}, faults ${faultCount(r)} (${faults})`,
     `  writes accepted ${f.writes.accepted}, refused as stale ${f.writes.rejected}, unanswered ${f.unanswered.total} (applied ${f.unanswered.applied})`,
     `  late holds ${f.lateHolds} (overlapping ${f.holdOverlaps} others), write overlaps ${f.writeOverlaps}, fence regressions ${f.fenceRegressions}, lost updates ${f.lostUpdates}, unaccounted ${f.unaccounted}, stuck keys ${f.stuckKeys.length}, crashes ${r.crashes.length}`,
+    ...(r.permits
+      ? [
+          `  limit ${r.permits.limit}: holders with an accepted write ${r.permits.writers}, at most ${r.permits.most} at once, over the limit ${r.permits.over.length}; killed holders' permits free after ${r.permits.freedAfterKill.join(', ') || 'none seen'} ms (late ${r.permits.lateFrees})`,
+        ]
+      : []),
   ].join('\n');
 }

@@ -1,12 +1,14 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Guarantees } from '@oncelock/core';
+import type { Guarantees, LockBackend } from '@oncelock/core';
 import { type ChaosFault, seededRandom, startChaos } from '@oncelock/testkit/faults';
+import { readHistory } from '@oncelock/testkit/history';
 import { analyse, type Findings, readIntents, stuckKeys } from './analyse.js';
 import { openCounter } from './counter/index.js';
 import { delay } from './deadline.js';
 import { type Lab, type LabKind, openLab } from './labs/index.js';
+import { type PermitConcurrency, permitConcurrency } from './permits.js';
 import { type Crash, Seat, WORKER_SCRIPT } from './slots.js';
 import { addTally, emptyTally, type Tally } from './tally.js';
 import { createBackend } from './targets.js';
@@ -34,6 +36,12 @@ export interface TortureOptions {
   faultUnit?: 'ms' | 'sections';
   /** `round-robin`: every kind of fault in turn, so that a short run sees each. Default `random`. */
   order: 'random' | 'round-robin';
+  /**
+   * Permits per key (`lease` with `limit`): up to this many holders at once. Absent or 1: plain
+   * leases. With permits, the checks add: never more than `limit` holders with an accepted write
+   * at once, and every killed holder's permit free again within its TTL plus 1 s.
+   */
+  limit?: number;
   /** Replays the fault schedule (which fault, which worker, how long); worker timing still varies. */
   seed: number;
   /** The run gives up (and reports a hang) after this long. */
@@ -56,9 +64,47 @@ export interface TortureReport {
   crashes: Crash[];
   /** Seats that had not finished within `limitMs`, with what they last reported. */
   hung: string[];
+  /** With `limit`: the permit checks. */
+  permits?: PermitFindings;
   /** Where the history of a failed run (or any, with ONCELOCK_KEEP=1) was kept. */
   kept?: string;
 }
+
+/** What the permit checks found (see `TortureOptions.limit`). */
+export interface PermitFindings extends PermitConcurrency {
+  limit: number;
+  /** Per killed holder whose permit was known: ms from the SIGKILL until the store no longer listed it. */
+  freedAfterKill: number[];
+  /** Killed holders whose permit was still listed after TTL + 1 s. */
+  lateFrees: number;
+}
+
+/**
+ * Permits at CI size: 8 processes share one key with limit 3, the sections long enough (think
+ * up to 20 ms) that the run lasts through several faults of each kind.
+ */
+export const ciLimitOptions = (lab: LabKind): TortureOptions => ({
+  ...ciOptions(lab),
+  workers: 8,
+  sections: 40,
+  keys: 1,
+  limit: 3,
+  ttl: 1000,
+  thinkMs: 20,
+  faultEvery: [150, 400],
+});
+
+/** Permits at soak size: 8 processes x 1,000 sections on one key with limit 3, faults at random. */
+export const soakLimitOptions = (lab: LabKind): TortureOptions => ({
+  ...soakOptions(lab),
+  sections: 1000,
+  keys: 1,
+  limit: 3,
+  ttl: 1000,
+  thinkMs: 5,
+  faultEvery: [20, 60],
+  seed: 3,
+});
 
 export const ciOptions = (lab: LabKind): TortureOptions => ({
   lab,
@@ -120,6 +166,7 @@ export async function torture(options: TortureOptions): Promise<TortureReport> {
           ttl: options.ttl,
           wait: options.wait,
           fenced,
+          ...(options.limit ? { limit: options.limit } : {}),
           thinkMs: options.thinkMs,
           history: join(dir, 'history.jsonl'),
           intents: join(dir, 'intents.jsonl'),
@@ -130,8 +177,10 @@ export async function torture(options: TortureOptions): Promise<TortureReport> {
     const runs = seats.map((seat) => seat.run(allReady));
     await allReady;
     const bySections = options.faultUnit === 'sections';
+    const freedAfterKill: number[] = [];
+    const watcher = options.limit ? createBackend(lab.direct.backend) : undefined;
     const chaos = startChaos({
-      faults: faultsOf(lab, seats, options.ttl, random),
+      faults: faultsOf(lab, seats, options.ttl, random, watcher && { backend: watcher, freedAfterKill }),
       every: options.faultEvery,
       unit: bySections ? 'steps' : 'ms',
       order: options.order,
@@ -157,13 +206,16 @@ export async function torture(options: TortureOptions): Promise<TortureReport> {
     await Promise.all(runs.map((r) => Promise.race([r, delay(10_000)])));
     const durationMs = performance.now() - began;
 
+    await watcher?.close();
     const findings = await check(
       lab,
       keys,
       join(dir, 'history.jsonl'),
       join(dir, 'intents.jsonl'),
       options.ttl,
+      options.limit,
     );
+    const limit = options.limit;
     const tally = emptyTally();
     for (const seat of seats) addTally(tally, seat.tally);
     const report: TortureReport = {
@@ -178,6 +230,16 @@ export async function torture(options: TortureOptions): Promise<TortureReport> {
       findings,
       crashes: seats.flatMap((s) => s.crashes),
       hung,
+      ...(limit
+        ? {
+            permits: {
+              limit,
+              ...permitConcurrency(readHistory(join(dir, 'history.jsonl')), limit),
+              freedAfterKill,
+              lateFrees: freedAfterKill.filter((ms) => ms > options.ttl + 1000).length,
+            },
+          }
+        : {}),
     };
     // The files of a failed run (or of any, with ONCELOCK_KEEP=1) stay for a closer look.
     if (verdict(report).ok && !process.env.ONCELOCK_KEEP) rmSync(dir, { recursive: true, force: true });
@@ -189,7 +251,14 @@ export async function torture(options: TortureOptions): Promise<TortureReport> {
 }
 
 /** Counters and stuck keys read directly (no proxies), then the history checked. */
-async function check(lab: Lab, keys: string[], history: string, intents: string, ttl: number) {
+async function check(
+  lab: Lab,
+  keys: string[],
+  history: string,
+  intents: string,
+  ttl: number,
+  limit?: number,
+) {
   const counter = await openCounter(lab.direct.counter, 'oncelock-torture-check');
   const backend = createBackend(lab.direct.backend);
   try {
@@ -198,15 +267,48 @@ async function check(lab: Lab, keys: string[], history: string, intents: string,
       intents: readIntents(intents),
       counters: await counter.state(keys),
       fenced: lab.guarantees.fencing,
-      stuckKeys: await stuckKeys(backend, keys, ttl),
+      stuckKeys: await stuckKeys(backend, keys, ttl, limit),
     });
   } finally {
     await Promise.all([counter.close(), backend.close()]);
   }
 }
 
+/**
+ * SIGKILLs the seat's process; if it held a permit, polls the store (every 20 ms, up to TTL + 3 s)
+ * until that permit is no longer listed, and records how long that took.
+ */
+async function killAndWatch(
+  seat: Seat,
+  ttl: number,
+  watch: { backend: LockBackend; freedAfterKill: number[] },
+): Promise<boolean> {
+  const held = seat.holding();
+  const listed = async (key: string, owner: string) => {
+    const h = await watch.backend.inspect(key).catch(() => undefined);
+    // A store that cannot answer (a server fault in progress) has not shown the permit gone.
+    if (h === undefined) return true;
+    return (h?.holders ?? (h ? [h] : [])).some((x) => x.owner === owner);
+  };
+  // Only a permit the store still lists is watched: one its holder released just now proves nothing.
+  const watched = held && (await listed(held.key, held.owner)) ? held : undefined;
+  const killed = performance.now();
+  if (!(await seat.kill())) return false;
+  if (!watched) return true;
+  while ((await listed(watched.key, watched.owner)) && performance.now() - killed < ttl + 3000)
+    await delay(20);
+  watch.freedAfterKill.push(Math.round(performance.now() - killed));
+  return true;
+}
+
 /** The faults of a run. Each picks an idle seat at random, or does nothing if none is idle. */
-function faultsOf(lab: Lab, seats: Seat[], ttl: number, random: () => number): Record<string, ChaosFault> {
+function faultsOf(
+  lab: Lab,
+  seats: Seat[],
+  ttl: number,
+  random: () => number,
+  watch?: { backend: LockBackend; freedAfterKill: number[] },
+): Record<string, ChaosFault> {
   const idle = () => {
     const free = seats.filter((s) => !s.busy && s.worker && s.remaining > 0);
     return free.length === 0 ? undefined : free[Math.floor(random() * free.length)];
@@ -245,7 +347,7 @@ function faultsOf(lab: Lab, seats: Seat[], ttl: number, random: () => number): R
         for (const p of seat.slot.proxies) p.blackhole(false);
       }),
     },
-    kill: { weight: 2, run: onSeat((seat) => seat.kill()) },
+    kill: { weight: 2, run: onSeat((seat) => (watch ? killAndWatch(seat, ttl, watch) : seat.kill())) },
     reset: {
       weight: 2,
       run: onSeat(async (seat) => {
@@ -281,6 +383,13 @@ export function verdict(report: TortureReport): { ok: boolean; problems: string[
   if (f.stuckKeys.length > 0) problems.push(`stuck keys: ${f.stuckKeys.join(', ')}`);
   if (f.unaccounted !== 0) problems.push(`${f.unaccounted} applied write(s) unaccounted for`);
   if (report.faultErrors.length > 0) problems.push(`fault errors: ${report.faultErrors.join('; ')}`);
+  const p = report.permits;
+  if (p && p.over.length > 0)
+    problems.push(
+      `${p.over.length} time(s) more than ${p.limit} holders with an accepted write (at most ${p.most})`,
+    );
+  if (p && p.lateFrees > 0)
+    problems.push(`${p.lateFrees} killed holder(s)' permit not free within TTL + 1 s`);
   // Fences are the promise that survives freezes and partitions; the lock alone is not, on any
   // lease-based backend. Backends without fences are measured, not judged.
   if (report.guarantees.fencing) {

@@ -5,7 +5,7 @@
 //   node dist/worker.js '<WorkerConfig as JSON>'
 //
 // Messages from the parent: {type:'go'}, to begin the sections. To the parent: {type:'ready'},
-// {type:'progress', tally} after every section, {type:'done', tally}, {type:'fatal', error} (a
+// {type:'hold', key, owner} when a lease is granted, {type:'progress', tally} after every section, {type:'done', tally}, {type:'fatal', error} (a
 // crash or an unhandled rejection: a finding).
 import { appendFileSync } from 'node:fs';
 import { type Lease, lease, OncelockError } from '@oncelock/core';
@@ -27,6 +27,8 @@ export interface WorkerConfig {
   wait: number;
   /** Send `lease.fence` with every counter read and write. */
   fenced: boolean;
+  /** Permits of each key (`lease` with `limit`); absent or 1: a plain lease. */
+  limit?: number;
   /** Longest random pause between the read and the write, ms: it widens the race window. */
   thinkMs: number;
   /** The shared history file (JSON lines, testkit format). */
@@ -68,13 +70,16 @@ while (tally.sections < config.sections) {
   const key = pick();
   let l: Lease;
   try {
-    l = await lease(backend, key, { ttl: config.ttl, wait: config.wait });
+    const limit = (config.limit ?? 1) > 1 ? { limit: config.limit } : {};
+    l = await lease(backend, key, { ttl: config.ttl, wait: config.wait, ...limit });
   } catch (error) {
     count(tally.acquireErrors, error);
     await delay(5);
     continue;
   }
   tally.sections++;
+  // The parent watches a killed holder's permit end: it needs the owner token (cleared by `progress`).
+  send({ type: 'hold', key, owner: l.token });
   const held = rec.now();
   const fence = config.fenced ? l.fence : null;
   try {
