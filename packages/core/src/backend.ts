@@ -16,18 +16,9 @@ export {
 export { unavailable, type Where } from './backend-kit/failure.js';
 export { within } from './backend-kit/within.js';
 export { call as callBackend } from './call.js';
-export { checkRequirements } from './capabilities.js';
-export type {
-  AcquireRequest,
-  AcquireResult,
-  Exclusion,
-  ExtendRequest,
-  Guarantees,
-  Holder,
-  LockBackend,
-  ReleaseRequest,
-  Unsubscribe,
-} from './contract.js';
+export { checkRequirements, permitLimit } from './capabilities.js';
+// Every type of the contract: the requests a backend answers and what it answers with.
+export type * from './contract.js';
 export { MAX_KEY_LENGTH, MAX_LIMIT, MAX_OWNER_LENGTH, MAX_TTL, MIN_TTL } from './contract.js';
 export { memoryBackendFor } from './memory-backend.js';
 export { queuedSlot } from './once.js';

@@ -14,7 +14,8 @@ import { delay } from './waits.js';
 /** What the limit cases need from the contract suite around them. */
 export interface SuiteParts {
   make(): Promise<LockBackend>;
-  peerOf(first: LockBackend): Promise<LockBackend>;
+  /** Two contenders (a backend and its peer) for one fresh key named after `name`. */
+  pair(name: string): Promise<{ a: LockBackend; b: LockBackend; k: string }>;
   key(name: string): string;
   /** Scales a time by the suite's `timeScale`. */
   t(ms: number): number;
@@ -27,7 +28,7 @@ export interface SuiteParts {
  * typed error before any round trip.
  */
 export function limitCases(s: SuiteParts): void {
-  const { make, peerOf, key, t } = s;
+  const { make, pair, key, t } = s;
   const serves = (ctx: { skip: (note?: string) => void }) => {
     if ((s.guarantees().maxLimit ?? 1) < 3) ctx.skip('the backend declares no concurrency limits');
   };
@@ -46,9 +47,7 @@ export function limitCases(s: SuiteParts): void {
 
     it('grants at most `limit` permits, each its own lease with a strictly greater fence', async (ctx) => {
       serves(ctx);
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('limit');
+      const { a, b, k } = await pair('limit');
       const permits = [
         await lease(a, k, { ttl: t(5000), limit: 3 }),
         await lease(b, k, { ttl: t(5000), limit: 3 }),
@@ -71,9 +70,7 @@ export function limitCases(s: SuiteParts): void {
 
     it('each permit expires on its own, whatever the other holders do', async (ctx) => {
       serves(ctx);
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('limit-ttl');
+      const { a, b, k } = await pair('limit-ttl');
       const short = await lease(a, k, { ttl: t(300), limit: 2, autoExtend: false });
       const long = await lease(a, k, { ttl: t(10_000), limit: 2 });
       expect(await tryLease(b, k, { ttl: t(5000), limit: 2 })).toBeNull();
@@ -86,9 +83,7 @@ export function limitCases(s: SuiteParts): void {
 
     it('a waiter gets the permit a holder releases, promptly', async (ctx) => {
       serves(ctx);
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('limit-wait');
+      const { a, b, k } = await pair('limit-wait');
       const held = [
         await lease(a, k, { ttl: t(10_000), limit: 2 }),
         await lease(a, k, { ttl: t(10_000), limit: 2 }),
@@ -105,9 +100,7 @@ export function limitCases(s: SuiteParts): void {
 
     it('holders that ask with different limits get LimitMismatchError, and a plain lease is limit 1', async (ctx) => {
       serves(ctx);
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('limit-mismatch');
+      const { a, b, k } = await pair('limit-mismatch');
       const permit = await lease(a, k, { ttl: t(5000), limit: 3 });
       const error = await lease(b, k, { ttl: t(5000), limit: 4 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LimitMismatchError);
@@ -121,9 +114,7 @@ export function limitCases(s: SuiteParts): void {
 
     it('re-entrant per owner, extended by the heartbeat, released exactly once', async (ctx) => {
       serves(ctx);
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('limit-owner');
+      const { a, b, k } = await pair('limit-owner');
       const owner = newToken();
       const first = await lease(a, k, { ttl: t(600), limit: 2, owner });
       const again = await lease(a, k, { ttl: t(600), limit: 2, owner, autoExtend: false });

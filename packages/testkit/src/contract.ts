@@ -58,6 +58,11 @@ export function backendContract(options: ContractOptions): void {
   };
   // Keys are unique per test so that suites running in parallel, or leftovers, never collide.
   const key = (name: string) => `contract:${name}:${newToken().slice(0, 12)}`;
+  // Two contenders for one fresh key: the first backend, its peer, and the key.
+  const pair = async (name: string) => {
+    const a = await make();
+    return { a, b: await peerOf(a), k: key(name) };
+  };
 
   describe(`backend contract: ${options.name}`, () => {
     let probe: LockBackend;
@@ -83,9 +88,7 @@ export function backendContract(options: ContractOptions): void {
     };
 
     it('acquires, refuses while held, and releases', async () => {
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('basic');
+      const { a, b, k } = await pair('basic');
       const l = await lease(a, k, { ttl: t(5000) });
       await expect(lease(b, k, { ttl: t(5000) })).rejects.toBeInstanceOf(LockNotAcquiredError);
       expect(await l.release()).toBe(true);
@@ -105,9 +108,7 @@ export function backendContract(options: ContractOptions): void {
     });
 
     it('re-acquires right after release, ten times over', async () => {
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('again');
+      const { a, b, k } = await pair('again');
       for (let i = 0; i < 10; i++) {
         const l = await lease(i % 2 ? a : b, k, { ttl: t(5000) });
         expect(await l.release()).toBe(true);
@@ -128,9 +129,7 @@ export function backendContract(options: ContractOptions): void {
     });
 
     it('expires at its TTL, not before, and can then be re-acquired', async () => {
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('expiry');
+      const { a, b, k } = await pair('expiry');
       const ttl = t(600);
       await lease(a, k, { ttl, autoExtend: false });
       await delay(ttl / 3);
@@ -142,9 +141,7 @@ export function backendContract(options: ContractOptions): void {
     });
 
     it('extend keeps a lease past its first TTL, several times', async () => {
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('extend');
+      const { a, b, k } = await pair('extend');
       const ttl = t(800);
       const l = await lease(a, k, { ttl, autoExtend: false });
       // Extending at a quarter of the TTL leaves three quarters of slack for a busy machine.
@@ -159,9 +156,7 @@ export function backendContract(options: ContractOptions): void {
     });
 
     it('auto-extension keeps a lease held across many TTLs', async () => {
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('auto');
+      const { a, b, k } = await pair('auto');
       const ttl = t(600);
       const l = await lease(a, k, { ttl });
       await delay(ttl * 3);
@@ -172,9 +167,7 @@ export function backendContract(options: ContractOptions): void {
     });
 
     it('a stale holder cannot extend or release after expiry and re-acquisition by another', async () => {
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('stale');
+      const { a, b, k } = await pair('stale');
       const ttl = t(300);
       const stale = newToken();
       expect((await a.acquire({ key: k, owner: stale, ttl })).granted).toBe(true);
@@ -189,9 +182,7 @@ export function backendContract(options: ContractOptions): void {
 
     it('fences strictly increase per key across release and expiry', async (ctx) => {
       onlyIf(fencing, ctx);
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('fence');
+      const { a, b, k } = await pair('fence');
       const fences: number[] = [];
       for (let i = 0; i < 5; i++) {
         const l = await lease(i % 2 ? a : b, k, { ttl: t(5000) });
@@ -254,9 +245,7 @@ export function backendContract(options: ContractOptions): void {
     }, 180_000);
 
     it('a waiter wakes promptly after release', async () => {
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('wake');
+      const { a, b, k } = await pair('wake');
       const holder = await lease(a, k, { ttl: t(30_000) });
       const waiting = lease(b, k, { ttl: t(5000), wait: t(20_000) });
       await delay(t(300)); // the waiter is asleep now, well inside its fallback poll
@@ -270,9 +259,7 @@ export function backendContract(options: ContractOptions): void {
     });
 
     it('gives up waiting with a typed timeout error', async () => {
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('timeout');
+      const { a, b, k } = await pair('timeout');
       const holder = await lease(a, k, { ttl: t(30_000) });
       const start = performance.now();
       await expect(lease(b, k, { ttl: t(5000), wait: t(300) })).rejects.toBeInstanceOf(WaitTimeoutError);
@@ -281,9 +268,7 @@ export function backendContract(options: ContractOptions): void {
     });
 
     it('an AbortSignal cancels a wait promptly', async () => {
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('abort');
+      const { a, b, k } = await pair('abort');
       const holder = await lease(a, k, { ttl: t(30_000) });
       const controller = new AbortController();
       const waiting = lease(b, k, { ttl: t(5000), wait: t(20_000), signal: controller.signal });
@@ -310,9 +295,7 @@ export function backendContract(options: ContractOptions): void {
     });
 
     it('a lease taken over in the store fires its signal at the next heartbeat', async () => {
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('takeover');
+      const { a, b, k } = await pair('takeover');
       const ttl = t(600);
       const l = await lease(a, k, { ttl });
       // Another owner force-releases with the stolen token and takes the key: the next extension must fail.
@@ -405,7 +388,7 @@ export function backendContract(options: ContractOptions): void {
       await expect(a.inspect(key('closed'))).rejects.toBeInstanceOf(BackendClosedError);
     });
 
-    limitCases({ make, peerOf, key, t, guarantees: g });
+    limitCases({ make, pair, key, t, guarantees: g });
 
     it('close() ends the leases still held, with a reason, and frees their keys at once', async (ctx) => {
       const a = await make();
@@ -425,9 +408,7 @@ export function backendContract(options: ContractOptions): void {
     });
 
     it('runOnceOrCancel runs one call per key and cancels the overlapping one', async () => {
-      const a = await make();
-      const b = await peerOf(a);
-      const k = key('roc');
+      const { a, b, k } = await pair('roc');
       let release!: () => void;
       const gate = new Promise<void>((r) => {
         release = r;
