@@ -1,8 +1,11 @@
 /**
  * `pnpm bench` (full; writes bench/results/) and `pnpm bench:quick` (CI; writes bench/results/tmp/).
- * Options: --quick, --only=suite,suite, --out=dir, and --render (write the report and charts again
- * from the results.json in the output folder, measuring nothing).
+ * Options: --quick, --only=suite,suite, --out=dir, --render (write the report and charts again
+ * from the results.json in the output folder, measuring nothing), and --merge (with --only: keep the
+ * other suites of the results.json in the output folder, so that one suite can be measured again alone).
  */
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { postgresUrl } from '@oncelock/testkit/servers';
@@ -31,6 +34,8 @@ if (process.argv.includes('--render')) {
   process.exit(0);
 }
 
+// Said beside figures measured alone: a shared machine's load is what makes them noisy.
+const load = loadavg()[0]?.toFixed(1);
 const redis = await startBenchRedis();
 const log = (line: string) => console.log(line);
 // The shared PostgreSQL of the test setup: the bench only takes advisory locks in it.
@@ -49,8 +54,23 @@ try {
     done.push(await suite.run(ctx));
     log(`${suite.id}: ${((performance.now() - began) / 1000).toFixed(1)} s`);
   }
-  const targets = evaluateTargets(done);
-  writeResults(out, { meta, targets, suites: done });
+  const kept =
+    process.argv.includes('--merge') && existsSync(join(out, 'results.json')) ? readResults(out) : undefined;
+  // A suite measured again alone says so: the run description at the top is the earlier run's.
+  const merged = kept
+    ? [
+        ...kept.suites.filter((s) => !done.some((d) => d.id === s.id)),
+        ...done.map((s) => ({
+          ...s,
+          notes: [
+            ...s.notes,
+            `Measured alone on ${meta.date.slice(0, 10)} at commit ${meta.commit}, the machine's load average ${load} at the start.`,
+          ],
+        })),
+      ].sort((a, b) => suites.findIndex((s) => s.id === a.id) - suites.findIndex((s) => s.id === b.id))
+    : done;
+  const targets = evaluateTargets(merged);
+  writeResults(out, { meta: kept?.meta ?? meta, targets, suites: merged });
   log(`wrote ${out}`);
   for (const t of targets) log(`  ${t.met === null ? '·' : t.met ? '✓' : '✗'} ${t.target}: ${t.measured}`);
 } finally {

@@ -22,6 +22,19 @@ export interface Profile {
   readonly scale: { rounds: number; leases: number; ttl: number; windowMs: number };
   /** `queue.add` with and without the once guard. */
   readonly bullmq: { rounds: number; addsPerRound: number };
+  /**
+   * Permits of a key with `limit` holders: uncontended acquire + release (`rounds` of `ms`), then
+   * `processes` contending, each holding `holdMs` (`handoffRounds` of `handoffMs` per arm and hold).
+   */
+  readonly limits: {
+    rounds: number;
+    ms: number;
+    limit: number;
+    processes: number;
+    holdMs: readonly number[];
+    handoffRounds: number;
+    handoffMs: number;
+  };
 }
 
 export const profiles: Record<Profile['name'], Profile> = {
@@ -41,6 +54,15 @@ export const profiles: Record<Profile['name'], Profile> = {
     },
     scale: { rounds: 2, leases: 10_000, ttl: 6000, windowMs: 10_000 },
     bullmq: { rounds: 5, addsPerRound: 300 },
+    limits: {
+      rounds: 10,
+      ms: 250,
+      limit: 2,
+      processes: 8,
+      holdMs: [20, 200],
+      handoffRounds: 2,
+      handoffMs: 4000,
+    },
   },
   quick: {
     name: 'quick',
@@ -49,5 +71,14 @@ export const profiles: Record<Profile['name'], Profile> = {
     handoff: { rounds: 1, ms: 800, runs: [{ processes: 8, holdMs: 20, postgres: true }] },
     scale: { rounds: 1, leases: 500, ttl: 2400, windowMs: 1000 },
     bullmq: { rounds: 1, addsPerRound: 30 },
+    limits: {
+      rounds: 2,
+      ms: 40,
+      limit: 2,
+      processes: 8,
+      holdMs: [20, 200],
+      handoffRounds: 1,
+      handoffMs: 800,
+    },
   },
 };

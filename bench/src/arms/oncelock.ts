@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { type LockBackend, tryLease } from '@oncelock/core';
 import type { LockArm } from './arm.js';
 
-/** oncelock as a user calls it: `tryLease` with the default auto-extension, then `release`. */
-export function oncelockArm(backend: LockBackend): LockArm {
+/**
+ * oncelock as a user calls it: `tryLease` with the default auto-extension, then `release`.
+ * With `limit`, each acquire takes one of at most `limit` permits of the key.
+ */
+export function oncelockArm(backend: LockBackend, limit?: number): LockArm {
   return {
     async acquire(key, ttl, waitMs) {
-      const lease = await tryLease(backend, key, { ttl, wait: waitMs > 0 ? Math.ceil(waitMs) : false });
+      const wait = waitMs > 0 ? Math.ceil(waitMs) : false;
+      const lease = await tryLease(backend, key, limit ? { ttl, wait, limit } : { ttl, wait });
       return lease && { release: () => lease.release() };
     },
     close: () => backend.close(),

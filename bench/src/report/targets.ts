@@ -1,6 +1,7 @@
 import { count, ms, times } from '../format.js';
 import type { HandoffFigures } from '../suites/handoff.js';
 import type { ArmFigures } from '../suites/latency.js';
+import type { LimitsData } from '../suites/limits.js';
 import type { MetricsFigures } from '../suites/metrics.js';
 import type { ScaleFigures } from '../suites/scale.js';
 import type { SuiteResult } from './types.js';
@@ -132,7 +133,56 @@ function metricsTarget(rows: readonly MetricsFigures[] | undefined): TargetResul
   };
 }
 
-/** The targets of issues 9 and 20, each with the figures of this run beside it. */
+/** Issue 17's targets for permits (`lease` with `limit`). */
+function limitsTargets(d: LimitsData | undefined): TargetResult[] {
+  const acquire = "Redis permit acquire + release p50 at most 1.15x of redis-semaphore's Semaphore";
+  const pg = 'PostgreSQL permit acquire + release within 1.2x of a plain lease on the same backend';
+  const handoff = "Redis permit handoff p50 at most 0.5x of redis-semaphore's (8 processes, limit 2)";
+  const load = "Redis commands per permit waiter-second at most a tenth of redis-semaphore's (hold 200 ms)";
+  const out: TargetResult[] = [];
+  const at = (store: string, arm: string) => d?.uncontended.find((f) => f.store === store && f.arm === arm);
+  const near = (target: string, store: string, limit: number, refArm: string, ref: string): TargetResult => {
+    const r = at(store, 'oncelock');
+    const f = at(store, refArm);
+    if (!r || !f) return unmeasured(target);
+    return {
+      target,
+      measured: `p50 ${times(r.p50VsFloor)}, time per operation ${times(r.opsVsFloor)} of ${ref} (${ms(r.p50)} against ${ms(f.p50)})`,
+      met: r.p50VsFloor <= limit,
+    };
+  };
+  out.push(near(acquire, 'redis', 1.15, 'redis-semaphore', 'redis-semaphore'));
+  out.push(near(pg, 'postgres', 1.2, 'lease', 'the plain lease'));
+  for (const hold of [...new Set(d?.handoff.map((f) => f.holdMs) ?? [])]) {
+    const once = d?.handoff.find((f) => f.holdMs === hold && f.arm === 'oncelock');
+    const sem = d?.handoff.find((f) => f.holdMs === hold && f.arm === 'redis-semaphore');
+    const when = ` — hold ${hold} ms`;
+    if (!once || !sem) {
+      out.push(unmeasured(handoff + when));
+      continue;
+    }
+    out.push({
+      target: handoff + when,
+      measured: `p50 ${ms(once.p50)} against ${ms(sem.p50)} = ${times(once.p50 / sem.p50)}; p99 ${ms(once.p99)} against ${ms(sem.p99)}`,
+      met: once.p50 / sem.p50 <= 0.5,
+    });
+    if (hold !== 200) continue;
+    const a = once.commandsPerWaiterSecond ?? Number.NaN;
+    const b = sem.commandsPerWaiterSecond ?? Number.NaN;
+    out.push({
+      target: load,
+      measured:
+        `${count(a)} against ${count(b)} commands per waiter-second = ${times(a / b)} (commands inside scripts counted); ` +
+        `scripts sent: ${count(once.scriptsPerWaiterSecond ?? Number.NaN)} against ${count(sem.scriptsPerWaiterSecond ?? Number.NaN)} per waiter-second`,
+      met: Number.isFinite(a / b) ? a / b <= 0.1 : null,
+    });
+  }
+  if (!d?.handoff.some((f) => f.holdMs === 200)) out.push(unmeasured(load));
+  if (!d) out.push(unmeasured(handoff));
+  return out;
+}
+
+/** The targets of issues 9, 17 and 20, each with the figures of this run beside it. */
 export function evaluateTargets(suites: readonly SuiteResult[]): TargetResult[] {
   const un = dataOf<Record<string, ArmFigures[]>>(suites, 'uncontended');
   const memory = un?.memory?.find((x) => x.arm === 'oncelock');
@@ -156,5 +206,6 @@ export function evaluateTargets(suites: readonly SuiteResult[]): TargetResult[] 
         }
       : unmeasured(memoryTarget),
     metricsTarget(dataOf<MetricsFigures[]>(suites, 'metrics')),
+    ...limitsTargets(dataOf<LimitsData>(suites, 'limits')),
   ];
 }

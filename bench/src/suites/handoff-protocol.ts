@@ -7,6 +7,8 @@ export interface HandoffRequest {
   readonly ttl: number;
   readonly holdMs: number;
   readonly ms: number;
+  /** Permits of the key, for the limits suite: absent for a plain lock. */
+  readonly limit?: number;
 }
 
 /** What one contender process saw: wall-clock times (its own clock) of each grant and release. */

@@ -1,5 +1,6 @@
 /** One contender process of the handoff suite: takes a key in a loop and logs when it got and gave it. */
 import type { ArmSpec, LockArm } from '../arms/arm.js';
+import { permitArms } from '../arms/permits.js';
 import { postgresArms } from '../arms/postgres.js';
 import { redisArms } from '../arms/redis.js';
 import { now, sleep, wallNow } from '../clock.js';
@@ -7,17 +8,21 @@ import { serve } from '../workers.js';
 import type { Contention, HandoffRequest } from './handoff-protocol.js';
 
 const arms = new Map<string, LockArm>();
-const name = (store: string, arm: string) => `${store}/${arm}`;
+const name = (store: string, arm: string, limit?: number) => `${store}/${arm}/${limit ?? 1}`;
 
-async function prepare(store: 'redis' | 'postgres', arm: string, url: string): Promise<void> {
-  const specs: ArmSpec[] = store === 'redis' ? redisArms(url) : postgresArms(url);
+async function prepare(store: 'redis' | 'postgres', arm: string, url: string, limit?: number): Promise<void> {
+  const specs: ArmSpec[] = limit
+    ? permitArms(store, url, limit)
+    : store === 'redis'
+      ? redisArms(url)
+      : postgresArms(url);
   const spec = specs.find((s) => s.id === arm);
   if (!spec) throw new Error(`no arm ${arm} for ${store}`);
   const made = await spec.make();
   // Connect and load scripts now, so that none of it is counted in a measured run.
   const held = await made.acquire(`bench:handoff:warmup:${process.pid}`, 1000, 0);
   await held?.release();
-  arms.set(name(store, arm), made);
+  arms.set(name(store, arm, limit), made);
 }
 
 /**
@@ -52,11 +57,11 @@ async function contend(arm: LockArm, r: HandoffRequest): Promise<Contention> {
 serve(async (body) => {
   const m = body as
     | HandoffRequest
-    | { type: 'prepare'; store: 'redis' | 'postgres'; arm: string; url: string }
+    | { type: 'prepare'; store: 'redis' | 'postgres'; arm: string; url: string; limit?: number }
     | { type: 'close' };
-  if (m.type === 'prepare') return prepare(m.store, m.arm, m.url);
+  if (m.type === 'prepare') return prepare(m.store, m.arm, m.url, m.limit);
   if (m.type === 'run') {
-    const arm = arms.get(name(m.store, m.arm));
+    const arm = arms.get(name(m.store, m.arm, m.limit));
     if (!arm) throw new Error(`arm ${m.store}/${m.arm} was not prepared`);
     return contend(arm, m);
   }

@@ -38,13 +38,15 @@ export interface HandoffFigures extends Summary {
   readonly perGrant?: Record<string, number>;
 }
 
-interface Run {
+export interface Run {
   readonly spec: ArmSpec;
   readonly processes: number;
   readonly holdMs: number;
+  /** Permits of the key: absent for a plain lock. */
+  readonly limit?: number;
 }
 
-interface Tally {
+export interface Tally {
   samples: number[];
   grants: number;
   overlaps: number;
@@ -59,9 +61,10 @@ interface Tally {
 
 /**
  * Puts every grant and release of all processes on the parent's clock and walks them in order.
- * A handoff is a release followed by the next grant, to another process.
+ * A handoff is a release followed by the next grant, to another process; with `limit` holders
+ * at once, releases are handed on oldest first, and a grant while `limit` are held is an overlap.
  */
-export function handoffs(runs: readonly Contention[], offsets: readonly number[]) {
+export function handoffs(runs: readonly Contention[], offsets: readonly number[], limit = 1) {
   type Ev = { t: number; grant: boolean; w: number };
   const events: Ev[] = runs.flatMap((r, w) => [
     ...r.grants.map((t) => ({ t: t - (offsets[w] ?? 0), grant: true, w })),
@@ -70,17 +73,19 @@ export function handoffs(runs: readonly Contention[], offsets: readonly number[]
   events.sort((a, b) => a.t - b.t);
   const samples: number[] = [];
   let overlaps = 0;
-  let holder: number | null = null;
-  let released: Ev | null = null;
+  const holders = new Set<number>();
+  const released: Ev[] = [];
   for (const e of events) {
     if (e.grant) {
-      if (holder !== null) overlaps++;
-      if (released && released.w !== e.w) samples.push(e.t - released.t);
-      released = null;
-      holder = e.w;
+      if (holders.size >= limit) overlaps++;
+      const r = released.shift();
+      if (r && r.w !== e.w) samples.push(e.t - r.t);
+      holders.add(e.w);
     } else {
-      if (holder === e.w) holder = null;
-      released = e;
+      holders.delete(e.w);
+      released.push(e);
+      // More releases waiting than permits: the oldest found no waiter, and no grant answers it.
+      if (released.length > limit) released.shift();
     }
   }
   return { samples, overlaps, grants: runs.reduce((a, r) => a + r.grants.length, 0) };
@@ -93,6 +98,7 @@ async function contendAll(
   store: Store,
   run: Run,
   round: number,
+  ms: number,
   tally: Tally,
 ) {
   const workers = all.slice(0, run.processes);
@@ -100,10 +106,11 @@ async function contendAll(
     type: 'run',
     store,
     arm: run.spec.id,
-    key: `bench:handoff:${run.spec.id}:${run.processes}:${run.holdMs}:${round}`,
+    key: `bench:handoff:${run.spec.id}:${run.processes}:${run.holdMs}:${run.limit ?? 1}:${round}`,
     ttl: TTL,
     holdMs: run.holdMs,
-    ms: ctx.profile.handoff.ms,
+    ms,
+    ...(run.limit ? { limit: run.limit } : {}),
   };
   const cpu = store === 'redis' ? await resetStoreStats(ctx.redis.admin) : 0;
   const began = performance.now();
@@ -120,6 +127,7 @@ async function contendAll(
   const h = handoffs(
     runs,
     workers.map((w) => w.offset),
+    run.limit,
   );
   tally.samples.push(...h.samples);
   tally.grants += h.grants;
@@ -128,7 +136,7 @@ async function contendAll(
   tally.errors.push(...runs.flatMap((r) => r.errors));
 }
 
-function figures(store: Store, run: Run, t: Tally): HandoffFigures {
+export function figures(store: Store, run: Run, t: Tally): HandoffFigures {
   const ws = t.waitedMs / 1000;
   const base = {
     store,
@@ -175,16 +183,9 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
   try {
     for (const { store, url, runs: shapes, specs } of stores) {
       const arms = specs.filter((s) => s.waits);
-      for (const s of arms)
-        await Promise.all(workers.map((w) => w.ask({ type: 'prepare', store, arm: s.id, url })));
-      const runs: Run[] = shapes.flatMap((r) =>
-        arms.map((spec) => ({ spec, processes: r.processes, holdMs: r.holdMs })),
+      data.push(
+        ...(await contendStore(ctx, workers, { store, url, arms, shapes, rounds: p.rounds, ms: p.ms })),
       );
-      const tallies = new Map(runs.map((r) => [r, newTally()]));
-      await interleave(runs, p.rounds, (r, round) =>
-        contendAll(ctx, workers, store, r, round, tallies.get(r) as Tally),
-      );
-      for (const r of runs) data.push(figures(store, r, tallies.get(r) as Tally));
       ctx.log(`  ${store}: ${arms.map((s) => s.id).join(', ')}`);
     }
     await Promise.all(workers.map((w) => w.ask({ type: 'close' })));
@@ -235,6 +236,36 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
   };
 }
 
+/**
+ * Every shape with every arm of one store, on `workers` already started: the arms are prepared in
+ * each worker (with `limit`, as permits), then the runs go round by round, interleaved.
+ */
+export async function contendStore(
+  ctx: Context,
+  workers: readonly Worker[],
+  o: {
+    store: Store;
+    url: string;
+    arms: readonly ArmSpec[];
+    shapes: ReadonlyArray<{ processes: number; holdMs: number }>;
+    rounds: number;
+    ms: number;
+    limit?: number;
+  },
+): Promise<HandoffFigures[]> {
+  const { store, url, limit } = o;
+  for (const s of o.arms)
+    await Promise.all(workers.map((w) => w.ask({ type: 'prepare', store, arm: s.id, url, limit })));
+  const runs: Run[] = o.shapes.flatMap((r) =>
+    o.arms.map((spec) => ({ spec, processes: r.processes, holdMs: r.holdMs, ...(limit ? { limit } : {}) })),
+  );
+  const tallies = new Map(runs.map((r) => [r, newTally()]));
+  await interleave(runs, o.rounds, (r, round) =>
+    contendAll(ctx, workers, store, r, round, o.ms, tallies.get(r) as Tally),
+  );
+  return runs.map((r) => figures(store, r, tallies.get(r) as Tally));
+}
+
 function newTally(): Tally {
   return {
     samples: [],
@@ -255,35 +286,40 @@ function tables(data: readonly HandoffFigures[]): Table[] {
   return shapes.map((shape) => {
     const rows = data.filter((f) => `${f.store}|${f.processes}|${f.holdMs}` === shape);
     const { store, processes, holdMs } = rows[0] as HandoffFigures;
-    const ref = rows.find((f) => f.arm === 'oncelock');
-    const redis = store === 'redis';
-    return {
-      caption: `${store}, ${processes} processes, hold ${holdMs} ms`,
-      head: [
-        'arm',
-        'handoffs',
-        'p50',
-        'p99',
-        'p50 vs oncelock',
-        ...(redis ? ['commands / waiter·s', 'scripts / waiter·s', 'commands / grant', 'Redis CPU ms/s'] : []),
-      ],
-      rows: rows.map((f) => [
-        f.label,
-        String(f.n),
-        ms(f.p50),
-        ms(f.p99),
-        times(ratio(f.p50, ref?.p50)),
-        ...(redis
-          ? [
-              f.commandsPerWaiterSecond,
-              f.scriptsPerWaiterSecond,
-              f.commandsPerGrant,
-              f.redisCpuMsPerSecond,
-            ].map((x) => count(x ?? Number.NaN))
-          : []),
-      ]),
-    };
+    return handoffTable(`${store}, ${processes} processes, hold ${holdMs} ms`, rows, 'oncelock');
   });
+}
+
+/** One shape's handoffs, each arm's p50 divided by that of `ref` (an arm id). */
+export function handoffTable(caption: string, rows: readonly HandoffFigures[], ref: string): Table {
+  const by = rows.find((f) => f.arm === ref);
+  const redis = rows[0]?.store === 'redis';
+  return {
+    caption,
+    head: [
+      'arm',
+      'handoffs',
+      'p50',
+      'p99',
+      `p50 vs ${ref}`,
+      ...(redis ? ['commands / waiter·s', 'scripts / waiter·s', 'commands / grant', 'Redis CPU ms/s'] : []),
+    ],
+    rows: rows.map((f) => [
+      f.label,
+      String(f.n),
+      ms(f.p50),
+      ms(f.p99),
+      times(ratio(f.p50, by?.p50)),
+      ...(redis
+        ? [
+            f.commandsPerWaiterSecond,
+            f.scriptsPerWaiterSecond,
+            f.commandsPerGrant,
+            f.redisCpuMsPerSecond,
+          ].map((x) => count(x ?? Number.NaN))
+        : []),
+    ]),
+  };
 }
 
 function charts(data: readonly HandoffFigures[]): Chart[] {

@@ -2,6 +2,7 @@ import type { Context } from '../context.js';
 import type { SuiteResult } from '../report/types.js';
 import { bullmq } from './bullmq.js';
 import { handoff } from './handoff.js';
+import { limits } from './limits.js';
 import { metrics } from './metrics.js';
 import { scale } from './scale.js';
 import { throughput } from './throughput.js';
@@ -20,4 +21,5 @@ export const suites: readonly Suite[] = [
   { id: 'scale', run: scale },
   { id: 'bullmq', run: bullmq },
   { id: 'metrics', run: metrics },
+  { id: 'limits', run: limits },
 ];

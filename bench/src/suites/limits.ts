@@ -1,0 +1,152 @@
+import type { ArmSpec, LockArm } from '../arms/arm.js';
+import { permitArms } from '../arms/permits.js';
+import type { Context } from '../context.js';
+import { count, ms, times } from '../format.js';
+import { interleave } from '../interleave.js';
+import type { SuiteResult, Table } from '../report/types.js';
+import { ratio, type Summary, summarize } from '../stats.js';
+import { startWorkers, stopAll } from '../workers.js';
+import { contendStore, type HandoffFigures, handoffTable } from './handoff.js';
+import { sequential } from './uncontended.js';
+
+type Store = 'redis' | 'postgres';
+
+/** One arm's uncontended acquire + release of a permit. */
+export interface PermitFigures extends Summary {
+  readonly store: Store;
+  readonly arm: string;
+  readonly label: string;
+  readonly opsPerSec: number;
+  /** p50 over its store's reference arm (redis-semaphore; on PostgreSQL a plain lease). */
+  readonly p50VsFloor: number;
+  readonly opsVsFloor: number;
+}
+
+export interface LimitsData {
+  readonly limit: number;
+  readonly uncontended: PermitFigures[];
+  readonly handoff: HandoffFigures[];
+}
+
+/** Acquire + release of a free permit, arms of each store interleaved round by round. */
+async function uncontendedPermits(ctx: Context, store: Store, specs: readonly ArmSpec[]) {
+  const p = ctx.profile.limits;
+  const arms = new Map<ArmSpec, LockArm>();
+  const samples = new Map<ArmSpec, { s: number[]; ops: number; ms: number }>();
+  try {
+    for (const s of specs) {
+      const arm = await s.make();
+      arms.set(s, arm);
+      samples.set(s, { s: [], ops: 0, ms: 0 });
+      await sequential(arm, `bench:limits:${s.id}`, p.ms); // warm-up: connections, scripts
+    }
+    await interleave(specs, p.rounds, async (s) => {
+      const r = await sequential(arms.get(s) as LockArm, `bench:limits:${s.id}`, p.ms);
+      const acc = samples.get(s) as { s: number[]; ops: number; ms: number };
+      acc.s.push(...r.samples);
+      acc.ops += r.ops;
+      acc.ms += r.ms;
+    });
+  } finally {
+    for (const arm of arms.values()) await arm.close().catch(() => {});
+  }
+  const rows = specs.map((s) => {
+    const acc = samples.get(s) as { s: number[]; ops: number; ms: number };
+    return { s, summary: summarize(acc.s), opsPerSec: (acc.ops / acc.ms) * 1000 };
+  });
+  const floor = rows.find((r) => r.s.floor);
+  return rows.map(
+    ({ s, summary, opsPerSec }): PermitFigures => ({
+      store,
+      arm: s.id,
+      label: s.label,
+      ...summary,
+      opsPerSec,
+      p50VsFloor: ratio(summary.p50, floor?.summary.p50),
+      opsVsFloor: ratio(floor?.opsPerSec, opsPerSec),
+    }),
+  );
+}
+
+export async function limits(ctx: Context): Promise<SuiteResult> {
+  const p = ctx.profile.limits;
+  const uncontended: PermitFigures[] = [];
+  const stores = [
+    { store: 'redis' as const, url: ctx.redis.url },
+    { store: 'postgres' as const, url: ctx.postgresUrl },
+  ];
+  for (const { store, url } of stores) {
+    uncontended.push(...(await uncontendedPermits(ctx, store, permitArms(store, url, p.limit))));
+    ctx.log(`  ${store}: uncontended`);
+  }
+  const workers = await startWorkers(p.processes, new URL('./handoff-worker.ts', import.meta.url));
+  let handoff: HandoffFigures[];
+  try {
+    handoff = await contendStore(ctx, workers, {
+      store: 'redis',
+      url: ctx.redis.url,
+      arms: permitArms('redis', ctx.redis.url, p.limit),
+      shapes: p.holdMs.map((holdMs) => ({ processes: p.processes, holdMs })),
+      rounds: p.handoffRounds,
+      ms: p.handoffMs,
+      limit: p.limit,
+    });
+    ctx.log('  redis: handoff');
+    await Promise.all(workers.map((w) => w.ask({ type: 'close' })));
+  } finally {
+    await stopAll(workers);
+  }
+  const data: LimitsData = { limit: p.limit, uncontended, handoff };
+  const notes: string[] = [];
+  for (const f of handoff) {
+    if (f.overlaps > 0)
+      notes.push(
+        `${f.label}, hold ${f.holdMs} ms: ${f.overlaps} grant(s) while ${p.limit} permits were held.`,
+      );
+    if (f.errors > 0)
+      notes.push(`${f.label}, hold ${f.holdMs} ms: ${f.errors} call(s) failed, first: ${f.firstError}`);
+  }
+  return {
+    id: 'limits',
+    title: 'Concurrency limits: permits of a key',
+    about:
+      `Permits of one key with limit ${p.limit}. Uncontended: one caller takes a free permit and gives it back, ` +
+      `${p.rounds} rounds of ${p.ms} ms per arm, interleaved; on Redis against redis-semaphore's \`Semaphore\`, ` +
+      'on PostgreSQL (advisory mode) against a plain oncelock lease on the same backend. Handoff: ' +
+      `${p.processes} processes contend for the ${p.limit} permits, each holding one ${p.holdMs.join(' or ')} ms and then ` +
+      'stepping aside as long; a handoff is the time from a release to the next grant to another process ' +
+      '(releases handed on oldest first), measured as in the handoff suite. Redis commands come from ' +
+      '`INFO commandstats` on the private `redis-server`, reset before each run. redis-semaphore waits by polling ' +
+      `every 10 ms at its defaults. ${p.handoffRounds} round(s) of ${p.handoffMs} ms per arm and hold, interleaved.`,
+    tables: tables(data),
+    charts: [],
+    notes,
+    data,
+  };
+}
+
+function tables(d: LimitsData): Table[] {
+  const stores = [...new Set(d.uncontended.map((f) => f.store))];
+  const latency = stores.map((store) => ({
+    caption: `${store}: uncontended acquire + release of a permit`,
+    head: ['arm', 'ops', 'p50', 'p99', 'ops/s', 'p50 vs reference', 'time/op vs reference'],
+    rows: d.uncontended
+      .filter((f) => f.store === store)
+      .map((f) => [
+        f.label,
+        String(f.n),
+        ms(f.p50),
+        ms(f.p99),
+        count(f.opsPerSec),
+        times(f.p50VsFloor),
+        times(f.opsVsFloor),
+      ]),
+  }));
+  const holds = [...new Set(d.handoff.map((f) => f.holdMs))];
+  const handoff = holds.map((hold) => {
+    const rows = d.handoff.filter((f) => f.holdMs === hold);
+    const caption = `redis, ${rows[0]?.processes} processes, limit ${d.limit}, hold ${hold} ms`;
+    return handoffTable(caption, rows, 'redis-semaphore');
+  });
+  return [...latency, ...handoff];
+}
