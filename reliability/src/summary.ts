@@ -19,5 +19,10 @@ export function summary(r: TortureReport): string {
           `  limit ${r.permits.limit}: holders with an accepted write ${r.permits.writers}, at most ${r.permits.most} at once, over the limit ${r.permits.over.length}; killed holders' permits free after ${r.permits.freedAfterKill.join(', ') || 'none seen'} ms (late ${r.permits.lateFrees})`,
         ]
       : []),
+    // A crash fails the run: its exit and first line say where to look.
+    ...r.crashes.map(
+      (c) =>
+        `  crash ${c.worker}: exit ${c.exit.code ?? c.exit.signal}, ${(c.fatal ?? c.output).trim().split('\n')[0] ?? ''}`,
+    ),
   ].join('\n');
 }
