@@ -10,15 +10,20 @@ import type { Policy } from './options.js';
 /** The part of a policy these calls need. */
 type WithBackend = Pick<Policy<unknown, string>, 'backend'>;
 
-/** Takes `key` for the job `owner` (re-entrant: refreshes the TTL if it is already the job's). */
+/**
+ * Takes `key` for the job `owner` (re-entrant: refreshes the TTL if it is already the job's).
+ * `permit` makes it one of `limit` permits, and `waiting` also queues a refused job among the
+ * key's waiters, on a store that wakes waiters one at a time.
+ */
 export function claim(
   policy: WithBackend,
   key: string,
   owner: string,
   ttl: number,
+  permit?: { limit: number; waiting: boolean },
 ): Promise<{ granted: true } | { granted: false; holder?: Holder }> {
   checkKey(key);
-  return callBackend(policy.backend, 'acquire', () => policy.backend.acquire({ key, owner, ttl }));
+  return callBackend(policy.backend, 'acquire', () => policy.backend.acquire({ key, owner, ttl, ...permit }));
 }
 
 /** Who holds `key` now, if anyone. */

@@ -10,7 +10,7 @@ import type { AddResult, OnceCancelled } from './results.js';
 
 /** Options of {@link drainBacklog}: the batch size and the function that processes one batch. */
 export interface DrainBacklogOptions<DataType, NameType extends string>
-  extends Omit<OnceJobOptions<DataType, NameType>, 'mode' | 'onConflict' | 'key'> {
+  extends Omit<OnceJobOptions<DataType, NameType>, 'mode' | 'onConflict' | 'key' | 'limit'> {
   /** The drain's key. Default: the job name (one drain per queue and job name). */
   key?: JobKey<DataType, NameType>;
   /** The most items one job takes. A full batch means more may wait: the next job is added at once. */
@@ -46,8 +46,9 @@ export interface BacklogDrainer<Q extends Queue> {
 
 type Batch = DrainBacklogOptions<unknown, string>['batch'];
 
-// The policy's options but mode, onConflict and key, which the drainer sets or defaults.
-const { mode: _mode, onConflict: _onConflict, ...shared } = policyOptions;
+// The policy's options but mode, onConflict and key, which the drainer sets or defaults, and
+// limit, which its mode does not take.
+const { mode: _mode, onConflict: _onConflict, limit: _limit, ...shared } = policyOptions;
 const drainOptions = {
   ...shared,
   key: jobKey(false),

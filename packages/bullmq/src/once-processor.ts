@@ -4,6 +4,7 @@ import {
   type Lease,
   type OnceMode,
   type RunClaim,
+  tryLease,
 } from '@oncelock/core';
 import { func, queuedSlot } from '@oncelock/core/backend';
 import { DelayedError, type Job, type Processor } from 'bullmq';
@@ -12,6 +13,7 @@ import { claim, holderOf } from './claims.js';
 import { claimNamed, type StateOf } from './holder.js';
 import { at, type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
 import { cancelled, type OnceCancelled } from './results.js';
+import { type Parking, Wakeups } from './wakeups.js';
 import { lockDurationOf, statesBeside } from './worker-view.js';
 
 /** What a guarded processor receives beside the job: its claim while it runs. */
@@ -57,7 +59,7 @@ const processorOption = func('a function (job, token, signal, claim) => Promise<
  * A job that finds its key held does not fail and spends no attempt: it completes with
  * `{ status: 'cancelled', reason: 'locked', existingJobId }`, or, in `queuedAndRunning` (and in
  * `whileRunning` with `onConflict: 'delay'`), is put back as delayed and tried again after
- * `retryDelay`.
+ * `retryDelay`; a job over a `limit` that is put back is also woken when a permit frees.
  *
  * @typeParam DataType - The data of the queue's jobs.
  * @typeParam ResultType - What the processor resolves.
@@ -75,11 +77,13 @@ export function onceProcessor<DataType, ResultType, NameType extends string = st
   const where = at('onceProcessor()');
   processorOption.read(processor, 'processor', where);
   const policy = policyOf(options, where);
+  const wakeups = new Wakeups(policy);
   // Three declared parameters: BullMQ makes a cancellation signal only for processors that declare one.
   return async function onceGuarded(job, token, signal) {
     // The job's declared result type includes the cancelled outcome; the processor never sees it.
     return runGuarded(
       policy,
+      wakeups,
       processor,
       job as unknown as Job<DataType, ResultType, NameType>,
       token,
@@ -90,6 +94,7 @@ export function onceProcessor<DataType, ResultType, NameType extends string = st
 
 async function runGuarded<DataType, ResultType, NameType extends string>(
   policy: Policy<DataType, NameType>,
+  wakeups: Wakeups,
   processor: OnceProcessorFunction<DataType, ResultType, NameType>,
   job: Job<DataType, ResultType, NameType>,
   token: string | undefined,
@@ -102,6 +107,12 @@ async function runGuarded<DataType, ResultType, NameType extends string>(
     return processor(job, token, signal, claimOf(null, policy.mode, undefined, signal));
   }
   checkTtlAgainstLock(policy.ttl, lockDurationOf(job as Job));
+  if (policy.limit > 1) {
+    return runLimited(policy, wakeups, job as Job, token, key, (permit) => {
+      const signal = bullSignal ? AbortSignal.any([permit.signal, bullSignal]) : permit.signal;
+      return processor(job, token, signal, claimOf(key, policy.mode, permit, signal));
+    });
+  }
   const guard = policy.guard(key);
   const stateOf = statesBeside(job as Job);
   const start = () => guard.start(id);
@@ -128,6 +139,39 @@ async function runGuarded<DataType, ResultType, NameType extends string>(
   }
   await settle(policy, key, job as Job, run, true);
   return result;
+}
+
+/**
+ * `whileRunning` with `limit`: the job runs under one of the key's permits, taken by its id, and
+ * gives it up however the attempt ends (a retry waits without one, as it is not running). Over
+ * the limit it completes as cancelled, or with `onConflict: 'delay'` is put back and woken when
+ * a permit frees (see Wakeups).
+ */
+async function runLimited<D, R, N extends string>(
+  policy: Policy<D, N>,
+  wakeups: Wakeups,
+  job: Job,
+  token: string | undefined,
+  key: string,
+  run: (permit: Lease) => Promise<R>,
+): Promise<R | OnceCancelled> {
+  const id = job.id as string;
+  wakeups.forget(key, id);
+  // The policy's requirements were checked when it was read.
+  const take = () => tryLease(policy.backend, key, { ttl: policy.ttl, limit: policy.limit, owner: id });
+  let permit = await take();
+  if (!permit && policy.onConflict !== 'delay') return cancelled((await holderOf(policy, key)) ?? undefined);
+  if (!permit) {
+    const parking = await wakeups.join(key, job);
+    if (parking === 'free') permit = await take();
+    if (!permit) return putBack(job, token, policy.retryDelay, parking === 'free' ? undefined : parking);
+  }
+  try {
+    return await run(permit);
+  } finally {
+    // A lost permit sends nothing: its owner, the job id, may hold it again on another worker.
+    await permit.release().catch(() => false);
+  }
 }
 
 /**
@@ -194,14 +238,27 @@ async function awaitTurn<D, N extends string>(
  * Moves the running job back to delayed without spending an attempt, and tells BullMQ so
  * (a `DelayedError` is not a failure).
  */
-async function putBack(job: Job, token: string | undefined, retryDelay: number): Promise<never> {
+async function putBack(
+  job: Job,
+  token: string | undefined,
+  retryDelay: number,
+  parking?: Parking,
+): Promise<never> {
   if (token === undefined) {
+    parking?.cancel();
     throw new InvalidArgumentError('a once-guarded processor needs the worker token to put a job back', {
       pkg: PKG,
     });
   }
   // Jitter keeps jobs put back together from coming back together.
-  await job.moveToDelayed(Date.now() + Math.round(retryDelay * (0.8 + Math.random() * 0.4)), token);
+  const delay = Math.round(retryDelay * (0.8 + Math.random() * 0.4));
+  try {
+    await job.moveToDelayed(Date.now() + delay, token);
+  } catch (error) {
+    parking?.cancel();
+    throw error;
+  }
+  parking?.delayed(delay);
   throw new DelayedError();
 }
 

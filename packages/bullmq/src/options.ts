@@ -7,7 +7,18 @@ import {
   type Requirements,
 } from '@oncelock/core';
 import type { At, Read } from '@oncelock/core/backend';
-import { client, duration, invalid, object, oneOf, readOptions, ttl } from '@oncelock/core/backend';
+import {
+  client,
+  count,
+  duration,
+  invalid,
+  MAX_LIMIT,
+  object,
+  oneOf,
+  permitLimit,
+  readOptions,
+  ttl,
+} from '@oncelock/core/backend';
 import { type JobKey, jobKey, lockKeyOf } from './job-key.js';
 
 /** Names this package in error messages. */
@@ -51,6 +62,11 @@ export interface OnceJobOptions<DataType = unknown, NameType extends string = st
   queuedTtl?: number;
   /** Default `cancel`. `whileRunning` accepts only `cancel` and `delay`. */
   onConflict?: QueueConflict;
+  /**
+   * `whileRunning` only: at most this many jobs of a key run at once, across every worker and
+   * process; each running job holds a permit (see `lease` with `limit`). Default 1.
+   */
+  limit?: number;
   /** How long a job that was put back (its key is running) waits before it tries again. Default 1 s. */
   retryDelay?: number;
   /**
@@ -85,6 +101,7 @@ export const policyOptions = {
   ttl: ttl().default(15_000),
   queuedTtl: ttl().default(3_600_000),
   onConflict: oneOf(conflicts).default('cancel'),
+  limit: count({ min: 1, max: MAX_LIMIT }).default(1),
   // Durations, not TTLs: nothing is stored with them.
   retryDelay: duration().default(1_000),
   addTimeout: duration({ min: 1 }).default(10_000),
@@ -104,6 +121,7 @@ export function policyOf<DataType, NameType extends string>(
       `onConflict '${onConflict}' needs a claim made at add time, which 'whileRunning' does not make; use 'cancel' or 'delay'`,
     );
   }
+  checkLimit(o.limit, mode, backend, where);
   const key = o.key as JobKey<DataType, NameType>;
   // Core validates the backend and the requirements; a guard costs nothing to make.
   const guard = (k: string) =>
@@ -115,4 +133,19 @@ export function policyOf<DataType, NameType extends string>(
     where: { backend: backend.name, pkg: PKG },
     keyOf: (qualifiedName, name, data) => lockKeyOf(key, qualifiedName, name, data),
   };
+}
+
+/**
+ * A limit counts running jobs, so it has a meaning only where claims are made at run time. The
+ * other modes claim at add time, for one owner per key (the job that waits), which N cannot share.
+ */
+function checkLimit(limit: number, mode: OnceMode, backend: LockBackend, where: At): void {
+  if (limit === 1) return;
+  if (mode !== 'whileRunning') {
+    throw invalid(
+      where,
+      `limit counts running jobs, so it needs mode 'whileRunning'; '${mode}' claims a key at add time for the one job that waits`,
+    );
+  }
+  permitLimit(backend, limit);
 }

@@ -22,7 +22,7 @@ export interface WorkerConfig {
   queue: string;
   lock:
     | { kind: 'redis'; url: string }
-    | { kind: 'postgres'; connectionString: string; mode: 'table' | 'advisory' };
+    | { kind: 'postgres'; connectionString: string; mode: 'table' | 'advisory'; listen?: string };
   policy: Record<string, unknown>;
   worker: Record<string, unknown>;
   drain?: { batchSize: number; list: string; done: string };
