@@ -28,8 +28,6 @@ describe.sequential('permits under faults', () => {
         const p = report.permits;
         expect(p?.over).toEqual([]);
         expect(p?.most).toBeLessThanOrEqual(options.limit ?? 1);
-        // Permits were held side by side: the limit was reached, not just one holder at a time.
-        expect(p?.most).toBeGreaterThan(1);
         for (const ms of p?.freedAfterKill ?? []) expect(ms).toBeLessThanOrEqual(options.ttl + 1000);
         const f = report.faults;
         expect((f.freeze ?? 0) + (f.kill ?? 0), 'process faults').toBeGreaterThan(0);
