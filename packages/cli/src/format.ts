@@ -45,10 +45,13 @@ export function holdersTable(holders: readonly Listed[], now: number): string {
     orDash(h.fence?.toString()),
     orDash(age(h.since, now)),
     orDash(h.ttlRemaining === undefined ? undefined : duration(h.ttlRemaining)),
+    String(h.limit ?? 1),
   ]);
-  return table(['key', 'owner', 'fence', 'since', 'ttl left'], rows, [
+  // `limit` is 1 for a plain lease; a key held by permits has a row per permit.
+  return table(['key', 'owner', 'fence', 'since', 'ttl left', 'limit'], rows, [
     'left',
     'left',
+    'right',
     'right',
     'right',
     'right',
@@ -64,7 +67,11 @@ export function holderDetails(key: string, h: Holder, now: number): string {
     ['fence', orDash(h.fence?.toString())],
     ['since', since],
     ['ttl left', orDash(h.ttlRemaining === undefined ? undefined : duration(h.ttlRemaining))],
+    ['limit', String(h.limit ?? 1)],
   ];
+  // A key held by permits: every holder after the oldest, one line each.
+  for (const other of h.holders?.slice(1) ?? [])
+    rows.push(['also held by', `${other.owner} (fence ${orDash(other.fence?.toString())})`]);
   return table([], rows, ['left', 'left']);
 }
 
@@ -77,5 +84,6 @@ export function holderJson(key: string, h: Holder) {
     since: h.since ?? null,
     sinceIso: h.since === undefined ? null : new Date(h.since).toISOString(),
     ttlRemaining: h.ttlRemaining ?? null,
+    limit: h.limit ?? 1,
   };
 }

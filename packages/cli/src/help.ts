@@ -12,7 +12,7 @@ const COMMON = `  --json             machine-readable output on stdout
 const TOPICS: Record<CommandName, string> = {
   list: `oncelock list <url> [--prefix <p>]
 
-Every lock held, in one round trip: key, owner, fence, since, TTL left.
+Every lock held, in one round trip: key, owner, fence, since, TTL left, limit (a row per permit).
 
 ${STORE}
   --prefix <p>       only keys that start with <p>

@@ -53,6 +53,7 @@ describe('holdersTable', () => {
       since: now - 125_000,
       sinceIso: '2026-01-02T03:02:00.000Z',
       ttlRemaining: 4_500,
+      limit: 1,
     });
     expect(holderJson('k', { owner: 'o' })).toEqual({
       key: 'k',
@@ -61,7 +62,23 @@ describe('holdersTable', () => {
       since: null,
       sinceIso: null,
       ttlRemaining: null,
+      limit: 1,
     });
+  });
+
+  it('shows the limit of a key held by permits, and every holder in the details', () => {
+    const permits = [
+      { key: 'stripe:acme', owner: 'job-7', fence: 40, limit: 5 },
+      { key: 'stripe:acme', owner: 'job-9', fence: 41, limit: 5 },
+    ];
+    const lines = holdersTable(permits, now).split('\n');
+    expect(lines[1]).toMatch(/│ ttl left │ limit │/);
+    expect(lines[3]).toMatch(/│ stripe:acme │ job-7 │\s+40 │.*│\s+5 │/);
+    expect(lines[4]).toMatch(/│ stripe:acme │ job-9 │\s+41 │.*│\s+5 │/);
+    const details = holderDetails('stripe:acme', { ...permits[0]!, holders: permits }, now);
+    expect(details).toMatch(/│ limit\s+│ 5\s+│/);
+    expect(details).toMatch(/│ also held by │ job-9 \(fence 41\)\s+│/);
+    expect(holderJson('stripe:acme', permits[0]!).limit).toBe(5);
   });
 });
 
