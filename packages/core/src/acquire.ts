@@ -47,8 +47,7 @@ export async function acquireOnce(
 ): Promise<Grant | Refusal> {
   const { key, owner, ttl, limit } = p;
   const startedAt = now();
-  // A plain lease's request stays as it always was: backends route permits by `limit`.
-  const base = limit === undefined ? { key, owner, ttl } : { key, owner, ttl, limit };
+  const base = withLimit({ key, owner, ttl }, limit);
   const request = waiting ? { ...base, waiting } : base;
   const result = await call(backend, 'acquire', () => backend.acquire(request));
   if (!result.granted) {
@@ -203,9 +202,17 @@ async function giveBack(
   }
 }
 
+/**
+ * A request for a lease (no `limit`: it stays as it always was) or a permit (with its `limit`):
+ * backends route permits by its presence.
+ */
+export function withLimit<R extends object>(request: R, limit: number | undefined): R & { limit?: number } {
+  return limit === undefined ? request : { ...request, limit };
+}
+
 /** The release request of a lease or a permit. */
 export function releaseOf({ key, owner, limit }: Pick<AcquireParams, 'key' | 'owner' | 'limit'>) {
-  return limit === undefined ? { key, owner } : { key, owner, limit };
+  return withLimit({ key, owner }, limit);
 }
 
 function aborted(backend: LockBackend, p: AcquireParams): WaitAbortedError {

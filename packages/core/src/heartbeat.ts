@@ -1,3 +1,4 @@
+import { withLimit } from './acquire.js';
 import { now } from './clock.js';
 import type { ExtendRequest, LockBackend } from './contract.js';
 import type { LostCause } from './events.js';
@@ -132,9 +133,7 @@ export class Heartbeat {
   #send(batch: Beating[], requestedAt: number): void {
     for (const lease of batch) this.#inFlight.add(lease);
     const requests: ExtendRequest[] = batch.map((l) =>
-      l.permitOf === undefined
-        ? { key: l.key, owner: l.token, ttl: l.ttl }
-        : { key: l.key, owner: l.token, ttl: l.ttl, limit: l.permitOf },
+      withLimit({ key: l.key, owner: l.token, ttl: l.ttl }, l.permitOf),
     );
     const backend = this.#backend;
     const sent = backend.extendMany

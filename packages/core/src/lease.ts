@@ -1,4 +1,11 @@
-import { type AcquireParams, acquireWithWait, type Grant, releaseOf, safetyMargin } from './acquire.js';
+import {
+  type AcquireParams,
+  acquireWithWait,
+  type Grant,
+  releaseOf,
+  safetyMargin,
+  withLimit,
+} from './acquire.js';
 import { call } from './call.js';
 import { checkRequirements, fencingUnsupported, permitLimit, type Requirements } from './capabilities.js';
 import { driftFor, now } from './clock.js';
@@ -320,11 +327,7 @@ class LeaseHandle implements Lease, Beating {
     this.assertHeld();
     const requestedAt = now();
     const ok = await call(this.#backend, 'extend', () =>
-      this.#backend.extend(
-        this.permitOf === undefined
-          ? { key: this.key, owner: this.token, ttl }
-          : { key: this.key, owner: this.token, ttl, limit: this.permitOf },
-      ),
+      this.#backend.extend(withLimit({ key: this.key, owner: this.token, ttl }, this.permitOf)),
     );
     if (!ok) {
       this.onLost('not-held');
