@@ -6,7 +6,7 @@ import { withCurrentLease } from './current.js';
 import { tryLease } from './lease.js';
 import { count, object, ttl, wait } from './options/kinds.js';
 import { readOptions } from './options/read.js';
-import { backendOption, checkKey, keyOrFunction } from './validate.js';
+import { backendOption, keyOfCall, keyOrFunction } from './validate.js';
 
 /**
  * Options of {@link limitConcurrency}.
@@ -78,7 +78,7 @@ export function limitConcurrency<A extends unknown[], T>(
   permitLimit(o.backend, o.limit);
   const keyOf = o.key as string | ((...args: A) => string);
   return async function (this: unknown, ...args: A): Promise<LimitedResult<T>> {
-    const key = typeof keyOf === 'string' ? keyOf : checkKey(keyOf.apply(this, args));
+    const key = keyOfCall(keyOf, this, args);
     const permit = await tryLease(o.backend, key, {
       ttl: o.ttl,
       wait: o.wait,

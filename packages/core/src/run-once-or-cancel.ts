@@ -6,7 +6,7 @@ import { describe } from './options/describe.js';
 import { object, ttl } from './options/kinds.js';
 import type { Option } from './options/option.js';
 import { readOptions } from './options/read.js';
-import { backendOption, checkKey, keyOrFunction } from './validate.js';
+import { backendOption, keyOfCall, keyOrFunction } from './validate.js';
 
 const common = { key: keyOrFunction, ttl: ttl(), require: object<Requirements>() };
 const functionOptions = { ...common, backend: backendOption };
@@ -196,7 +196,7 @@ async function guardCall<A extends unknown[], T>(
   args: A,
   body: () => Promise<T> | T,
 ): Promise<RunResult<T>> {
-  const key = typeof o.key === 'string' ? o.key : checkKey((o.key as (...a: A) => string).apply(self, args));
+  const key = keyOfCall(o.key, self, args);
   return once(o.backend, {
     key,
     mode: 'whileRunning',

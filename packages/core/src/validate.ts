@@ -95,3 +95,12 @@ export const keyOrFunction: Option<string | ((...args: never[]) => string)> = {
     throw new InvalidArgumentError(`${name} must be a string or a function, got ${describe(value)}`);
   },
 };
+
+/** The key of one call: a fixed key as it is, or what the key function makes of the call, checked. */
+export function keyOfCall<A extends unknown[]>(
+  key: string | ((...args: A) => string),
+  self: unknown,
+  args: A,
+): string {
+  return typeof key === 'string' ? key : checkKey(key.apply(self, args));
+}
