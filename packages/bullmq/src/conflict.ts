@@ -2,7 +2,7 @@ import { setTimeout } from 'node:timers/promises';
 import { type Holder, LockNotAcquiredError } from '@oncelock/core';
 import type { Job } from 'bullmq';
 import { claim } from './claims.js';
-import { isQueued } from './holder.js';
+import { claimAge, isQueued } from './holder.js';
 import type { Policy } from './options.js';
 import { type AddResult, cancelled } from './results.js';
 
@@ -45,8 +45,7 @@ async function arrival<J>(
   limits: { queuedTtl: number; addTimeout: number },
   existing: Existing<J>,
 ): Promise<J | undefined> {
-  // A queued claim is made with queuedTtl, so its age is queuedTtl - ttlRemaining (see isStale).
-  const age = holder.ttlRemaining === undefined ? limits.addTimeout : limits.queuedTtl - holder.ttlRemaining;
+  const age = claimAge(holder, limits.queuedTtl) ?? limits.addTimeout;
   const deadline = performance.now() + limits.addTimeout - age;
   for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
     const job = await existing.find(holder.owner);

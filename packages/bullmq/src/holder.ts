@@ -26,8 +26,13 @@ export async function isStale(
   const state = await stateOf(holder.owner);
   if (state === 'completed' || state === 'failed') return true;
   if (state !== 'unknown') return false;
-  return holder.ttlRemaining !== undefined && holder.ttlRemaining < limits.queuedTtl - limits.addTimeout;
+  const age = claimAge(holder, limits.queuedTtl);
+  return age !== undefined && age > limits.addTimeout;
 }
+
+/** How long ago a queued claim was made: it is made with `queuedTtl`, so `queuedTtl - ttlRemaining`. */
+export const claimAge = (holder: Holder, queuedTtl: number): number | undefined =>
+  holder.ttlRemaining === undefined ? undefined : queuedTtl - holder.ttlRemaining;
 
 /** Tries a claim makes at most: a refusal without a holder, then a stale holder, then the last try. */
 const TRIES = 3;

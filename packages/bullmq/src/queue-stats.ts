@@ -1,7 +1,7 @@
 import { BackendUnavailableError, InvalidArgumentError } from '@oncelock/core';
 import type { Queue } from 'bullmq';
 
-const PKG = '@oncelock/bullmq';
+import { PKG } from './options.js';
 
 /** The states `queueStats` counts, in the order the script returns them. */
 export const QUEUE_STATES = [

@@ -39,7 +39,7 @@ export function watch(inv: Watch, io: Io): Promise<ExitCode> {
           if (next === undefined) break;
           [holders, problem] = [next, undefined];
         } catch (error) {
-          problem = explain(error).message;
+          problem = explain(error, redact(inv.store.url)).message;
         }
       }
     } finally {
