@@ -133,8 +133,8 @@ export function advisoryMode(shared: Shared): Mode {
 
       async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
         const { unique, slot } = uniquePairs(requests);
-        await ready();
         if (unique.length === 0) return [];
+        await ready();
         grants.holdOff(unique);
         // Behind a pooler no grant of this backend can be trusted: none is still held.
         if (connection.unusable) return slot.map(() => false);

@@ -45,10 +45,12 @@ export async function openLockSession(
   const conn: Dedicated = await db.dedicated();
   const marker = newToken();
   let dead = false;
+  let endedBecause = '';
   let session: LockSession | undefined;
-  const end = (_why: string) => {
+  const end = (why: string) => {
     if (dead) return;
     dead = true;
+    endedBecause = why;
     conn.destroy();
     if (session) onEnd(session);
   };
@@ -65,7 +67,7 @@ export async function openLockSession(
   }
 
   async function send<R>(what: string, text: string, values: unknown[], prepare: boolean): Promise<R[]> {
-    if (dead) throw new Error('the lock connection has ended');
+    if (dead) throw new Error(`the lock connection has ended: ${endedBecause}`);
     const sent = conn.client.query(prepare ? { name: `oncelock_${what}`, text, values } : { text, values });
     try {
       return (await within(sent, timeout, () => end(`${what} timed out`))).rows as R[];

@@ -103,10 +103,8 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
     ops: {
       async acquire(request) {
         const r = await commands.acquire(request);
-        if (r.granted) return { granted: true, fence: r.fence };
-        return r.limit === undefined
-          ? { granted: false, holder: r.holder }
-          : { granted: false, holder: r.holder, limit: r.limit };
+        // A refusal already has the contract's shape; a grant drops the commands' own fields.
+        return r.granted ? { granted: true, fence: r.fence } : r;
       },
       extendMany: commands.extendMany,
       release: commands.release,

@@ -18,7 +18,7 @@
 import { BY_SESSION } from './rows.js';
 
 /** The header's owner and expiry: no user owner is empty; it never expires on its own. */
-export const HEADER_OWNER = "''";
+const HEADER_OWNER = "''";
 const FOREVER = "'9999-12-31 00:00:00+00'::timestamptz";
 const { live } = BY_SESSION;
 const expiry = "statement_timestamp() + p_ttl * interval '1 millisecond'";
