@@ -79,6 +79,9 @@ export interface PermitFindings extends PermitConcurrency {
   lateFrees: number;
 }
 
+/** What both permit runs share: one key, limit 3, a 1 s TTL. */
+const permitShape = { keys: 1, limit: 3, ttl: 1000 } as const;
+
 /**
  * Permits at CI size: 8 processes share one key with limit 3. Faults are spaced by sections, in
  * rotation (about 16 in 320 sections, every kind seen): spaced by time, a slow run on a loaded
@@ -88,9 +91,7 @@ export const ciLimitOptions = (lab: LabKind): TortureOptions => ({
   ...ciOptions(lab),
   workers: 8,
   sections: 40,
-  keys: 1,
-  limit: 3,
-  ttl: 1000,
+  ...permitShape,
   thinkMs: 20,
   faultEvery: [12, 28],
   faultUnit: 'sections',
@@ -100,9 +101,7 @@ export const ciLimitOptions = (lab: LabKind): TortureOptions => ({
 export const soakLimitOptions = (lab: LabKind): TortureOptions => ({
   ...soakOptions(lab),
   sections: 1000,
-  keys: 1,
-  limit: 3,
-  ttl: 1000,
+  ...permitShape,
   thinkMs: 5,
   faultEvery: [20, 60],
   seed: 3,

@@ -93,11 +93,17 @@ describe('prometheusMetrics', () => {
 
   it('stop() stops listening: later leases change nothing', async () => {
     const { registry, metrics } = setup();
+    // Kept before stop() unregisters it: a listener still attached would count into it.
+    const acquire = registry.getSingleMetric('oncelock_acquire_duration_seconds')!;
     metrics.stop();
     stops = [];
     const b = memoryBackend();
     await (await lease(b, 'quiet', { ttl: 1000 })).release();
     expect(await registry.metrics()).toBe('\n');
+    const counts = (await acquire.get()).values.filter((v) =>
+      (v as { metricName?: string }).metricName?.endsWith('_count'),
+    );
+    expect(counts.every((v) => v.value === 0)).toBe(true);
   });
 
   it('maps keys with a custom name()', async () => {
