@@ -19,7 +19,14 @@ export { call as callBackend } from './call.js';
 export { checkRequirements, permitLimit } from './capabilities.js';
 // Every type of the contract: the requests a backend answers and what it answers with.
 export type * from './contract.js';
-export { MAX_KEY_LENGTH, MAX_LIMIT, MAX_OWNER_LENGTH, MAX_TTL, MIN_TTL } from './contract.js';
+export {
+  MAX_KEY_LENGTH,
+  MAX_LIMIT,
+  MAX_OWNER_LENGTH,
+  MAX_STATE_LENGTH,
+  MAX_TTL,
+  MIN_TTL,
+} from './contract.js';
 export { memoryBackendFor } from './memory-backend.js';
 export { queuedSlot } from './once.js';
 export { describe as describeValue } from './options/describe.js';

@@ -114,6 +114,76 @@ export interface ReleaseRequest {
   readonly limit?: number;
 }
 
+/**
+ * Asks the store for one start of `key` under a rate of `limit` starts per `per` milliseconds,
+ * decided by GCRA (the generic cell rate algorithm) on the store's clock. The store keeps one
+ * number per key, its theoretical arrival time `tat`; with `T = per / limit` and
+ * `tau = burst * T`, at the store's time `now`:
+ *
+ * - `base = max(tat, now)` (an absent or expired key has `tat = now`);
+ * - the earliest start is `slot = max(now, base - tau)`, so `delay = slot - now`;
+ * - if `delay > reserve` the start is refused: `retryAfter = delay`, and nothing is stored;
+ * - else it is granted at `slot`: `tat = base + T` is stored (it may be forgotten once
+ *   `tat <= now`), and `remaining` says how many more would be granted at `now` without delay.
+ *
+ * Granted starts then never exceed `limit + burst` in any window of `per` milliseconds (half
+ * open), and there is no burst at window edges, unlike a fixed window.
+ */
+export interface RateRequest {
+  /** The caller's key, without the backend's namespace prefix; rate state is kept apart from locks. */
+  readonly key: string;
+  /** Starts allowed per window: a whole number, at least 1. */
+  readonly limit: number;
+  /** The window, in milliseconds: a whole number, at least 1. */
+  readonly per: number;
+  /** Starts allowed at once beyond the even pace after an idle spell: a whole number, 0 or more. */
+  readonly burst: number;
+  /**
+   * How far ahead, in milliseconds, a start may be granted: a caller that will wait reserves
+   * its slot now (so waiters get slots in the order they asked) and sleeps `delay`. 0: now or not.
+   */
+  readonly reserve: number;
+}
+
+/** A store's rate decision. Times are milliseconds on the store's clock. */
+export type RateDecision =
+  | {
+      readonly allowed: true;
+      /** Starts still granted at once after this one. */
+      readonly remaining: number;
+      /** Milliseconds from the decision to the start's slot: 0 unless it was reserved ahead. */
+      readonly delay: number;
+      /** The slot's time on the store's clock, in milliseconds: comparable only with other `at`s of one store. */
+      readonly at: number;
+    }
+  | {
+      readonly allowed: false;
+      /** Milliseconds until a start would be granted, as things stand. */
+      readonly retryAfter: number;
+    };
+
+/** Asks the store to keep `value` for `key` on behalf of `owner`, the holder of `key`'s lease. */
+export interface SaveStateRequest {
+  /** The key of the lease whose holder may save; state is kept apart from locks. */
+  readonly key: string;
+  /** The owner token of the lease: the save is refused unless it holds `key` (a plain lease) now. */
+  readonly owner: string;
+  /** The lease's fence, on fencing backends: a save under a smaller fence than the last one stored is refused. */
+  readonly fence?: number;
+  /** What to keep: a string (core stores JSON) of at most {@link MAX_STATE_LENGTH} bytes of UTF-8. */
+  readonly value: string;
+}
+
+/** What {@link LockBackend.loadState} finds. */
+export interface SavedState {
+  /** The value as it was saved. */
+  readonly value: string;
+  /** The fence it was saved under, on fencing backends. */
+  readonly fence?: number;
+  /** Wall-clock time (epoch ms) of the save, for display. */
+  readonly savedAt: number;
+}
+
 /** Stops a subscription made with {@link LockBackend.subscribe}. */
 export type Unsubscribe = () => void;
 
@@ -183,6 +253,48 @@ export interface LockBackend {
    * @param prefix - Keys starting with this (without the namespace prefix). Default: every key.
    */
   list?(prefix?: string): Promise<Array<Holder & { key: string }>>;
+
+  /**
+   * One rate decision in one round trip (see {@link RateRequest}). Absent: core refuses rate
+   * limits on this backend with `CapabilityUnsupportedError`.
+   *
+   * @param request - The key, the rate (`limit` per `per` ms), the burst and how far ahead a slot may be reserved.
+   */
+  rateLimit?(request: RateRequest): Promise<RateDecision>;
+  /**
+   * Sends a wake-up on `topic` to every live {@link LockBackend.listen} listener, in every
+   * process. Nothing is queued: a listener that is not live misses it, and a burst may arrive
+   * as fewer calls.
+   *
+   * @param topic - The topic, without the backend's namespace prefix (rules as for keys).
+   */
+  notify?(topic: string): Promise<void>;
+  /**
+   * Calls `listener` on wake-ups sent to `topic`. Resolves once the subscription is live.
+   *
+   * @param topic - The topic, without the backend's namespace prefix.
+   * @param listener - Called with no arguments; it must not throw.
+   */
+  listen?(topic: string, listener: () => void): Promise<Unsubscribe>;
+  /**
+   * Keeps a value for `key` if `owner` holds `key`'s lease now and no save under a greater fence
+   * is stored; resolves whether it was kept. Used by loops to keep their cursor.
+   *
+   * @param request - The key, the holder's owner token and fence, and the value.
+   */
+  saveState?(request: SaveStateRequest): Promise<boolean>;
+  /**
+   * The value last saved for `key`, or `null`. Never blocks on the lock.
+   *
+   * @param key - The key it was saved under.
+   */
+  loadState?(key: string): Promise<SavedState | null>;
+  /**
+   * Forgets the value saved for `key`, whoever holds the lock; resolves whether there was one.
+   *
+   * @param key - The key it was saved under.
+   */
+  deleteState?(key: string): Promise<boolean>;
 }
 
 /**
@@ -198,3 +310,5 @@ export const MIN_TTL = 10;
 export const MAX_TTL = 2_147_483_647;
 /** Largest `limit` core accepts: more permits than that is no limit worth a round trip. */
 export const MAX_LIMIT = 10_000;
+/** Longest state value core accepts, in bytes of UTF-8: a cursor and progress, not a payload. */
+export const MAX_STATE_LENGTH = 65_536;

@@ -5,10 +5,16 @@ import type {
   ExtendRequest,
   Holder,
   LockBackend,
+  RateDecision,
+  RateRequest,
   ReleaseRequest,
+  SavedState,
+  SaveStateRequest,
   Unsubscribe,
 } from './contract.js';
 import { MAX_LIMIT } from './contract.js';
+import { gcra } from './gcra.js';
+import { Listeners } from './listeners.js';
 import { func } from './options/kinds.js';
 import { readOptions } from './options/read.js';
 
@@ -63,7 +69,11 @@ export function memoryBackend(options?: MemoryBackendOptions): LockBackend {
 export function memoryBackendFor(pkg: string, options?: MemoryBackendOptions): LockBackend {
   const { clock } = readOptions(options, memoryOptions, { pkg, call: 'memoryBackend()' });
   const table = new Map<string, Slot>();
-  const watchers = new Map<string, Set<() => void>>();
+  const watchers = new Listeners();
+  const topics = new Listeners();
+  // Rate state: each key's theoretical arrival time; saved loop state by key.
+  const rates = new Map<string, number>();
+  const states = new Map<string, SavedState>();
   // One counter for all keys: strictly increasing per key, and nothing to keep per key.
   let lastFence = 0;
 
@@ -84,7 +94,7 @@ export function memoryBackendFor(pkg: string, options?: MemoryBackendOptions): L
       table.delete(key);
       ended = true;
     }
-    if (ended) notify(key);
+    if (ended) watchers.call(key);
     return table.get(key);
   }
 
@@ -94,12 +104,6 @@ export function memoryBackendFor(pkg: string, options?: MemoryBackendOptions): L
     if (!slot) return undefined;
     if (isPermits(slot)) return slot.limit === limit ? slot.holders.get(owner) : undefined;
     return limit === undefined && slot.owner === owner ? slot : undefined;
-  }
-
-  function notify(key: string): void {
-    const set = watchers.get(key);
-    if (!set) return;
-    for (const fn of set) queueMicrotask(fn);
   }
 
   function holderOf(entry: Entry, limit?: number): Holder {
@@ -178,7 +182,7 @@ export function memoryBackendFor(pkg: string, options?: MemoryBackendOptions): L
         const slot = table.get(key)!;
         if (isPermits(slot)) slot.holders.delete(owner);
         if (!isPermits(slot) || slot.holders.size === 0) table.delete(key);
-        notify(key);
+        watchers.call(key);
         return true;
       },
 
@@ -199,18 +203,46 @@ export function memoryBackendFor(pkg: string, options?: MemoryBackendOptions): L
       },
 
       async subscribe(key: string, listener: () => void): Promise<Unsubscribe> {
-        const set = watchers.get(key) ?? new Set<() => void>();
-        watchers.set(key, set);
-        set.add(listener);
-        return () => {
-          set.delete(listener);
-          if (set.size === 0 && watchers.get(key) === set) watchers.delete(key);
-        };
+        return watchers.add(key, listener);
+      },
+
+      async rateLimit(request: RateRequest): Promise<RateDecision> {
+        const now = clock();
+        const { decision, tat } = gcra(rates.get(request.key), now, request);
+        if (tat > now) rates.set(request.key, tat);
+        else rates.delete(request.key);
+        return decision;
+      },
+
+      async notify(topic: string): Promise<void> {
+        topics.call(topic);
+      },
+
+      async listen(topic: string, listener: () => void): Promise<Unsubscribe> {
+        return topics.add(topic, listener);
+      },
+
+      async saveState({ key, owner, fence, value }: SaveStateRequest): Promise<boolean> {
+        const saved = states.get(key);
+        if (!grantOf(key, owner, undefined) || (saved?.fence ?? 0) > (fence ?? 0)) return false;
+        states.set(key, { value, fence: fence ?? 0, savedAt: Date.now() });
+        return true;
+      },
+
+      async loadState(key: string): Promise<SavedState | null> {
+        return states.get(key) ?? null;
+      },
+
+      async deleteState(key: string): Promise<boolean> {
+        return states.delete(key);
       },
     },
     async close(): Promise<void> {
       table.clear();
       watchers.clear();
+      topics.clear();
+      rates.clear();
+      states.clear();
     },
   });
 }

@@ -24,8 +24,14 @@ const RELEASE_ON_CLOSE = 2000;
  */
 export type StoreOps = RequiredOps & (ExtendOne | ExtendBatch);
 
-/** The operations every store gives, and any further ones of its own. */
-export interface RequiredOps {
+/** The optional operations of the contract, typed as there; a store gives those it can. */
+type OptionalOps = Pick<
+  LockBackend,
+  'rateLimit' | 'notify' | 'listen' | 'saveState' | 'loadState' | 'deleteState'
+>;
+
+/** The operations every store gives, the contract's optional ones it has, and any further ones of its own. */
+export interface RequiredOps extends OptionalOps {
   /**
    * Take `key` for `owner` if free, expired, or already `owner`'s (see `LockBackend.acquire`).
    *
