@@ -22,6 +22,13 @@ export type LostCause = 'not-held' | 'expired' | 'closed';
  */
 export type OnceStatus = 'claimed' | 'started' | 'busy' | 'ran' | 'cancelled' | 'failed';
 
+/**
+ * How one pass of a loop's body ended: `more` (it asked to run again at once), `idle` (it
+ * sleeps until its interval or a wake-up), `failed` (the body threw), `lost` (the lease ended
+ * during the pass, so its result was dropped).
+ */
+export type LoopOutcome = 'more' | 'idle' | 'failed' | 'lost';
+
 /** Everything core reports. Durations are monotonic milliseconds. */
 export type OncelockEvent =
   | (Base & {
@@ -69,11 +76,33 @@ export type OncelockEvent =
       readonly mode: OnceMode;
       readonly step: 'enqueue' | 'start' | 'run';
       readonly status: OnceStatus;
+    })
+  /** This process leads the loop `key` (`singleton`, `iterate`): it holds the loop's lease. */
+  | (Base & { readonly type: 'loop.leading'; readonly fence: number | undefined; readonly waitedMs: number })
+  /** One pass of a loop's body ended; a `failed` one carries what the body threw. */
+  | (Base & {
+      readonly type: 'loop.pass';
+      readonly outcome: LoopOutcome;
+      readonly tookMs: number;
+      readonly error?: unknown;
+    })
+  /** The leader's lease ended under it (frozen past its TTL, store unreachable): it waits to lead again. */
+  | (Base & { readonly type: 'loop.lost'; readonly heldMs: number; readonly passes: number })
+  /**
+   * The loop stopped in this process: `stop()` or its signal (`stopped`), or its backend was
+   * closed (`closed`). `heldMs` is how long it had led, 0 if it was waiting.
+   */
+  | (Base & {
+      readonly type: 'loop.stopped';
+      readonly cause: 'stopped' | 'closed';
+      readonly wasLeading: boolean;
+      readonly heldMs: number;
     });
 
 /**
  * The events' names: `acquired`, `refused`, `waiting`, `waited`, `failed`, `extended`, `lost`,
- * `released`, `detached`, `skipped`, `once`.
+ * `released`, `detached`, `skipped`, `once`, and for loops `loop.leading`, `loop.pass`, `loop.lost`,
+ * `loop.stopped`.
  */
 export type OncelockEventType = OncelockEvent['type'];
 /**
