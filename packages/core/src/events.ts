@@ -71,6 +71,15 @@ export type OncelockEvent =
   /** The lease was handed back with `detach()`: no longer held here, left in the store until its TTL. */
   | (Base & { readonly type: 'detached'; readonly heldMs: number })
   | (Base & { readonly type: 'skipped'; readonly mode: string; readonly holder: Holder | undefined })
+  /**
+   * One rate decision (`rateLimit`, `rateLimited`): granted, with the milliseconds the caller
+   * waits for its reserved slot (0: now), or refused, with when a start would be granted.
+   * `tookMs` is the decision's round trip, without the wait.
+   */
+  | (Base & { readonly type: 'rate'; readonly tookMs: number } & (
+        | { readonly allowed: true; readonly delay: number }
+        | { readonly allowed: false; readonly retryAfter: number }
+      ))
   | (Base & {
       readonly type: 'once';
       readonly mode: OnceMode;
@@ -101,8 +110,8 @@ export type OncelockEvent =
 
 /**
  * The events' names: `acquired`, `refused`, `waiting`, `waited`, `failed`, `extended`, `lost`,
- * `released`, `detached`, `skipped`, `once`, and for loops `loop.leading`, `loop.pass`, `loop.lost`,
- * `loop.stopped`.
+ * `released`, `detached`, `skipped`, `rate`, `once`, and for loops `loop.leading`, `loop.pass`,
+ * `loop.lost`, `loop.stopped`.
  */
 export type OncelockEventType = OncelockEvent['type'];
 /**
