@@ -2,30 +2,53 @@
 //   pnpm --filter @oncelock/reliability soak                  every backend, 8 workers x 2,000 sections
 //   pnpm --filter @oncelock/reliability soak -- redis keyv    some of them
 //   pnpm --filter @oncelock/reliability soak -- --ci redis    the CI size, for a quick look
-// Each run's report is written to results/<backend>-<size>.json (the figures in RELIABILITY.md
-// come from these files) and summed up on stdout. Exits 1 if a run broke a promise.
+//   pnpm --filter @oncelock/reliability soak -- --limits      the permits torture (limit 3), Redis and PostgreSQL
+// Each run's report is written to results/<backend>-<size>.json, or results/<backend>-limits-<size>.json
+// for the permits torture (the figures in RELIABILITY.md come from these files), and summed up on
+// stdout. Exits 1 if a run broke a promise.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { stopAllWorkers } from '@oncelock/testkit/faults';
 import { controlKinds, type LabKind, labKinds } from './labs/index.js';
 import { summary } from './summary.js';
-import { ciOptions, soakOptions, torture, verdict } from './torture.js';
+import {
+  ciLimitOptions,
+  ciOptions,
+  limitLabs,
+  soakLimitOptions,
+  soakOptions,
+  type TortureOptions,
+  torture,
+  verdict,
+} from './torture.js';
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const size = args.includes('--ci') ? 'ci' : 'soak';
+const limits = args.includes('--limits');
+const flags = ['--ci', '--limits'];
+const badFlags = args.filter((a) => a.startsWith('--') && !flags.includes(a));
 const asked = args.filter((a) => !a.startsWith('--'));
-const known: readonly string[] = [...labKinds, ...controlKinds];
+// The permits torture runs only where a lab has been checked with limits.
+const known: readonly string[] = limits ? limitLabs : [...labKinds, ...controlKinds];
 const unknown = asked.filter((a) => !known.includes(a));
-if (unknown.length > 0) {
-  console.error(`unknown backend(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
+if (badFlags.length > 0 || unknown.length > 0) {
+  if (badFlags.length > 0)
+    console.error(`unknown flag(s) ${badFlags.join(', ')}; choose from ${flags.join(', ')}`);
+  if (unknown.length > 0)
+    console.error(
+      `unknown backend(s) ${unknown.join(', ')}${limits ? ' for --limits' : ''}; choose from ${known.join(', ')}`,
+    );
   process.exit(2);
 }
-const labs = (asked.length > 0 ? asked : labKinds) as LabKind[];
+const labs = (asked.length > 0 ? asked : limits ? limitLabs : labKinds) as LabKind[];
+const optionsOf: Record<typeof size, (lab: LabKind) => TortureOptions> = limits
+  ? { ci: ciLimitOptions, soak: soakLimitOptions }
+  : { ci: ciOptions, soak: soakOptions };
 const results = new URL('../results/', import.meta.url);
 mkdirSync(results, { recursive: true });
 
 let failed = false;
 for (const lab of labs) {
-  const options = size === 'ci' ? ciOptions(lab) : soakOptions(lab);
+  const options = optionsOf[size](lab);
   if (process.env.ONCELOCK_SEED) options.seed = Number(process.env.ONCELOCK_SEED);
   const report = await torture(options).catch((error: unknown) => {
     console.error(`${lab}: the run itself failed:`, error);
@@ -40,7 +63,7 @@ for (const lab of labs) {
   // Without `kept`: a path on this machine means nothing in the repository; it is printed below.
   const { kept: _kept, ...stored } = report;
   writeFileSync(
-    new URL(`${lab}-${size}.json`, results),
+    new URL(`${lab}${limits ? '-limits' : ''}-${size}.json`, results),
     `${JSON.stringify({ ...stored, at: new Date().toISOString() }, null, 2)}\n`,
   );
   console.log(

@@ -1,5 +1,8 @@
 import type { TortureReport } from './torture.js';
 
+/** "1 key", "3 keys". */
+export const keys = (n: number): string => `${n} key${n === 1 ? '' : 's'}`;
+
 /** Faults injected, all kinds together. */
 export const faultCount = (r: TortureReport): number => Object.values(r.faults).reduce((a, b) => a + b, 0);
 
@@ -10,7 +13,7 @@ export function summary(r: TortureReport): string {
     .map(([name, n]) => `${name} ${n}`)
     .join(', ');
   return [
-    `${r.lab}: ${r.options.workers} workers x ${r.options.sections} sections on ${r.options.keys} keys in ${(r.durationMs / 1000).toFixed(1)} s`,
+    `${r.lab}: ${r.options.workers} workers x ${r.options.sections} sections on ${keys(r.options.keys)} in ${(r.durationMs / 1000).toFixed(1)} s`,
     `  sections ${r.tally.sections}, processes ${r.processes}, faults ${faultCount(r)} (${faults})`,
     `  writes accepted ${f.writes.accepted}, refused as stale ${f.writes.rejected}, unanswered ${f.unanswered.total} (applied ${f.unanswered.applied})`,
     `  late holds ${f.lateHolds} (overlapping ${f.holdOverlaps} others), write overlaps ${f.writeOverlaps}, fence regressions ${f.fenceRegressions}, lost updates ${f.lostUpdates}, unaccounted ${f.unaccounted}, stuck keys ${f.stuckKeys.length}, crashes ${r.crashes.length}`,

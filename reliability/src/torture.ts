@@ -79,6 +79,9 @@ export interface PermitFindings extends PermitConcurrency {
   lateFrees: number;
 }
 
+/** The labs the permits torture runs on: those whose backend serves limits and whose lab it was checked on. */
+export const limitLabs = ['redis', 'postgres-advisory'] as const satisfies readonly LabKind[];
+
 /** What both permit runs share: one key, limit 3, a 1 s TTL. */
 const permitShape = { keys: 1, limit: 3, ttl: 1000 } as const;
 

@@ -1,8 +1,7 @@
 import { stopAllWorkers } from '@oncelock/testkit/faults';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LabKind } from '../src/labs/index.js';
 import { summary } from '../src/summary.js';
-import { ciLimitOptions, soakLimitOptions, torture, verdict } from '../src/torture.js';
+import { ciLimitOptions, limitLabs, soakLimitOptions, torture, verdict } from '../src/torture.js';
 
 /** ONCELOCK_SOAK=1 runs the soak size instead of the CI size. */
 const soak = process.env.ONCELOCK_SOAK === '1';
@@ -16,7 +15,7 @@ const soak = process.env.ONCELOCK_SOAK === '1';
 describe.sequential('permits under faults', () => {
   afterAll(() => stopAllWorkers());
 
-  for (const lab of ['redis', 'postgres-advisory'] as const satisfies readonly LabKind[]) {
+  for (const lab of limitLabs) {
     const options = soak ? soakLimitOptions(lab) : ciLimitOptions(lab);
     it(
       `${lab}: ${options.workers} processes, limit ${options.limit}, faults at random`,
