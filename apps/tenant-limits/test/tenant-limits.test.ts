@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 
 // The sample as its README runs it: the built entry point (npm test builds first), real BullMQ
 // worker processes on the local Redis, at a small size: 2 tenants x 12 jobs, 2 processes x
-// concurrency 6, so that without the limit all 12 jobs of a tenant can run at once.
+// concurrency 6 and jobs of 300 ms, so that without the limit all 12 jobs of a tenant can run at once.
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const run = promisify(execFile);
-const small = ['--tenants', '2', '--jobs', '12', '--workers', '2', '--concurrency', '6', '--job-ms', '200'];
+const small = ['--tenants', '2', '--jobs', '12', '--workers', '2', '--concurrency', '6'];
 const LIMIT = 5;
 
 interface Arm {
