@@ -69,3 +69,16 @@ export function permitLimit(backend: LockBackend, limit: number): number | undef
     { backend: backend.name, pkg: backend.pkg },
   );
 }
+
+/**
+ * Refuses, before any round trip, a backend that keeps no rate limits (it has no `rateLimit`).
+ *
+ * @param backend - The backend a rate limit is asked of.
+ */
+export function checkRateLimits(backend: LockBackend): void {
+  if (backend.rateLimit) return;
+  throw new CapabilityUnsupportedError(
+    'this backend keeps no rate limits; use memoryBackend (one process), redisBackend or postgresBackend',
+    { backend: backend.name, pkg: backend.pkg },
+  );
+}

@@ -48,6 +48,13 @@ export {
   type RunResult,
   type StartResult,
 } from './once.js';
+export { type RateLimitOptions, type RateLimitResult, rateLimit } from './rate-limit.js';
+export {
+  type RateLimitedCancel,
+  type RateLimitedOptions,
+  type RateLimitedResult,
+  rateLimited,
+} from './rate-limited.js';
 export {
   type AsyncMethod,
   type MethodDecorator,

@@ -29,6 +29,8 @@ describe('public surface', () => {
         'once',
         'onceModes',
         'onEvent',
+        'rateLimit',
+        'rateLimited',
         'runOnceOrCancel',
         'tryLease',
         'withLease',
