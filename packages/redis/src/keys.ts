@@ -7,8 +7,13 @@
  *   oncelock:{scan:3}:permits  while it is held by permits: their owners by expiry (a sorted set,
  *                              server clock in ms)
  *   oncelock:{scan:3}:grants   beside it: the limit, and each permit's fence and since (a hash)
+ *   oncelock:{scan:3}:state    the value its lease's holder saved (saveState), beside the lock so
+ *                              that the save script can check the holder in the same slot
+ *   oncelock:rate:{scan:3}     the key's rate state (its GCRA theoretical arrival time), apart
+ *                              from the lock: a rate limit and a lock of one name are unrelated
  *   oncelock:wake:<id>         the pub/sub channel of one backend object: a release sends the
  *                              lock's name to the first waiter's channel
+ *   oncelock:topic:<topic>     the pub/sub channel of a topic (notify and listen)
  *
  * The braces are a Redis Cluster hash tag: every key of a lock hashes to one slot, so every script
  * touches one slot. Inside the tag, `%`, `{` and `}` are percent-encoded: a user key such as
@@ -25,6 +30,12 @@ export interface KeySpace {
   permits(key: string): string;
   /** The grants of `key`'s permits: a hash of limit, fence:<owner> and since:<owner>. */
   grants(key: string): string;
+  /** The value saved for `key` by its lease's holder: a hash of value, fence and savedAt. */
+  state(key: string): string;
+  /** The rate state of `key`: its theoretical arrival time, ms on the server clock. */
+  rate(key: string): string;
+  /** The pub/sub channel of `topic`. */
+  topic(topic: string): string;
   /** The wake-up channel of the backend object with this id. */
   wake(backend: string): string;
   /** What all wake-up channels start with. */
@@ -50,6 +61,10 @@ export function keySpace(prefix: string): KeySpace {
     waiters: (key) => `${lock(key)}:waiters`,
     permits: (key) => `${lock(key)}:permits`,
     grants: (key) => `${lock(key)}:grants`,
+    state: (key) => `${lock(key)}:state`,
+    // Tagged by the user key too: a Cluster spreads rate keys over its slots as it does locks.
+    rate: (key) => `${prefix}rate:{${encode(key)}}`,
+    topic: (topic) => `${prefix}topic:${topic}`,
     wake: (backend) => `${prefix}wake:${backend}`,
     wakePrefix: `${prefix}wake:`,
     pattern: (keyPrefix) => `${glob(`${prefix}{${encode(keyPrefix)}`)}*`,

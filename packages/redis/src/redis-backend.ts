@@ -18,6 +18,10 @@ import {
   redisUrl,
   withoutKeyPrefix,
 } from './options.js';
+import { rateLimit } from './rate.js';
+import { stateCommands } from './state.js';
+import { Subscriber } from './subscriber.js';
+import { Topics } from './topics.js';
 
 /** One of `url`, `client` or `cluster`, plus the common options. */
 export type RedisBackendOptions = CommonOptions &
@@ -49,15 +53,33 @@ const spec = {
   clusterOptions: ioredisOptions<ClusterOptions>(),
 };
 
-/** A {@link LockBackend} with every optional method: batched extension, notifications, listing. */
-export type RedisBackend = LockBackend & Required<Pick<LockBackend, 'extendMany' | 'subscribe' | 'list'>>;
+/**
+ * A {@link LockBackend} with every optional method: batched extension, notifications, listing,
+ * rate limits, topics and saved state.
+ */
+export type RedisBackend = LockBackend &
+  Required<
+    Pick<
+      LockBackend,
+      | 'extendMany'
+      | 'subscribe'
+      | 'list'
+      | 'rateLimit'
+      | 'notify'
+      | 'listen'
+      | 'saveState'
+      | 'loadState'
+      | 'deleteState'
+    >
+  >;
 
 /**
  * A lock backend on one Redis primary or a Redis Cluster (ioredis). Strict mutual exclusion on
  * the primary that owns the key, fences that strictly increase per key (also across a restart
  * that loses every key), release notifications over pub/sub that wake one waiter at a time,
- * concurrency limits (permits, each expiring on its own by the server's clock), and one round
- * trip per operation.
+ * concurrency limits (permits, each expiring on its own by the server's clock), rate limits
+ * (GCRA on the server's clock), wake-up topics over pub/sub, state saved only by a key's lease
+ * holder under its fence, and one round trip per operation.
  *
  * @param options - Exactly one of `url`, `client` or `cluster`, and optionally `prefix`
  *   (default `oncelock:`), `timeout` (milliseconds per operation, default 2000) and
@@ -83,7 +105,10 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
   // PUBLISH on a Cluster counts only the listeners on its own node: a release there tries one waiter.
   const wake = { id, tries: conn.isCluster ? 1 : 16 };
   const commands = lockCommands(conn, keys, { retention: o.fenceRetention, wake });
-  const notifier = new Notifier(conn, o.timeout, keys.wake(id), (lockKey) => {
+  // One subscriber connection, made on first use, for release wake-ups and topics alike.
+  const subscriber = new Subscriber(conn, o.timeout);
+  const topics = new Topics(conn, keys, subscriber);
+  const notifier = new Notifier(subscriber, keys.wake(id), (lockKey) => {
     const key = keys.keyOf(lockKey);
     if (key !== undefined) commands.passOn(key).catch(() => {}); // lost: the next waiter's poll finds it free
   });
@@ -117,9 +142,15 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
           if (owner !== undefined) commands.leave(key, owner);
         };
       },
+      async rateLimit(request) {
+        return (await rateLimit(conn, keys, request)).decision;
+      },
+      notify: (topic) => topics.notify(topic),
+      listen: (topic, listener) => topics.listen(topic, listener),
+      ...stateCommands(conn, keys),
     },
     async close() {
-      await Promise.all([notifier.close(), conn.close()]);
+      await Promise.all([subscriber.close(), conn.close()]);
     },
   });
 }

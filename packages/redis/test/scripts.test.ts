@@ -23,7 +23,9 @@ describe('Lua scripts', () => {
       'extend-permits-3n.lua',
       'inspect-3.lua',
       'list-0.lua',
+      'rate-1.lua',
       'release-5.lua',
+      'save-2.lua',
     ]);
     for (const file of files) {
       const source = readFileSync(new URL(file, dir), 'utf8');
