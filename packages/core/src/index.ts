@@ -20,6 +20,7 @@ export {
   EVENT_CHANNEL,
   type EventOf,
   type LostCause,
+  type LoopOutcome,
   type OncelockEvent,
   type OncelockEventType,
   type OnceStatus,
@@ -34,6 +35,25 @@ export {
   type LimitedResult,
   limitConcurrency,
 } from './limit-concurrency.js';
+export {
+  type Iteration,
+  type IterateOptions,
+  iterate,
+  iterationProgress,
+  restartIteration,
+  type StepContext,
+} from './loops/iterate.js';
+export type { IterationProgress } from './loops/progress.js';
+export {
+  type LoopBody,
+  type LoopState,
+  type PassContext,
+  type PassResult,
+  type Singleton,
+  type SingletonOptions,
+  singleton,
+} from './loops/singleton.js';
+export { wakeSingleton } from './loops/wake.js';
 export { type MemoryBackendOptions, memoryBackend } from './memory-backend.js';
 export {
   type Cancelled,
