@@ -19,8 +19,8 @@ export {
 export {
   EVENT_CHANNEL,
   type EventOf,
-  type LostCause,
   type LoopOutcome,
+  type LostCause,
   type OncelockEvent,
   type OncelockEventType,
   type OnceStatus,
@@ -36,8 +36,8 @@ export {
   limitConcurrency,
 } from './limit-concurrency.js';
 export {
-  type Iteration,
   type IterateOptions,
+  type Iteration,
   iterate,
   iterationProgress,
   restartIteration,
