@@ -72,6 +72,17 @@ export type OncelockEvent =
   | (Base & { readonly type: 'detached'; readonly heldMs: number })
   | (Base & { readonly type: 'skipped'; readonly mode: string; readonly holder: Holder | undefined })
   /**
+   * An operator freed a key from a holder of another process (`forceRelease`, the CLI's
+   * `oncelock release --force`): `owner` and `fence` are the holder's, `released` false when it
+   * had already gone (expired, released, or the key changed hands), so nothing was removed.
+   */
+  | (Base & {
+      readonly type: 'forced';
+      readonly owner: string;
+      readonly fence: number | undefined;
+      readonly released: boolean;
+    })
+  /**
    * One rate decision (`rateLimit`, `rateLimited`): granted, with the milliseconds the caller
    * waits for its reserved slot (0: now), or refused, with when a start would be granted.
    * `tookMs` is the decision's round trip, without the wait.
@@ -110,7 +121,7 @@ export type OncelockEvent =
 
 /**
  * The events' names: `acquired`, `refused`, `waiting`, `waited`, `failed`, `extended`, `lost`,
- * `released`, `detached`, `skipped`, `rate`, `once`, and for loops `loop.leading`, `loop.pass`,
+ * `released`, `detached`, `skipped`, `forced`, `rate`, `once`, and for loops `loop.leading`, `loop.pass`,
  * `loop.lost`, `loop.stopped`.
  */
 export type OncelockEventType = OncelockEvent['type'];
