@@ -16,7 +16,7 @@ import {
   unlockSql,
 } from './sql/advisory.js';
 import { type HolderRow, toHolder } from './sql/holder.js';
-import { BY_SESSION_SNAPSHOT } from './sql/rows.js';
+import { BY_SESSION, BY_SESSION_SNAPSHOT } from './sql/rows.js';
 
 interface AcquireRow extends PermitRow {
   mine: boolean;
@@ -127,6 +127,7 @@ export function advisoryMode(shared: Shared): Mode {
     name: 'postgres',
     deadHolder: 'with-session',
     liveness: BY_SESSION_SNAPSHOT,
+    deciding: BY_SESSION,
     ops: {
       acquire: ({ key, owner, ttl, limit }) =>
         queue.run(key, owner, () => acquireOnce(key, owner, ttl, limit)),

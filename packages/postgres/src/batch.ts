@@ -6,7 +6,10 @@ import { PKG } from './options.js';
  * PostgreSQL text cannot hold NUL, which core's key check allows: refuse it with a typed error
  * before any round trip rather than let the server fail the statement.
  */
-export function storable(value: string, what: 'key' | 'owner' | 'key prefix'): string {
+export function storable(
+  value: string,
+  what: 'key' | 'owner' | 'key prefix' | 'topic' | 'state value',
+): string {
   if (value.includes('\0'))
     throw new InvalidArgumentError(`${what} contains a NUL character, which PostgreSQL text cannot store`, {
       pkg: PKG,

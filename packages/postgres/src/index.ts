@@ -4,4 +4,5 @@ export { type FencedUpdateOptions, fencedUpdate, type Queryable } from './fenced
 export { ADVISORY_LOCK_ID_VERSION, advisoryLockId } from './lock-id.js';
 export type { PostgresBackendOptions, PostgresMode } from './options.js';
 export { type PostgresBackend, postgresBackend } from './postgres-backend.js';
-export { channelOf, migrationSql } from './schema.js';
+export { channelOf, migrationSql, NEWER_SCHEMA, SCHEMA_VERSION } from './schema.js';
+export { TOPIC_CHANNEL_VERSION, topicChannel } from './topics.js';

@@ -25,6 +25,8 @@ export interface Mode {
   readonly name: string;
   readonly deadHolder: Guarantees['deadHolder'];
   readonly liveness: Liveness;
+  /** How a statement that decides on one key's grant (a state save) tells a live row, when it looks. */
+  readonly deciding: Liveness;
   readonly ops: {
     acquire(request: AcquireRequest): Promise<AcquireResult>;
     extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;

@@ -5,11 +5,17 @@ import { storablePair } from './batch.js';
 import { openDb } from './db.js';
 import { Listener } from './listener.js';
 import { PKG, type PostgresBackendOptions, type PostgresMode, readPostgresOptions } from './options.js';
+import { rateOperations } from './rates.js';
 import { readOperations } from './reads.js';
 import { channelOf, schemaMigration } from './schema.js';
+import { stateOperations } from './states.js';
 import { tableMode } from './table-mode.js';
+import { topicOperations } from './topics.js';
 
-/** A Postgres backend: the core contract with every optional method, plus `migrate()`. */
+/**
+ * A Postgres backend: the core contract with every optional method, plus `migrate()`. (`subscribe`
+ * and `listen` need the LISTEN connection: table mode has them only with its `listen` option.)
+ */
 export interface PostgresBackend extends LockBackend {
   /** The locking scheme in use, from the `mode` option: `advisory` (default) or `table`. */
   readonly mode: PostgresMode;
@@ -17,6 +23,11 @@ export interface PostgresBackend extends LockBackend {
   readonly schema: string;
   extendMany: NonNullable<LockBackend['extendMany']>;
   list: NonNullable<LockBackend['list']>;
+  rateLimit: NonNullable<LockBackend['rateLimit']>;
+  notify: NonNullable<LockBackend['notify']>;
+  saveState: NonNullable<LockBackend['saveState']>;
+  loadState: NonNullable<LockBackend['loadState']>;
+  deleteState: NonNullable<LockBackend['deleteState']>;
   /** Creates the schema objects now (idempotent). Needed only with `migrate: false`; otherwise first use does it. */
   migrate(): Promise<void>;
 }
@@ -47,6 +58,7 @@ export function postgresBackend(options: PostgresBackendOptions): PostgresBacken
       : parsed.listen === undefined
         ? undefined
         : new Listener(() => db.dedicated(parsed.listen), channel);
+  const rates = rateOperations(shared);
 
   return defineBackend({
     name: mode.name,
@@ -67,10 +79,14 @@ export function postgresBackend(options: PostgresBackendOptions): PostgresBacken
       extendMany: mode.ops.extendMany,
       ...readOperations(shared, mode.liveness),
       ...(listener && { subscribe: (key: string, fn: () => void) => listener.subscribe(key, fn) }),
+      ...rates.ops,
+      ...topicOperations(shared, listener),
+      ...stateOperations(shared, mode.deciding),
       migrate,
     },
     async close() {
       await mode.close();
+      await rates.close();
       await listener?.close();
       await db.end();
     },

@@ -1,6 +1,24 @@
 import type { Db } from './db.js';
 import { advisoryLockId } from './lock-id.js';
 import { permitFunctionsSql } from './sql/permit-functions.js';
+import { rateFunctionsSql } from './sql/rates.js';
+import { statesTableSql } from './sql/states.js';
+
+/**
+ * The version of the schema {@link migrationSql} makes. 1: the fence sequence, `locks`, `permits`
+ * and the permit functions (recorded nowhere: the versions table came with 2). 2: `rates` and
+ * `rate_limit` (rate limits), `states` (saved state), and the `versions` table. Every migration
+ * is additive and idempotent, so running this package's on a schema of an older version brings it
+ * up to this one. On a schema of a newer version it changes nothing (see {@link NEWER_SCHEMA}).
+ */
+export const SCHEMA_VERSION = 2;
+
+/**
+ * The SQLSTATE with which the migration stops, changing nothing, on a schema already migrated to
+ * a newer version: an older release still running beside a newer one (a rolling deploy) must not
+ * put back its own, older functions. `migrate()` takes it as done.
+ */
+export const NEWER_SCHEMA = 'OLNEW';
 
 /**
  * The DDL both modes need, idempotent. Run under a transaction-scoped advisory lock so that
@@ -14,6 +32,8 @@ import { permitFunctionsSql } from './sql/permit-functions.js';
  *   advisory lock it holds) in advisory mode; they are NULL in table mode. Logged, so that
  *   table-mode grants survive a server restart. `permit_limit` is set on a key held by permits.
  * - `permits` and the functions that change it: concurrency limits (see sql/permit-functions.ts).
+ * - `rates` and `rate_limit`: rate limits (see sql/rates.ts); `states`: saved state (sql/states.ts).
+ * - `versions`: one row per {@link SCHEMA_VERSION} this schema has been migrated to.
  *
  * @param schema - The schema to create them in: the backend's `schema` option (default
  *   `oncelock`), at most 48 lower-case letters, digits and underscores.
@@ -22,7 +42,15 @@ export function migrationSql(schema: string): string {
   const s = `"${schema}"`;
   // The empty key is never a user key (core refuses it), so its id is free for this lock.
   const migrateLock = advisoryLockId('', schema);
+  const versions = `'${s}.versions'`;
   return `SELECT pg_advisory_xact_lock(${migrateLock});
+DO $$ BEGIN
+  IF to_regclass(${versions}) IS NOT NULL THEN
+    IF (SELECT max(version) FROM ${s}.versions) > ${SCHEMA_VERSION} THEN
+      RAISE EXCEPTION 'schema ${schema} is newer than version ${SCHEMA_VERSION}: left as it is' USING ERRCODE = '${NEWER_SCHEMA}';
+    END IF;
+  END IF;
+END $$;
 CREATE SCHEMA IF NOT EXISTS ${s};
 CREATE SEQUENCE IF NOT EXISTS ${s}.fence AS bigint;
 CREATE TABLE IF NOT EXISTS ${s}.locks (
@@ -34,7 +62,14 @@ CREATE TABLE IF NOT EXISTS ${s}.locks (
   pid integer,
   lock_id bigint
 );
-${permitFunctionsSql(schema)}`;
+${permitFunctionsSql(schema)}
+${rateFunctionsSql(schema)}
+${statesTableSql(schema)}
+CREATE TABLE IF NOT EXISTS ${s}.versions (
+  version integer PRIMARY KEY,
+  migrated_at timestamptz NOT NULL DEFAULT statement_timestamp()
+);
+INSERT INTO ${s}.versions (version) VALUES (${SCHEMA_VERSION}) ON CONFLICT (version) DO NOTHING;`;
 }
 
 /**
@@ -54,6 +89,7 @@ export function schemaMigration(db: Db, schema: string, onFirstUse: boolean) {
     migrating ??= db.rows(migrationSql(schema)).then(
       () => {},
       (error: unknown) => {
+        if ((error as { code?: unknown }).code === NEWER_SCHEMA) return;
         migrating = undefined;
         throw error;
       },

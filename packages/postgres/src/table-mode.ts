@@ -1,6 +1,7 @@
 import type { AcquireRequest, AcquireResult, ExtendRequest, ReleaseRequest } from '@oncelock/core/backend';
 import { uniquePairs } from './batch.js';
 import type { Mode, Shared } from './mode.js';
+import { periodic } from './periodic.js';
 import { type PermitRow, permitOutcome, permitsOf } from './permits.js';
 import { type HolderRow, toHolder } from './sql/holder.js';
 import { BY_TTL, pruneSql } from './sql/rows.js';
@@ -35,16 +36,7 @@ export function tableMode(shared: Shared): Mode {
     extendMixed: extendMixedSql(s),
   };
   const permits = permitsOf(shared);
-  let acquisitions = 0;
-  let pruning: Promise<unknown> | undefined;
-
-  function maybePrune(): void {
-    if (++acquisitions % PRUNE_EVERY !== 0 || pruning) return;
-    pruning = db
-      .rows(sql.prune)
-      .catch(() => {})
-      .finally(() => (pruning = undefined));
-  }
+  const prune = periodic(PRUNE_EVERY, () => db.rows(sql.prune));
 
   async function acquirePlain(
     key: string,
@@ -57,7 +49,7 @@ export function tableMode(shared: Shared): Mode {
       owner,
       ttl,
     ]);
-    maybePrune();
+    prune.tick();
     if (row?.granted_fence) return { granted: true, fence: Number(row.granted_fence) };
     if (row?.permit_limit != null)
       return permits.refusedPlain(
@@ -72,6 +64,7 @@ export function tableMode(shared: Shared): Mode {
     name: 'postgres-table',
     deadHolder: 'at-ttl',
     liveness: BY_TTL,
+    deciding: BY_TTL,
     ops: {
       async acquire({ key, owner, ttl, limit }: AcquireRequest): Promise<AcquireResult> {
         await ready();
@@ -117,7 +110,7 @@ export function tableMode(shared: Shared): Mode {
     },
 
     async close(): Promise<void> {
-      await pruning;
+      await prune.settled();
     },
   };
 }
