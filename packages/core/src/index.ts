@@ -27,6 +27,7 @@ export {
   onEvent,
 } from './events.js';
 export { FencedResource } from './fence.js';
+export { forceRelease } from './force-release.js';
 export { ARGS_KEY_VERSION, argsKey, joinKey } from './keys.js';
 export { type Lease, type LeaseOptions, lease, tryLease, withLease } from './lease.js';
 export {

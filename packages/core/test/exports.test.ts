@@ -12,6 +12,7 @@ describe('public surface', () => {
         'CapabilityUnsupportedError',
         'EVENT_CHANNEL',
         'FencedResource',
+        'forceRelease',
         'InvalidArgumentError',
         'LimitMismatchError',
         'LockLostError',
