@@ -14,6 +14,7 @@ import {
 import { newToken } from '@oncelock/core/backend';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { limitCases } from './contract-limits.js';
+import { loopCases } from './contract-loops.js';
 import { rateCases } from './contract-rate.js';
 import { aborted, delay, eventually } from './waits.js';
 
@@ -390,6 +391,7 @@ export function backendContract(options: ContractOptions): void {
     });
 
     limitCases({ make, pair, key, t, guarantees: g });
+    loopCases({ make, pair, key, t, guarantees: g });
     rateCases({ make, pair, key, t, guarantees: g });
 
     it('close() ends the leases still held, with a reason, and frees their keys at once', async (ctx) => {
