@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { lease, redisBackend } from '@oncelock/redis';
 import { eventually } from '@oncelock/testkit';
 import { freePort, redisUrl } from '@oncelock/testkit/servers';
@@ -6,6 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { oncelock, oneLineError } from './run.js';
 
 const backend = redisBackend({ url: redisUrl });
+/** A diagnostics_channel subscriber that writes each event to a file, as an audit hook would. */
+const HOOK = fileURLToPath(new URL('./fixtures/record-events.mjs', import.meta.url));
 afterAll(() => backend.close());
 
 /** A key prefix no other test uses, so `list --prefix` sees only this test's leases. */
@@ -88,6 +94,37 @@ describe('oncelock against Redis (the built bin, as a child process)', () => {
       expect([again.code, JSON.parse(again.stdout)]).toEqual([1, { key, released: false, holder: null }]);
     } finally {
       await l.release();
+    }
+  });
+
+  it('release --force reports a forced event on the oncelock:event diagnostics channel, for a hook loaded with --import', async () => {
+    const key = `${space()}tenant`;
+    // Permits: the oldest is the holder inspect shows, released with its key's limit.
+    const a = await lease(backend, key, { ttl: 30_000, limit: 2 });
+    const b = await lease(backend, key, { ttl: 30_000, limit: 2 });
+    const dir = mkdtempSync(join(tmpdir(), 'oncelock-events-'));
+    const file = join(dir, 'events.jsonl');
+    try {
+      const hooked = { nodeArgs: ['--import', HOOK], env: { ONCELOCK_EVENTS_FILE: file } };
+      const done = await oncelock(['release', redisUrl, key, '--force', '--yes'], hooked);
+      expect(done.code, done.stderr).toBe(0);
+      const events = () =>
+        readFileSync(file, 'utf8')
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line));
+      expect(events()).toEqual([
+        { type: 'forced', backend: 'redis', key, owner: a.token, fence: a.fence, released: true },
+      ]);
+      expect((await backend.inspect(key))?.holders?.map((h) => h.owner)).toEqual([b.token]);
+      // A key that is free is not released, so nothing is reported.
+      const free = await oncelock(['release', redisUrl, `${key}:other`, '--force', '--yes'], hooked);
+      expect(free.code).toBe(1);
+      expect(events()).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await a.release();
+      await b.release();
     }
   });
 

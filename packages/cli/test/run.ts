@@ -11,13 +11,27 @@ export interface Run {
   ms: number;
 }
 
+/** What else the child gets: node's own flags (`--import` a hook) and environment variables. */
+export interface RunOptions {
+  timeout?: number;
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+}
+
 /** Runs `oncelock args...` as a child process, stdin a pipe (not a terminal), killed after `timeout` ms. */
-export function oncelock(args: string[], timeout = 20_000): Promise<Run> {
+export function oncelock(args: string[], options: RunOptions = {}): Promise<Run> {
+  const { timeout = 20_000, nodeArgs = [], env = {} } = options;
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { timeout }, (_error, stdout, stderr) => {
-      resolve({ code: child.exitCode, stdout, stderr, ms: performance.now() - started });
-    });
+    const argv = [...nodeArgs, BIN, ...args];
+    const child = execFile(
+      process.execPath,
+      argv,
+      { timeout, env: { ...process.env, ...env } },
+      (_error, stdout, stderr) => {
+        resolve({ code: child.exitCode, stdout, stderr, ms: performance.now() - started });
+      },
+    );
     child.stdin?.end();
   });
 }

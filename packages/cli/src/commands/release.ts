@@ -1,3 +1,4 @@
+import { forceRelease } from '@oncelock/core';
 import type { Invocation } from '../args.js';
 import { confirm } from '../confirm.js';
 import { EXIT, type ExitCode, usageError } from '../exit-codes.js';
@@ -7,7 +8,9 @@ import { withStore } from '../with-store.js';
 
 /**
  * `oncelock release <url> <key> --force`: frees a key for its current holder. It releases as the
- * owner it inspected (the store's compare-and-delete), so a lock someone took meanwhile stays.
+ * owner it inspected (core's `forceRelease`: the store's compare-and-delete), so a lock someone
+ * took meanwhile stays, and a `forced` event goes out on the `oncelock:event` diagnostics channel
+ * for an audit hook or APM agent loaded into this process.
  */
 export function release(inv: Extract<Invocation, { command: 'release' }>, io: Io): Promise<ExitCode> {
   if (!inv.force) {
@@ -22,7 +25,7 @@ export function release(inv: Extract<Invocation, { command: 'release' }>, io: Io
     }
     if (!inv.json) say(io, holderDetails(inv.key, holder, Date.now()));
     const sure = await confirm(io, `Release "${inv.key}" from ${holder.owner}?`, inv.yes);
-    const released = sure && (await store.release({ key: inv.key, owner: holder.owner }));
+    const released = sure && (await forceRelease(store, inv.key, holder));
     if (inv.json) json(io, { key: inv.key, released, holder: holderJson(inv.key, holder) });
     else if (!sure) say(io, 'not released');
     else if (released) say(io, `released "${inv.key}" (owner ${holder.owner}, fence ${holder.fence ?? '-'})`);
