@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, type Metric, type Registry, register } from 'prom-client';
+import { Counter, Gauge, type Metric, type Registry, register } from 'prom-client';
+import { type Cell, CellHistogram } from './histogram.js';
 import { defaultLockName, type LockName } from './lock-name.js';
 import { registerAll } from './register.js';
-import { type Level, type Sink, track } from './tracker.js';
+import { type AcquireOutcome, type Level, type Sink, track } from './tracker.js';
 
 /** Options of {@link prometheusMetrics}. */
 export interface PrometheusMetricsOptions {
@@ -31,34 +32,6 @@ export const ACQUIRE_BUCKETS = [
 /** Hold: from a quick job to an hour-long backfill. */
 export const HOLD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
-// Observations wait in a small buffer per label set and reach prom-client in a batch (on scrape, or
-// when the buffer fills): prom-client hashes the labels on every observe(), which would cost more
-// than an in-process lease itself.
-const BATCH = 256;
-
-/** A histogram whose observations are buffered per label set and flushed on collection. */
-function batched(histogram: Histogram<string>) {
-  const all = new Set<() => void>();
-  return {
-    /** The observe function of one label set. */
-    child(...labels: string[]): (value: number) => void {
-      const child = histogram.labels(...labels);
-      const values: number[] = [];
-      const flush = () => {
-        for (const v of values) child.observe(v);
-        values.length = 0;
-      };
-      all.add(flush);
-      return (value) => {
-        if (values.push(value) >= BATCH) flush();
-      };
-    },
-    flushAll() {
-      for (const flush of all) flush();
-    },
-  };
-}
-
 /**
  * Registers oncelock's metrics on a prom-client registry, fed by core's events:
  * `oncelock_acquire_duration_seconds{lock,backend,outcome}`, `oncelock_hold_duration_seconds{lock,backend}`,
@@ -77,24 +50,20 @@ function batched(histogram: Histogram<string>) {
 export function prometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetrics {
   const registry = options.registry ?? register;
   const none: Registry[] = [];
-  const acquireH = new Histogram({
+  const acquire = new CellHistogram({
     name: 'oncelock_acquire_duration_seconds',
     help: 'Time from an acquire call to its outcome: acquired, busy (held, no wait), timeout, aborted or error.',
     labelNames: ['lock', 'backend', 'outcome'],
     buckets: options.buckets?.acquire ?? ACQUIRE_BUCKETS,
     registers: none,
-    collect: () => acquire.flushAll(),
   });
-  const holdH = new Histogram({
+  const hold = new CellHistogram({
     name: 'oncelock_hold_duration_seconds',
     help: 'How long leases were held, until released, lost or detached.',
     labelNames: ['lock', 'backend'],
     buckets: options.buckets?.hold ?? HOLD_BUCKETS,
     registers: none,
-    collect: () => hold.flushAll(),
   });
-  const acquire = batched(acquireH);
-  const hold = batched(holdH);
   const lost = new Counter({
     name: 'oncelock_leases_lost_total',
     help: 'Leases lost before their owner released them, by reason: not-held, expired, closed.',
@@ -124,22 +93,23 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     () => tracked.levels.waiters,
   );
 
-  const metrics: Metric[] = [acquireH, holdH, held, waiters, lost, once];
+  const metrics: Metric[] = [acquire, hold, held, waiters, lost, once];
   const unregister = registerAll(registry, metrics);
 
+  // Each label set's cell is resolved once per lock, so an observation is a few additions.
   const sink: Sink = (lock, backend) => {
-    const outcomes = new Map<string, (value: number) => void>();
-    const observeHold = hold.child(lock, backend);
+    const outcomes: Partial<Record<AcquireOutcome, Cell>> = {};
+    const holdCell = hold.cell(lock, backend);
     return {
       acquire(outcome, s) {
-        let observe = outcomes.get(outcome);
-        if (!observe) {
-          observe = acquire.child(lock, backend, outcome);
-          outcomes.set(outcome, observe);
+        let cell = outcomes[outcome];
+        if (!cell) {
+          cell = acquire.cell(lock, backend, outcome);
+          outcomes[outcome] = cell;
         }
-        observe(s);
+        acquire.record(cell, s);
       },
-      hold: observeHold,
+      hold: (s) => hold.record(holdCell, s),
       lost: (reason) => lost.inc({ lock, backend, reason }),
       once: (mode, status) => once.inc({ lock, mode, status }),
     };

@@ -41,13 +41,14 @@ const MAX_CACHED_KEYS = 10_000;
 /**
  * Subscribes to core's events and turns them into `sink` calls and gauge levels. One event maps
  * to one outcome, so each acquire call is counted once. Everything a key needs is looked up once
- * and cached, so an event costs one map lookup: a lease's own cost on a fast store is microseconds.
+ * and cached, so an event costs one comparison (the same key as the last event) or one map lookup:
+ * a lease's own cost on a fast store is microseconds.
  */
 export function track(sink: Sink, name: LockName): { levels: Levels; stop: () => void } {
   const levels: Levels = { held: new Set(), waiters: new Set() };
   const byLock = new Map<string, Entry>();
   const byKey = new Map<string, Entry>();
-  const entryOf = (key: string, backend: string): Entry => {
+  const lookup = (key: string, backend: string): Entry => {
     const cached = byKey.get(key);
     if (cached !== undefined && cached.backend === backend) return cached;
     const lock = name(key);
@@ -67,6 +68,16 @@ export function track(sink: Sink, name: LockName): { levels: Levels; stop: () =>
     if (byKey.size >= MAX_CACHED_KEYS) byKey.clear();
     byKey.set(key, entry);
     return entry;
+  };
+  // The last key's entry first: a lease's events (acquired, then released) come one after the other.
+  let lastKey: string | undefined;
+  let last: Entry | undefined;
+  const entryOf = (key: string, backend: string): Entry => {
+    if (key !== lastKey || last?.backend !== backend) {
+      last = lookup(key, backend);
+      lastKey = key;
+    }
+    return last;
   };
   // Never below zero: a lease taken before metrics were attached may end after.
   const move = (level: Level, by: number) => {
