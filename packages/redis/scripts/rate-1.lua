@@ -9,10 +9,12 @@
 -- ARGV[3]  burst: starts allowed at once beyond the even pace after an idle spell
 -- ARGV[4]  reserve: how far ahead, in ms, a start may be granted (0: now or not at all)
 --
--- Returns  {1, remaining, delay, at, now}  granted at `at` = now + delay (ms on the server clock)
---          {0, retryAfter, now}            refused; nothing is written
---          delay, at and now are strings ('%.17g' keeps every bit of a double): Redis turns a Lua
---          number in a reply into an integer, which would drop the fractions of a millisecond.
+-- Returns  {1, remaining, delay, now}  granted at now + delay (ms on the server clock; the caller
+--                                      adds them, which gives the same double as adding here)
+--          {0, retryAfter, now}        refused; nothing is written
+--          now, and a delay other than 0, are strings ('%.17g' keeps every bit of a double): Redis
+--          turns a Lua number in a reply into an integer, which would drop the fractions of a ms.
+--          Each string.format costs about a microsecond here, so the common reply has only one.
 local limit, per = tonumber(ARGV[1]), tonumber(ARGV[2])
 local burst, reserve = tonumber(ARGV[3]), tonumber(ARGV[4])
 
@@ -37,4 +39,4 @@ end
 -- Kept a millisecond past the tat (PX counts whole ms on the server's own clock): a key read
 -- before its tat must still be there; after it, absent and present give the same decision.
 redis.call('SET', KEYS[1], exact(tat), 'PX', math.ceil(tat - now) + 1)
-return {1, remaining, exact(delay), exact(now + delay), exact(now)}
+return {1, remaining, delay == 0 and 0 or exact(delay), exact(now)}

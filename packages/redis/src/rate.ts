@@ -11,8 +11,10 @@ export type RateReply = { readonly decision: RateDecision; readonly now: number 
 export function rateReply(reply: unknown): RateReply {
   const r = reply as unknown[];
   if (r[0] !== 1) return { decision: { allowed: false, retryAfter: Number(r[1]) }, now: Number(r[2]) };
-  const decision = { allowed: true, remaining: Number(r[1]), delay: Number(r[2]), at: Number(r[3]) } as const;
-  return { decision, now: Number(r[4]) };
+  const delay = Number(r[2]);
+  const now = Number(r[3]);
+  // The same double the script's `now + delay` would give: both are IEEE doubles, read exactly.
+  return { decision: { allowed: true, remaining: Number(r[1]), delay, at: now + delay }, now };
 }
 
 /** One GCRA decision for `request.key`: one EVALSHA of rate-1.lua. */
