@@ -55,6 +55,8 @@ const guideSidebar: DefaultTheme.SidebarItem[] = [
     items: [
       { text: 'BullMQ', link: '/guide/bullmq' },
       { text: 'Concurrency limits', link: '/guide/limits' },
+      { text: 'Rate limits', link: '/guide/rate-limits' },
+      { text: 'Loops', link: '/guide/loops' },
       { text: 'Recipes', link: '/guide/recipes' },
       { text: 'Safety', link: '/guide/safety' },
       { text: 'Operations', link: '/guide/operations' },
