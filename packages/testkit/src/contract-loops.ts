@@ -47,7 +47,8 @@ export function loopCases(s: SuiteParts): void {
   describe('wake-ups (notify/listen)', () => {
     it('a backend without them is refused by core with a typed error', async (ctx) => {
       const a = await make();
-      if (wakes(a)) ctx.skip('the backend has notify/listen');
+      // wakeSingleton needs only notify: a backend that sends but cannot listen still sends.
+      if (typeof a.notify === 'function') ctx.skip('the backend has notify');
       await expect(wakeSingleton(a, key('no-wakes'))).rejects.toBeInstanceOf(CapabilityUnsupportedError);
     });
 
