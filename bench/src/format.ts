@@ -14,3 +14,26 @@ export function count(x: number): string {
   if (!Number.isFinite(x)) return 'n/a';
   return x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3);
 }
+
+/** The columns of an arm measured against its reference arm: the head, and a row from its figures. */
+export const VS_REFERENCE = ['arm', 'ops', 'p50', 'p99', 'ops/s', 'p50 vs reference', 'time/op vs reference'];
+
+export function vsReferenceRow(f: {
+  label: string;
+  n: number;
+  p50: number;
+  p99: number;
+  opsPerSec: number;
+  p50VsFloor: number;
+  opsVsFloor: number;
+}): string[] {
+  return [
+    f.label,
+    String(f.n),
+    ms(f.p50),
+    ms(f.p99),
+    count(f.opsPerSec),
+    times(f.p50VsFloor),
+    times(f.opsVsFloor),
+  ];
+}

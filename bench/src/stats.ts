@@ -30,3 +30,30 @@ export function ratio(a: number | undefined, b: number | undefined): number {
     return Number.NaN;
   return a / b;
 }
+
+/** One arm's latency and rate, set against the floor's: what each arm of a comparison reports. */
+export interface VsFloor extends Summary {
+  readonly opsPerSec: number;
+  /** p50 over the floor's p50: above 1 is slower than the floor. */
+  readonly p50VsFloor: number;
+  /** The floor's ops/s over this arm's: above 1 is slower than the floor. */
+  readonly opsVsFloor: number;
+}
+
+/** Each arm's samples, operations and time, summarised against the arm marked `floor` (in order). */
+export function againstFloor(
+  arms: ReadonlyArray<{ floor?: boolean; samples: readonly number[]; ops: number; ms: number }>,
+): VsFloor[] {
+  const rows = arms.map((a) => ({
+    floor: a.floor,
+    summary: summarize(a.samples),
+    opsPerSec: (a.ops / a.ms) * 1000,
+  }));
+  const floor = rows.find((r) => r.floor);
+  return rows.map(({ summary, opsPerSec }) => ({
+    ...summary,
+    opsPerSec,
+    p50VsFloor: ratio(summary.p50, floor?.summary.p50),
+    opsVsFloor: ratio(floor?.opsPerSec, opsPerSec),
+  }));
+}

@@ -54,6 +54,7 @@ describe('bench:quick', () => {
       'bullmq',
       'metrics',
       'limits',
+      'rate',
     ]);
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     for (const s of results.suites) {

@@ -4,6 +4,7 @@ import { bullmq } from './bullmq.js';
 import { handoff } from './handoff.js';
 import { limits } from './limits.js';
 import { metrics } from './metrics.js';
+import { rate } from './rate.js';
 import { scale } from './scale.js';
 import { throughput } from './throughput.js';
 import { uncontended } from './uncontended.js';
@@ -22,4 +23,5 @@ export const suites: readonly Suite[] = [
   { id: 'bullmq', run: bullmq },
   { id: 'metrics', run: metrics },
   { id: 'limits', run: limits },
+  { id: 'rate', run: rate },
 ];

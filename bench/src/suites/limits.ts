@@ -1,10 +1,10 @@
 import type { ArmSpec, LockArm } from '../arms/arm.js';
 import { permitArms } from '../arms/permits.js';
 import type { Context } from '../context.js';
-import { count, ms, times } from '../format.js';
+import { VS_REFERENCE, vsReferenceRow } from '../format.js';
 import { interleave } from '../interleave.js';
 import type { SuiteResult, Table } from '../report/types.js';
-import { ratio, type Summary, summarize } from '../stats.js';
+import { againstFloor, type VsFloor } from '../stats.js';
 import { startWorkers, stopAll } from '../workers.js';
 import { contendStore, type HandoffFigures, handoffTable } from './handoff.js';
 import { sequential } from './uncontended.js';
@@ -12,14 +12,11 @@ import { sequential } from './uncontended.js';
 type Store = 'redis' | 'postgres';
 
 /** One arm's uncontended acquire + release of a permit. */
-export interface PermitFigures extends Summary {
+/** Against its store's reference arm: redis-semaphore; on PostgreSQL a plain lease. */
+export interface PermitFigures extends VsFloor {
   readonly store: Store;
   readonly arm: string;
   readonly label: string;
-  readonly opsPerSec: number;
-  /** p50 over its store's reference arm (redis-semaphore; on PostgreSQL a plain lease). */
-  readonly p50VsFloor: number;
-  readonly opsVsFloor: number;
 }
 
 export interface LimitsData {
@@ -50,22 +47,13 @@ async function uncontendedPermits(ctx: Context, store: Store, specs: readonly Ar
   } finally {
     for (const arm of arms.values()) await arm.close().catch(() => {});
   }
-  const rows = specs.map((s) => {
-    const acc = samples.get(s) as { s: number[]; ops: number; ms: number };
-    return { s, summary: summarize(acc.s), opsPerSec: (acc.ops / acc.ms) * 1000 };
-  });
-  const floor = rows.find((r) => r.s.floor);
-  return rows.map(
-    ({ s, summary, opsPerSec }): PermitFigures => ({
-      store,
-      arm: s.id,
-      label: s.label,
-      ...summary,
-      opsPerSec,
-      p50VsFloor: ratio(summary.p50, floor?.summary.p50),
-      opsVsFloor: ratio(floor?.opsPerSec, opsPerSec),
+  const figures = againstFloor(
+    specs.map((s) => {
+      const acc = samples.get(s) as { s: number[]; ops: number; ms: number };
+      return { floor: s.floor, samples: acc.s, ops: acc.ops, ms: acc.ms };
     }),
   );
+  return specs.map((s, i): PermitFigures => ({ store, arm: s.id, label: s.label, ...figures[i]! }));
 }
 
 export async function limits(ctx: Context): Promise<SuiteResult> {
@@ -129,18 +117,8 @@ function tables(d: LimitsData): Table[] {
   const stores = [...new Set(d.uncontended.map((f) => f.store))];
   const latency = stores.map((store) => ({
     caption: `${store}: uncontended acquire + release of a permit`,
-    head: ['arm', 'ops', 'p50', 'p99', 'ops/s', 'p50 vs reference', 'time/op vs reference'],
-    rows: d.uncontended
-      .filter((f) => f.store === store)
-      .map((f) => [
-        f.label,
-        String(f.n),
-        ms(f.p50),
-        ms(f.p99),
-        count(f.opsPerSec),
-        times(f.p50VsFloor),
-        times(f.opsVsFloor),
-      ]),
+    head: VS_REFERENCE,
+    rows: d.uncontended.filter((f) => f.store === store).map(vsReferenceRow),
   }));
   const holds = [...new Set(d.handoff.map((f) => f.holdMs))];
   const handoff = holds.map((hold) => {
