@@ -1,9 +1,11 @@
 import { type LockBackend, rateLimit } from '@oncelock/core';
 import type { RateDecision } from '@oncelock/core/backend';
+import { postgresBackend } from '@oncelock/postgres';
 import { redisBackend } from '@oncelock/redis';
 import { keySpace, scripts } from '@oncelock/redis/lua';
 import { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import pg from 'pg';
+import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** A rate: `limit` starts per `per` ms. */
 export interface Rate {
@@ -43,18 +45,23 @@ function flexibleArm(url: string): RateArm {
         limiter = new RateLimiterRedis({ storeClient: client, points: limit, duration: per / 1000 });
         limiters.set(id, limiter);
       }
-      try {
-        await limiter.consume(key);
-        return true;
-      } catch (refusal) {
-        if (refusal instanceof RateLimiterRes) return false;
-        throw refusal;
-      }
+      return consumed(limiter, key);
     },
     close: async () => {
       await client.quit();
     },
   };
+}
+
+/** `consume` on any rate-limiter-flexible limiter: true if granted. */
+async function consumed(limiter: { consume(key: string): Promise<unknown> }, key: string): Promise<boolean> {
+  try {
+    await limiter.consume(key);
+    return true;
+  } catch (refusal) {
+    if (refusal instanceof RateLimiterRes) return false;
+    throw refusal;
+  }
 }
 
 /** oncelock as a user calls it: `rateLimit(backend, key, { limit, per })`, now or not. */
@@ -120,6 +127,99 @@ export function rateArms(url: string): RateArmSpec[] {
       label: 'breakdown: rate-1.lua alone (EVALSHA through ioredis)',
       breakdown: true,
       make: async () => scriptOnlyArm(url),
+    },
+  ];
+}
+
+/** The schema the PostgreSQL arms keep their rates in. */
+const SCHEMA = 'bench_rate';
+
+/**
+ * rate-limiter-flexible's `RateLimiterPostgres.consume` at its defaults: a fixed window, one
+ * upsert per call (a refusal too) on a pg Pool, committed as the server's `synchronous_commit`
+ * says (on: a WAL flush per call), the window timed by the client's clock.
+ */
+async function flexiblePostgresArm(url: string): Promise<RateArm> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const limiters = new Map<string, RateLimiterPostgres>();
+  const opts = { storeClient: pool, schemaName: SCHEMA, tableName: 'rlflx', clearExpiredByTimeout: false };
+  // The table, made once as the library does on its first limiter.
+  await new Promise<void>((resolve, reject) => {
+    limiters.set(
+      '',
+      new RateLimiterPostgres({ ...opts, points: 1, duration: 1 }, (e?: unknown) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
+  });
+  return {
+    decide(key, { limit, per }) {
+      const id = `${limit}/${per}`;
+      let limiter = limiters.get(id);
+      if (!limiter) {
+        limiter = new RateLimiterPostgres({
+          ...opts,
+          tableCreated: true,
+          points: limit,
+          duration: per / 1000,
+        });
+        limiters.set(id, limiter);
+      }
+      return consumed(limiter, key);
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** The `rate_limit` call the backend sends, alone through pg: what PostgreSQL and the client cost. */
+async function statementOnlyArm(url: string): Promise<RateArm> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    async decide(key, { limit, per }) {
+      const text = `SELECT r.* FROM "${SCHEMA}".rate_limit($1::text, $2::int, $3::float8, $4::int, $5::float8) r`;
+      const { rows } = await client.query<{ allowed: boolean }>(text, [key, limit, per, 0, 0]);
+      return rows[0]?.allowed === true;
+    },
+    close: () => client.end(),
+  };
+}
+
+/** oncelock on `postgresBackend` in `mode`, its schema made before the first decision. */
+async function postgresOncelockArm(url: string, mode: 'advisory' | 'table'): Promise<RateArm> {
+  const backend = postgresBackend({ connectionString: url, schema: SCHEMA, mode });
+  await backend.migrate();
+  return oncelockArm(backend);
+}
+
+/** The PostgreSQL contenders: rate-limiter-flexible's `RateLimiterPostgres` is the reference. */
+export function postgresRateArms(url: string): RateArmSpec[] {
+  return [
+    {
+      id: 'rate-limiter-flexible',
+      label: 'rate-limiter-flexible RateLimiterPostgres.consume',
+      floor: true,
+      // Its table goes in the schema the backend makes.
+      make: async () => {
+        await (await postgresOncelockArm(url, 'table')).close();
+        return flexiblePostgresArm(url);
+      },
+    },
+    {
+      id: 'oncelock',
+      label: 'oncelock rateLimit (GCRA), advisory mode',
+      make: () => postgresOncelockArm(url, 'advisory'),
+    },
+    {
+      id: 'oncelock-table',
+      label: 'oncelock rateLimit (GCRA), table mode',
+      make: () => postgresOncelockArm(url, 'table'),
+    },
+    {
+      id: 'statement',
+      label: 'breakdown: the rate_limit call alone (pg, unnamed statement)',
+      breakdown: true,
+      make: () => statementOnlyArm(url),
     },
   ];
 }

@@ -1,7 +1,14 @@
 import { rateLimit } from '@oncelock/core';
 import { redisBackend } from '@oncelock/redis';
 import { Redis } from 'ioredis';
-import { type Rate, type RateArm, type RateArmSpec, rateArms, watchedDecisions } from '../arms/rate.js';
+import {
+  postgresRateArms,
+  type Rate,
+  type RateArm,
+  type RateArmSpec,
+  rateArms,
+  watchedDecisions,
+} from '../arms/rate.js';
 import { now } from '../clock.js';
 import type { Context } from '../context.js';
 import { count, ms, times, VS_REFERENCE, vsReferenceRow } from '../format.js';
@@ -22,14 +29,18 @@ const scenarios: ReadonlyArray<{ id: string; label: string; rate: Rate }> = [
   { id: 'refused', label: 'refused (1 per 10 minutes, used up)', rate: { limit: 1, per: 600_000 } },
 ];
 
-/** Against rate-limiter-flexible's `consume`. */
+/** The stores the decisions are compared on, each against rate-limiter-flexible on the same store. */
+type Store = 'redis' | 'postgres';
+
+/** Against rate-limiter-flexible's `consume` on the same store. */
 export interface DecisionFigures extends VsFloor {
+  readonly store: Store;
   readonly scenario: string;
   readonly arm: string;
   readonly label: string;
-  /** Redis commands per decision, those inside scripts included, and scripts per decision. */
-  readonly commandsPerDecision: number;
-  readonly scriptsPerDecision: number;
+  /** Redis commands per decision, those inside scripts included, and scripts per decision (Redis only). */
+  readonly commandsPerDecision?: number;
+  readonly scriptsPerDecision?: number;
 }
 
 export interface WaitFigures {
@@ -61,8 +72,13 @@ async function decide(arm: RateArm, key: string, rate: Rate, span: number) {
   return { samples, ms: now() - start };
 }
 
-/** Each arm's decisions in one scenario, interleaved round by round, then its Redis commands per decision. */
-async function decisions(ctx: Context, specs: readonly RateArmSpec[], scenario: (typeof scenarios)[number]) {
+/** Each arm's decisions in one scenario, interleaved round by round, then (on Redis) its commands per decision. */
+async function decisions(
+  ctx: Context,
+  store: Store,
+  specs: readonly RateArmSpec[],
+  scenario: (typeof scenarios)[number],
+) {
   const p = sizes[ctx.profile.name];
   const arms = new Map<RateArmSpec, RateArm>();
   const acc = new Map(specs.map((s) => [s, { samples: [] as number[], ms: 0, commands: 0, scripts: 0 }]));
@@ -79,7 +95,7 @@ async function decisions(ctx: Context, specs: readonly RateArmSpec[], scenario: 
       a.samples.push(...r.samples);
       a.ms += r.ms;
     });
-    for (const s of specs) {
+    for (const s of store === 'redis' ? specs : []) {
       const cpu = await resetStoreStats(ctx.redis.admin);
       for (let i = 0; i < p.counted; i++) await arms.get(s)!.decide(key(s), scenario.rate);
       const load = await storeLoadSince(ctx.redis.admin, cpu);
@@ -98,12 +114,15 @@ async function decisions(ctx: Context, specs: readonly RateArmSpec[], scenario: 
   );
   return specs.map(
     (s, i): DecisionFigures => ({
+      store,
       scenario: scenario.id,
       arm: s.id,
       label: s.label,
       ...figures[i]!,
-      commandsPerDecision: acc.get(s)!.commands,
-      scriptsPerDecision: acc.get(s)!.scripts,
+      ...(store === 'redis' && {
+        commandsPerDecision: acc.get(s)!.commands,
+        scriptsPerDecision: acc.get(s)!.scripts,
+      }),
     }),
   );
 }
@@ -157,19 +176,24 @@ async function waiting(ctx: Context): Promise<WaitFigures> {
 
 export async function rate(ctx: Context): Promise<SuiteResult> {
   const p = sizes[ctx.profile.name];
-  const specs = rateArms(ctx.redis.url);
+  const stores = [
+    { store: 'redis' as const, specs: rateArms(ctx.redis.url) },
+    { store: 'postgres' as const, specs: postgresRateArms(ctx.postgresUrl) },
+  ];
   const all: DecisionFigures[] = [];
-  for (const scenario of scenarios) {
-    all.push(...(await decisions(ctx, specs, scenario)));
-    ctx.log(`  redis: ${scenario.id}`);
+  for (const { store, specs } of stores) {
+    for (const scenario of scenarios) {
+      all.push(...(await decisions(ctx, store, specs, scenario)));
+      ctx.log(`  ${store}: ${scenario.id}`);
+    }
   }
   const wait = await waiting(ctx);
   ctx.log('  redis: waiting callers');
   const data: RateData = { decisions: all, wait };
-  const granted = all.find((f) => f.scenario === 'granted' && f.arm === 'oncelock');
+  const granted = all.find((f) => f.store === 'redis' && f.scenario === 'granted' && f.arm === 'oncelock');
   const notes = [
     `Issue 18's targets: a decision p50 at most 1.1x of rate-limiter-flexible's (measured: ${times(granted?.p50VsFloor ?? Number.NaN)} when granted, ` +
-      `${times(all.find((f) => f.scenario === 'refused' && f.arm === 'oncelock')?.p50VsFloor ?? Number.NaN)} when refused); ` +
+      `${times(all.find((f) => f.store === 'redis' && f.scenario === 'refused' && f.arm === 'oncelock')?.p50VsFloor ?? Number.NaN)} when refused); ` +
       `one script per decision (measured: ${count(granted?.scriptsPerDecision ?? Number.NaN)}); a waiting caller starts within 2 ms p50 of its slot ` +
       `(measured: between ${ms(wait.lateLower.p50)} and ${ms(wait.lateUpper.p50)}).`,
   ];
@@ -186,7 +210,11 @@ export async function rate(ctx: Context): Promise<SuiteResult> {
       `${p.counted} decisions. Waiting: ${p.callers} callers in one process share one key at ${p.perSecond} starts a ` +
       `second for ${p.waitMs} ms, each asking again as soon as it starts, with \`wait\`: each reserves the next slot and ` +
       "sleeps until it. A start's lateness is measured on the server's clock: `TIME` read right after the wait resolved, " +
-      "less the slot's `at` from the decision (an upper bound); less also that `TIME`'s round trip, a lower bound.",
+      "less the slot's `at` from the decision (an upper bound); less also that `TIME`'s round trip, a lower bound. " +
+      'PostgreSQL: `rateLimit` on `postgresBackend` in both modes (one call of the `rate_limit` function, on the ' +
+      "database's clock, committed without waiting for the WAL flush) against rate-limiter-flexible's " +
+      "`RateLimiterPostgres.consume` (one upsert per call, refusals too, committed with the server's default " +
+      "`synchronous_commit`, so a WAL flush each), the same way; the breakdown row sends the backend's statement alone.",
     tables: tables(data),
     charts: [],
     notes,
@@ -195,13 +223,22 @@ export async function rate(ctx: Context): Promise<SuiteResult> {
 }
 
 function tables(d: RateData): Table[] {
-  const byScenario = scenarios.map((scenario) => ({
-    caption: `redis: one rate decision, ${scenario.label}`,
-    head: [...VS_REFERENCE, 'commands/decision', 'scripts/decision'],
-    rows: d.decisions
-      .filter((f) => f.scenario === scenario.id)
-      .map((f) => [...vsReferenceRow(f), count(f.commandsPerDecision), count(f.scriptsPerDecision)]),
-  }));
+  const byScenario = (['redis', 'postgres'] as const).flatMap((store) =>
+    scenarios.map((scenario) => {
+      const rows = d.decisions.filter((f) => f.store === store && f.scenario === scenario.id);
+      const counted = store === 'redis';
+      return {
+        caption: `${store}: one rate decision, ${scenario.label}`,
+        head: [...VS_REFERENCE, ...(counted ? ['commands/decision', 'scripts/decision'] : [])],
+        rows: rows.map((f) => [
+          ...vsReferenceRow(f),
+          ...(counted
+            ? [count(f.commandsPerDecision ?? Number.NaN), count(f.scriptsPerDecision ?? Number.NaN)]
+            : []),
+        ]),
+      };
+    }),
+  );
   const w = d.wait;
   const waitTable: Table = {
     caption: `redis: ${w.callers} waiting callers on one key at ${w.perSecond} starts a second`,
