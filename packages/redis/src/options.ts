@@ -27,8 +27,8 @@ export interface CommonOptions {
    */
   fenceRetention?: number;
   /**
-   * No operation waits longer than this many ms for Redis, whatever the client's own settings
-   * (and clients this package makes use it as ioredis `commandTimeout`). Default 2000.
+   * No operation waits longer than this many ms for Redis, whatever the client's own settings.
+   * Default 2000.
    */
   timeout?: number;
 }
@@ -83,21 +83,22 @@ export function withoutKeyPrefix<C extends Client>(c: C, name: string, at: At): 
 
 /**
  * What we change from ioredis's defaults on clients we make: fail a command at once while
- * disconnected (the first connection is awaited in connection.ts), retry an in-flight command
- * at most once after a reconnect, and give up on a reply after `timeout` ms. The user's own
- * options win over these.
+ * disconnected (the first connection is awaited in connection.ts) and retry an in-flight command
+ * at most once after a reconnect. No ioredis `commandTimeout`: connection.ts bounds every
+ * command by `timeout` on one shared timer, and a timer per command of ioredis's own cost a few
+ * microseconds a call. The user's own options win over these.
  */
-function safeDefaults(timeout: number): RedisOptions {
-  return { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: timeout };
+function safeDefaults(): RedisOptions {
+  return { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
 }
 
-export function newRedis(url: string, own: RedisOptions | undefined, timeout: number): Redis {
-  return new Redis(url, { ...safeDefaults(timeout), ...own });
+export function newRedis(url: string, own: RedisOptions | undefined): Redis {
+  return new Redis(url, { ...safeDefaults(), ...own });
 }
 
-export function newCluster(nodes: ClusterNode[], own: ClusterOptions | undefined, timeout: number): Cluster {
+export function newCluster(nodes: ClusterNode[], own: ClusterOptions | undefined): Cluster {
   // The node connections keep their offline queue: the Cluster opens them lazily, on first use.
-  const { enableOfflineQueue: _, ...perNode } = safeDefaults(timeout);
+  const { enableOfflineQueue: _, ...perNode } = safeDefaults();
   return new Cluster(nodes, {
     enableOfflineQueue: false,
     ...own,

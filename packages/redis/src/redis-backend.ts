@@ -95,8 +95,8 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
   const client = o.client
     ? withoutKeyPrefix(o.client, 'client', at)
     : o.url
-      ? newRedis(o.url, o.redis, o.timeout)
-      : newCluster(o.cluster!, o.clusterOptions, o.timeout);
+      ? newRedis(o.url, o.redis)
+      : newCluster(o.cluster!, o.clusterOptions);
   // The connection bounds every command by `timeout` itself, so defineBackend is given none.
   const conn = connection(client, o.client === undefined, o.timeout);
   const keys = keySpace(o.prefix);

@@ -90,7 +90,7 @@ export function redlockBackend(options: RedlockBackendOptions): RedlockBackend {
   const { driftFactor, timeout } = o;
   const driftOf = (ttl: number) => Math.floor(ttl * driftFactor) + 2;
   const clients = o.urls
-    ? o.urls.map((u) => newRedis(u, o.redis, timeout))
+    ? o.urls.map((u) => newRedis(u, o.redis))
     : o.clients!.map((c, i) => primary(c, `clients[${i}]`, at));
   // Each connection bounds its own commands: a frozen node's answer fails on time, and the
   // quorum is decided without it.
