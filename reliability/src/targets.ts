@@ -13,7 +13,14 @@ import { brokenBackend } from './broken-backend.js';
  */
 export type BackendSpec =
   | { kind: 'memory' }
-  | { kind: 'redis'; url: string; prefix?: string; timeout?: number }
+  | {
+      kind: 'redis';
+      url: string;
+      prefix?: string;
+      timeout?: number;
+      /** The connections' CLIENT SETNAME, so that a lab can find them in CLIENT LIST and kill them. */
+      clientName?: string;
+    }
   | {
       kind: 'redis-cluster';
       nodes: Array<{ host: string; port: number }>;
@@ -44,7 +51,12 @@ export function createBackend(spec: BackendSpec): LockBackend {
     case 'broken':
       return brokenBackend(spec.flaw);
     case 'redis':
-      return redisBackend({ url: spec.url, prefix: spec.prefix, timeout: spec.timeout });
+      return redisBackend({
+        url: spec.url,
+        prefix: spec.prefix,
+        timeout: spec.timeout,
+        ...(spec.clientName ? { redis: { connectionName: spec.clientName } } : {}),
+      });
     case 'redis-cluster':
       return redisBackend({
         cluster: spec.nodes,
