@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from '@oncelock/core';
-import { count, func, queuedSlot, readOptions } from '@oncelock/core/backend';
+import { count, func, readOptions } from '@oncelock/core/backend';
 import type { Job, JobsOptions, Processor, Queue } from 'bullmq';
-import { unclaim } from './claims.js';
-import { type JobKey, jobKey } from './job-key.js';
+import { addSuccessor, chained, chainedOptions } from './chained.js';
+import type { JobKey } from './job-key.js';
 import { type JobClaim, onceProcessor } from './once-processor.js';
-import { type DataOf, type JobOf, type NameOf, onceQueue } from './once-queue.js';
-import { at, type OnceJobOptions, PKG, policyOf, policyOptions } from './options.js';
+import type { DataOf, JobOf, NameOf } from './once-queue.js';
+import { at, type OnceJobOptions, PKG } from './options.js';
 import type { AddResult, OnceCancelled } from './results.js';
 
 /** Options of {@link drainBacklog}: the batch size and the function that processes one batch. */
@@ -46,12 +46,8 @@ export interface BacklogDrainer<Q extends Queue> {
 
 type Batch = DrainBacklogOptions<unknown, string>['batch'];
 
-// The policy's options but mode, onConflict and key, which the drainer sets or defaults, and
-// limit, which its mode does not take.
-const { mode: _mode, onConflict: _onConflict, limit: _limit, ...shared } = policyOptions;
 const drainOptions = {
-  ...shared,
-  key: jobKey(false),
+  ...chainedOptions,
   batchSize: count({ min: 1 }).required(),
   batch: func<Batch>('a function (job, size, claim) => Promise<number>').required(),
 };
@@ -75,14 +71,7 @@ export function drainBacklog<Q extends Queue>(
 ): BacklogDrainer<Q> {
   const where = at('drainBacklog()');
   const { batchSize, batch, ...rest } = readOptions(options, drainOptions, where, true);
-  const policyOptions: OnceJobOptions<DataOf<Q>, NameOf<Q>> = {
-    ...rest,
-    key: rest.key ?? ((name) => name),
-    mode: 'queuedAndRunning',
-    onConflict: 'cancel',
-  };
-  const policy = policyOf(policyOptions, where);
-  const jobs = onceQueue(queue, policyOptions);
+  const chain = chained(queue, rest, where);
 
   const processor = onceProcessor<DataOf<Q>, DrainOutcome, NameOf<Q>>(async (job, _token, _signal, claim) => {
     const processed = await batch(job as Job, batchSize, claim);
@@ -92,12 +81,8 @@ export function drainBacklog<Q extends Queue>(
       });
     }
     if (processed < batchSize) return { processed, next: undefined };
-    // Core gives the slot up when the job starts; if that round trip failed, this job still holds
-    // it, and would refuse its own successor.
-    if (claim.key !== null && job.id !== undefined) await unclaim(policy, queuedSlot(claim.key), job.id);
-    const added = await jobs.add(job.name, job.data);
-    return { processed, next: added.status === 'cancelled' ? added.existingJobId : added.job.id };
-  }, policyOptions);
+    return { processed, next: await addSuccessor(chain, job as Job, claim.key) };
+  }, chain.options);
 
-  return { processor, trigger: (name, data, opts) => jobs.add(name, data, opts) };
+  return { processor, trigger: (name, data, opts) => chain.jobs.add(name, data, opts) };
 }

@@ -1,6 +1,13 @@
 // A user installs one package and gets the whole oncelock API from it.
 export * from '@oncelock/core';
 export {
+  type ChainOutcome,
+  type ChainStepContext,
+  type ChunkChain,
+  type ChunkChainOptions,
+  chunkChain,
+} from './chunk-chain.js';
+export {
   type BacklogDrainer,
   type DrainBacklogOptions,
   type DrainOutcome,
@@ -17,4 +24,6 @@ export {
   type QueueStatsOptions,
   queueStats,
 } from './queue-stats.js';
+export type { JobRate, RateJobOptions } from './rate-options.js';
+export { type RateProcessorFunction, type RateSlot, rateLimitedProcessor } from './rate-processor.js';
 export type { AddResult, OnceCancelled } from './results.js';

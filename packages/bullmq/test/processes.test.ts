@@ -1,18 +1,18 @@
-import { type LockBackend, type OnceJobOptions, onceQueue } from '@oncelock/bullmq';
+import { type OnceJobOptions, onceQueue } from '@oncelock/bullmq';
 import { redisBackend } from '@oncelock/redis';
 import { delay } from '@oncelock/testkit';
 import { redisUrl } from '@oncelock/testkit/servers';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkedHistory,
   childRunningAJob,
   type Report,
   reports,
   startWorkers,
+  withRedisLocks,
   withWorkerProcesses,
 } from './processes.js';
-import { type Bench, connection, queueName, until } from './support.js';
+import { type Bench, queueName, until } from './support.js';
 
 // Real queues, real worker processes, claims in Redis. Locks are short so that stalled jobs are
 // found within a second: BullMQ's lockDuration 1 s, stalled checks every 300 ms, claim TTL 400 ms.
@@ -20,19 +20,10 @@ const fast = { concurrency: 2, lockDuration: 1_000, stalledInterval: 300 };
 type Data = { key: string; steps: number; stepMs: number; store: string };
 
 const t = withWorkerProcesses();
-let backend: LockBackend;
-let redis: Redis;
-beforeAll(() => {
-  redis = new Redis(connection);
-});
-afterAll(() => redis.quit());
-beforeEach(() => {
-  backend = redisBackend({ url: redisUrl });
-});
-afterEach(() => backend.close());
+const locks = withRedisLocks();
 
 const policyFor = (extra: Partial<OnceJobOptions<Data>>): OnceJobOptions<Data> => ({
-  backend,
+  backend: locks.backend,
   key: (_name, data) => data.key,
   ttl: 400,
   retryDelay: 50,
@@ -92,7 +83,7 @@ describe('across worker processes (claims in Redis)', () => {
     expect(unfenced.writeOverlaps).toEqual([]);
     expect(fenced.fenceRegressions).toEqual([]);
     expect(fenced.stats.accepted).toBeGreaterThanOrEqual(8 * 4);
-    expect(await backend.inspect(`${queue.qualifiedName}:k`)).toBeNull();
+    expect(await locks.backend.inspect(`${queue.qualifiedName}:k`)).toBeNull();
   });
 
   it('a frozen worker’s job runs elsewhere; the frozen worker stops writing when it wakes', async () => {
@@ -143,7 +134,7 @@ describe('across worker processes (claims in Redis)', () => {
     await allFinished(queue, 1);
     const job = await queue.getJob(first.job.id as string);
     expect(job?.returnvalue.pid).not.toBe(victim.child.pid);
-    expect(await backend.inspect(`${queue.qualifiedName}:k`)).toBeNull();
+    expect(await locks.backend.inspect(`${queue.qualifiedName}:k`)).toBeNull();
     expect((await jobs.add('step', data)).status).toBe('added');
     await allFinished(queue, 2);
   });
@@ -186,7 +177,7 @@ describe('across worker processes (claims in Redis)', () => {
     const list = `${name}:backlog`;
     const done = `${name}:done`;
     const items = Array.from({ length: 60 }, (_, i) => String(i));
-    await redis.rpush(list, ...items);
+    await locks.redis.rpush(list, ...items);
     const drain = { batchSize: 5, list, done };
     const children = await startWorkers(2, {
       queue: name,
@@ -197,14 +188,14 @@ describe('across worker processes (claims in Redis)', () => {
       history: t.history,
     });
     const trigger = onceQueue(queue, {
-      backend,
+      backend: locks.backend,
       key: (n) => n,
       mode: 'queuedAndRunning',
       ttl: 400,
       retryDelay: 50,
     });
     let mostWaiting = 0;
-    while ((await redis.llen(done)) < items.length) {
+    while ((await locks.redis.llen(done)) < items.length) {
       await trigger.add('backfill', {});
       const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized');
       mostWaiting = Math.max(
@@ -218,8 +209,8 @@ describe('across worker processes (claims in Redis)', () => {
       10_000,
       'the queue to empty',
     );
-    const taken = await redis.lrange(done, 0, -1);
-    await redis.del(list, done);
+    const taken = await locks.redis.lrange(done, 0, -1);
+    await locks.redis.del(list, done);
 
     expect(taken.sort((a, b) => Number(a) - Number(b))).toEqual(items);
 

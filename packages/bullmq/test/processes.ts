@@ -1,10 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LockBackend } from '@oncelock/bullmq';
+import { redisBackend } from '@oncelock/redis';
 import { type Worker as Child, spawnWorker, stopAllWorkers } from '@oncelock/testkit/faults';
 import { checkHistory, type HistoryReport, readHistory } from '@oncelock/testkit/history';
-import { afterEach, beforeEach } from 'vitest';
-import { Bench, until } from './support.js';
+import { redisUrl } from '@oncelock/testkit/servers';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { Bench, connection, until } from './support.js';
 
 const script = new URL('./fixtures/worker.mjs', import.meta.url);
 
@@ -50,6 +54,31 @@ export function withWorkerProcesses(): { readonly bench: Bench; readonly history
     },
     get history() {
       return join(dir as string, 'history.jsonl');
+    },
+  };
+}
+
+/**
+ * Hooks for a test file whose claims live in Redis: a fresh `redisBackend` per test, and one
+ * plain connection for the file, to read what the workers wrote.
+ */
+export function withRedisLocks(): { readonly backend: LockBackend; readonly redis: Redis } {
+  let backend: LockBackend | undefined;
+  let redis: Redis | undefined;
+  beforeAll(() => {
+    redis = new Redis(connection);
+  });
+  afterAll(() => redis?.quit());
+  beforeEach(() => {
+    backend = redisBackend({ url: redisUrl });
+  });
+  afterEach(() => backend?.close());
+  return {
+    get backend() {
+      return backend as LockBackend;
+    },
+    get redis() {
+      return redis as Redis;
     },
   };
 }
