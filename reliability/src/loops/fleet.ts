@@ -49,6 +49,7 @@ export class Fleet {
   #leader: Member | undefined;
   #ended = new Set<Worker>();
   #stopping = false;
+  #spawning = new Set<Promise<void>>();
 
   constructor(
     readonly script: string,
@@ -75,16 +76,22 @@ export class Fleet {
     return this.#members.filter((m): m is Member => m !== undefined);
   }
 
-  /** SIGKILLs `m`; its seat's next process is started and ready when this resolves. */
+  /**
+   * SIGKILLs `m` and resolves once it is gone; its seat's next process starts meanwhile (it takes
+   * a few hundred ms: the others take over without waiting for it).
+   */
   async kill(m: Member): Promise<void> {
     const seat = this.#members.indexOf(m);
     this.#ended.add(m.worker);
     await m.worker.kill();
-    if (seat >= 0) await this.#spawn(seat);
+    if (seat < 0) return;
+    const spawning = this.#spawn(seat).finally(() => this.#spawning.delete(spawning));
+    this.#spawning.add(spawning);
   }
 
   /** Stops every process with SIGTERM (the loop's `stop()`), SIGKILL after 5 s. */
   async stop(): Promise<void> {
+    await Promise.all(this.#spawning);
     this.#stopping = true;
     const all = this.members;
     for (const m of all) this.#ended.add(m.worker);
