@@ -24,4 +24,6 @@ export {
   type QueueStatsOptions,
   queueStats,
 } from './queue-stats.js';
+export type { JobRate, RateJobOptions } from './rate-options.js';
+export { type RateProcessorFunction, type RateSlot, rateLimitedProcessor } from './rate-processor.js';
 export type { AddResult, OnceCancelled } from './results.js';

@@ -12,6 +12,7 @@ import { failsForGood } from './attempts.js';
 import { claim, holderOf } from './claims.js';
 import { claimNamed, type StateOf } from './holder.js';
 import { at, type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
+import { moveBack } from './put-back.js';
 import { cancelled, type OnceCancelled } from './results.js';
 import { type Parking, Wakeups } from './wakeups.js';
 import { lockDurationOf, statesBeside } from './worker-view.js';
@@ -235,8 +236,8 @@ async function awaitTurn<D, N extends string>(
 }
 
 /**
- * Moves the running job back to delayed without spending an attempt, and tells BullMQ so
- * (a `DelayedError` is not a failure).
+ * Moves the running job back to delayed, `retryDelay` from now with some jitter, without spending
+ * an attempt, and tells BullMQ so (a `DelayedError` is not a failure).
  */
 async function putBack(
   job: Job,
@@ -244,16 +245,10 @@ async function putBack(
   retryDelay: number,
   parking?: Parking,
 ): Promise<never> {
-  if (token === undefined) {
-    parking?.cancel();
-    throw new InvalidArgumentError('a once-guarded processor needs the worker token to put a job back', {
-      pkg: PKG,
-    });
-  }
   // Jitter keeps jobs put back together from coming back together.
   const delay = Math.round(retryDelay * (0.8 + Math.random() * 0.4));
   try {
-    await job.moveToDelayed(Date.now() + delay, token);
+    await moveBack(job, token, Date.now() + delay);
   } catch (error) {
     parking?.cancel();
     throw error;
