@@ -55,6 +55,7 @@ describe('bench:quick', () => {
       'metrics',
       'limits',
       'rate',
+      'loops',
     ]);
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     for (const s of results.suites) {
@@ -155,6 +156,19 @@ describe('bench:quick', () => {
       expect(r.n as number, `${r.arm} handoffs`).toBeGreaterThan(0);
       expect(r.commandsPerWaiterSecond as number).toBeGreaterThan(0);
     }
+  });
+
+  it('timed wake-ups to the body against the raw PUBLISH and NOTIFY floors', () => {
+    const d = results.suites.find((s) => s.id === 'loops')?.data as {
+      wakes: Array<Record<string, number | string>>;
+    };
+    expect(d.wakes.map((r) => `${r.store}/${r.arm}`)).toEqual([
+      'redis/oncelock',
+      'redis/floor',
+      'postgres/oncelock',
+      'postgres/floor',
+    ]);
+    for (const r of d.wakes) expect(finite(r.p50) && (r.p50 as number) > 0, `${r.store}/${r.arm}`).toBe(true);
   });
 
   it('states every target with the figures measured beside it', () => {

@@ -2,6 +2,8 @@ import { count, ms, times } from '../format.js';
 import type { HandoffFigures } from '../suites/handoff.js';
 import type { ArmFigures } from '../suites/latency.js';
 import type { LimitsData } from '../suites/limits.js';
+import type { LoopsData } from '../suites/loops.js';
+import { loopsTargets } from '../suites/loops-targets.js';
 import type { MetricsFigures } from '../suites/metrics.js';
 import type { ScaleFigures } from '../suites/scale.js';
 import type { SuiteResult } from './types.js';
@@ -182,7 +184,7 @@ function limitsTargets(d: LimitsData | undefined): TargetResult[] {
   return out;
 }
 
-/** The targets of issues 9, 17 and 20, each with the figures of this run beside it. */
+/** The targets of issues 9, 17, 19 and 20, each with the figures of this run beside it. */
 export function evaluateTargets(suites: readonly SuiteResult[]): TargetResult[] {
   const un = dataOf<Record<string, ArmFigures[]>>(suites, 'uncontended');
   const memory = un?.memory?.find((x) => x.arm === 'oncelock');
@@ -207,5 +209,6 @@ export function evaluateTargets(suites: readonly SuiteResult[]): TargetResult[] 
       : unmeasured(memoryTarget),
     metricsTarget(dataOf<MetricsFigures[]>(suites, 'metrics')),
     ...limitsTargets(dataOf<LimitsData>(suites, 'limits')),
+    ...loopsTargets(dataOf<LoopsData>(suites, 'loops')),
   ];
 }

@@ -3,6 +3,7 @@ import type { SuiteResult } from '../report/types.js';
 import { bullmq } from './bullmq.js';
 import { handoff } from './handoff.js';
 import { limits } from './limits.js';
+import { loops } from './loops.js';
 import { metrics } from './metrics.js';
 import { rate } from './rate.js';
 import { scale } from './scale.js';
@@ -24,4 +25,5 @@ export const suites: readonly Suite[] = [
   { id: 'metrics', run: metrics },
   { id: 'limits', run: limits },
   { id: 'rate', run: rate },
+  { id: 'loops', run: loops },
 ];
