@@ -1,6 +1,7 @@
 // Prints the figures of the runs in results/ as Markdown tables, for RELIABILITY.md:
 //   node dist/figures.js
 import { readdirSync, readFileSync } from 'node:fs';
+import { loopTables } from './loops/figures.js';
 import { faultCount, keys } from './summary.js';
 import type { TortureReport } from './torture.js';
 
@@ -122,6 +123,12 @@ for (const size of ['soak', 'ci'] as const) {
       ];
     }),
   );
+}
+
+// The loop tortures (`soak -- --loops`), from results/loops/.
+for (const { title, table: t } of loopTables()) {
+  console.log(`\n${title}\n`);
+  table(t.head, t.rows);
 }
 
 function table(columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): void {

@@ -3,12 +3,15 @@
 //   pnpm --filter @oncelock/reliability soak -- redis keyv    some of them
 //   pnpm --filter @oncelock/reliability soak -- --ci redis    the CI size, for a quick look
 //   pnpm --filter @oncelock/reliability soak -- --limits      the permits torture (limit 3), Redis and PostgreSQL
+//   pnpm --filter @oncelock/reliability soak -- --loops       the singleton and iterate tortures, Redis and PostgreSQL
 // Each run's report is written to results/<backend>-<size>.json, or results/<backend>-limits-<size>.json
-// for the permits torture (the figures in RELIABILITY.md come from these files), and summed up on
-// stdout. Exits 1 if a run broke a promise.
+// for the permits torture, or results/loops/<torture>-<store>-<size>.json for the loops (the figures
+// in RELIABILITY.md come from these files), and summed up on stdout. Exits 1 if a run broke a promise.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { stopAllWorkers } from '@oncelock/testkit/faults';
 import { controlKinds, type LabKind, labKinds } from './labs/index.js';
+import { type LoopLabKind, loopLabKinds } from './loops/lab.js';
+import { soakLoops } from './loops/soak-loops.js';
 import { summary } from './summary.js';
 import {
   ciLimitOptions,
@@ -24,20 +27,26 @@ import {
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const size = args.includes('--ci') ? 'ci' : 'soak';
 const limits = args.includes('--limits');
-const flags = ['--ci', '--limits'];
+const loops = args.includes('--loops');
+const flags = ['--ci', '--limits', '--loops'];
 const badFlags = args.filter((a) => a.startsWith('--') && !flags.includes(a));
 const asked = args.filter((a) => !a.startsWith('--'));
 // The permits torture runs only where a lab has been checked with limits.
-const known: readonly string[] = limits ? limitLabs : [...labKinds, ...controlKinds];
+const known: readonly string[] = loops ? loopLabKinds : limits ? limitLabs : [...labKinds, ...controlKinds];
 const unknown = asked.filter((a) => !known.includes(a));
 if (badFlags.length > 0 || unknown.length > 0) {
   if (badFlags.length > 0)
     console.error(`unknown flag(s) ${badFlags.join(', ')}; choose from ${flags.join(', ')}`);
   if (unknown.length > 0)
     console.error(
-      `unknown backend(s) ${unknown.join(', ')}${limits ? ' for --limits' : ''}; choose from ${known.join(', ')}`,
+      `unknown backend(s) ${unknown.join(', ')}${limits ? ' for --limits' : loops ? ' for --loops' : ''}; choose from ${known.join(', ')}`,
     );
   process.exit(2);
+}
+if (loops) {
+  const ok = await soakLoops(size, (asked.length > 0 ? asked : loopLabKinds) as LoopLabKind[]);
+  await stopAllWorkers();
+  process.exit(ok ? 0 : 1);
 }
 const labs = (asked.length > 0 ? asked : limits ? limitLabs : labKinds) as LabKind[];
 const optionsOf: Record<typeof size, (lab: LabKind) => TortureOptions> = limits
