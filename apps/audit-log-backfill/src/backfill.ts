@@ -1,4 +1,5 @@
 import { embeddedRuntime } from './embedded.js';
+import { loopRuntime } from './loop/runtime.js';
 import { type ArmResult, Metrics } from './metrics.js';
 import type { ArmName, BackfillOptions } from './options.js';
 import { runArm } from './run-arm.js';
@@ -26,9 +27,11 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillRun> {
     for (const arm of o.arms) {
       const metrics = new Metrics();
       const start =
-        o.queue === 'bullmq' && schema
-          ? async () => (await import('./bullmq/runtime.js')).bullmqRuntime(arm, o, schema, metrics)
-          : () => embeddedRuntime(arm, o, table, metrics);
+        arm === 'loop'
+          ? () => loopRuntime(o, table, metrics, schema)
+          : o.queue === 'bullmq' && schema
+            ? async () => (await import('./bullmq/runtime.js')).bullmqRuntime(arm, o, schema, metrics)
+            : () => embeddedRuntime(arm, o, table, metrics);
       results[arm] = await runArm(
         { triggerMs: o.triggerMs, maxMs: o.maxMs, sampleMs: o.store === 'postgres' ? 50 : 20 },
         table,

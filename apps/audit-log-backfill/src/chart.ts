@@ -1,7 +1,7 @@
 import type { ArmResult } from './metrics.js';
 import type { ArmName } from './options.js';
 
-const colors: Record<ArmName, string> = { naive: '#d62728', oncelock: '#1f77b4' };
+const colors: Record<ArmName, string> = { naive: '#d62728', oncelock: '#1f77b4', loop: '#2ca02c' };
 const W = 760;
 const PANEL_H = 200;
 const M = { left: 60, right: 20, top: 36, bottom: 34 };

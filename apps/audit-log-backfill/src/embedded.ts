@@ -3,7 +3,7 @@ import type { ArmContext } from './arms/arm.js';
 import { naiveArm } from './arms/naive.js';
 import { oncelockArm } from './arms/oncelock.js';
 import type { Metrics } from './metrics.js';
-import type { ArmName } from './options.js';
+import type { QueueArm } from './options.js';
 import { MemoryQueue } from './queue/memory-queue.js';
 import type { Runtime } from './run-arm.js';
 import type { AuditTable } from './table/table.js';
@@ -20,7 +20,7 @@ export interface EmbeddedSettings {
  * in-memory backend. Everything shares this process, as a prefork pool shares one Redis.
  */
 export async function embeddedRuntime(
-  name: ArmName,
+  name: QueueArm,
   s: EmbeddedSettings,
   table: AuditTable,
   metrics: Metrics,

@@ -8,7 +8,10 @@ export const PKG = 'audit-log-backfill';
 /** Where the audit table lives and what carries the jobs. */
 export type Store = 'memory' | 'postgres';
 export type QueueKind = 'memory' | 'bullmq';
-export type ArmName = 'naive' | 'oncelock';
+export type ArmName = 'naive' | 'oncelock' | 'loop';
+/** The arms that run jobs from a queue. */
+export type QueueArm = Exclude<ArmName, 'loop'>;
+const armNames: readonly ArmName[] = ['naive', 'oncelock', 'loop'];
 
 export interface BackfillOptions {
   store: Store;
@@ -50,7 +53,7 @@ export const defaults: Omit<BackfillOptions, 'out'> = {
   rowCostMs: 4,
   maxMs: 30_000,
   seed: 7,
-  arms: ['naive', 'oncelock'],
+  arms: [...armNames],
   postgresUrl,
   redisUrl,
   quiet: false,
@@ -58,7 +61,8 @@ export const defaults: Omit<BackfillOptions, 'out'> = {
 
 export const usage = `usage: node dist/main.js [options]
   --store memory|postgres   where the audit table lives (default memory)
-  --queue memory|bullmq     in-process queue and workers, or BullMQ with worker processes (needs --store postgres)
+  --queue memory|bullmq     in-process queue and workers, or BullMQ with worker processes (needs --store postgres);
+                            the loop arm has no queue: with bullmq its workers are processes too, its lease on PostgreSQL
   --workers N               workers (default ${defaults.workers})
   --backlog N               rows missing their repr at the start (default ${defaults.backlog})
   --arrivals N              rows arriving during the run (default ${defaults.arrivals})
@@ -68,7 +72,7 @@ export const usage = `usage: node dist/main.js [options]
   --row-cost-ms N           simulated render cost per row (default ${defaults.rowCostMs})
   --max-ms N                give up on an arm after this long (default ${defaults.maxMs})
   --seed N                  workload seed (default ${defaults.seed})
-  --arms naive,oncelock     which arms to run
+  --arms naive,oncelock,loop which arms to run (default all three)
   --postgres-url URL        (default ${defaults.postgresUrl})
   --redis-url URL           (default ${defaults.redisUrl})
   --out DIR                 where the SVG chart goes (default the app's out/)
@@ -109,7 +113,7 @@ export function parseOptions(argv: readonly string[], out: string): BackfillOpti
   if (typeof values.store === 'string') o.store = oneOf('store', values.store, ['memory', 'postgres']);
   if (typeof values.queue === 'string') o.queue = oneOf('queue', values.queue, ['memory', 'bullmq']);
   if (typeof values.arms === 'string') {
-    o.arms = values.arms.split(',').map((a) => oneOf('arms', a.trim(), ['naive', 'oncelock']));
+    o.arms = values.arms.split(',').map((a) => oneOf('arms', a.trim(), armNames));
     if (new Set(o.arms).size !== o.arms.length) throw bad('--arms lists an arm twice');
   }
   if (typeof values['postgres-url'] === 'string') o.postgresUrl = values['postgres-url'];

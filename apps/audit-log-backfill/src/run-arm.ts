@@ -5,8 +5,10 @@ import type { Workload } from './workload.js';
 
 /** An arm wired to a queue and its workers (in this process, or BullMQ and worker processes). */
 export interface Runtime {
-  /** The periodic trigger fired: resolves `true` if a job was put on the queue. */
-  trigger(): Promise<boolean>;
+  /** The periodic trigger fired: resolves `true` if a job was put on the queue. None: the arm has no trigger. */
+  trigger?(): Promise<boolean>;
+  /** A wave of rows has landed in the table (the loop arm wakes its leader, as the inserting code would). */
+  arrived?(): Promise<void>;
   /** Jobs waiting (ready or delayed). */
   queueLength(): Promise<number>;
   /** No job waiting or running. */
@@ -48,9 +50,10 @@ export async function runArm(
   const fail = (error: unknown) => metrics.job({ processed: [], outcome: 'failed', error: String(error) });
 
   const trigger = (async () => {
-    for (let tick = 0; !stopped; tick++) {
+    const fire = runtime.trigger?.bind(runtime);
+    for (let tick = 0; !stopped && fire; tick++) {
       metrics.triggers++;
-      const added = await runtime.trigger().catch((error: unknown) => {
+      const added = await fire().catch((error: unknown) => {
         fail(error);
         return false;
       });
@@ -64,6 +67,7 @@ export async function runArm(
       await until(wave.atMs);
       if (stopped) return;
       await table.append(wave.rows);
+      await runtime.arrived?.().catch(fail);
     }
     arrivalsDone = true;
   })();

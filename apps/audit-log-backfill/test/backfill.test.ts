@@ -3,8 +3,11 @@ import { runBackfill } from '../src/backfill.js';
 import type { ArmResult } from '../src/metrics.js';
 import { shortConfig } from './short-config.js';
 
-/** What the demo exists to show, asserted on one run of both arms. */
-function expectTheStory(total: number, naive: ArmResult | undefined, oncelock: ArmResult | undefined) {
+/** What the demo exists to show, asserted on one run of the three arms. */
+function expectTheStory(
+  total: number,
+  { naive, oncelock, loop }: Partial<Record<'naive' | 'oncelock' | 'loop', ArmResult>>,
+) {
   expect(oncelock).toBeDefined();
   expect(naive).toBeDefined();
   // oncelock: every row, each rendered once, no failed job, never more than one job waiting.
@@ -21,15 +24,22 @@ function expectTheStory(total: number, naive: ArmResult | undefined, oncelock: A
   expect(naive!.firstError).toMatch(/duplicate key value violates unique constraint/);
   expect(naive!.peakQueued).toBeGreaterThan(oncelock!.peakQueued);
   expect(naive!.jobsEnqueued).toBeGreaterThan(oncelock!.jobsEnqueued);
+  // loop: every row, each rendered once, no failed pass, and no queue at all.
+  expect(loop).toBeDefined();
+  expect(loop).toMatchObject({ rowsFilled: total, duplicateWork: 0, wastedRenders: 0, errors: 0 });
+  expect(loop).toMatchObject({ jobsEnqueued: 0, peakQueued: 0, busyRetries: 0, triggers: 0 });
+  expect(loop!.drainMs).not.toBeNull();
+  // Passes that filled rows: at least one per full batch of the rows there were.
+  expect(loop!.jobsRun - loop!.emptyJobs).toBeGreaterThanOrEqual(Math.floor(total / 50));
 }
 
 describe('audit-log-backfill, embedded (in-memory table, in-process queue and workers)', () => {
   it('oncelock fills every row with no duplicate work and no errors; naive shows both', async () => {
     const { workload, results } = await runBackfill(shortConfig());
     expect(workload.total).toBe(360);
-    expectTheStory(workload.total, results.naive, results.oncelock);
-    // The chart has something to draw for both arms.
-    for (const r of [results.naive!, results.oncelock!]) {
+    expectTheStory(workload.total, results);
+    // The chart has something to draw for every arm.
+    for (const r of [results.naive!, results.oncelock!, results.loop!]) {
       expect(r.queueSeries.length).toBeGreaterThan(5);
       expect(r.backlogSeries.at(-1)?.[1]).toBe(0);
     }
@@ -39,15 +49,15 @@ describe('audit-log-backfill, embedded (in-memory table, in-process queue and wo
 describe('audit-log-backfill, Postgres table (real unique constraint), in-process workers', () => {
   it('shows the same story against PostgreSQL', async () => {
     const { workload, results } = await runBackfill(shortConfig({ store: 'postgres' }));
-    expectTheStory(workload.total, results.naive, results.oncelock);
+    expectTheStory(workload.total, results);
   });
 });
 
 describe('audit-log-backfill, Postgres table, BullMQ queue, prefork worker processes', () => {
-  it('shows the same story with @oncelock/bullmq drainBacklog across processes', async () => {
+  it('shows the same story with @oncelock/bullmq drainBacklog, and the loop on PostgreSQL, across processes', async () => {
     const { workload, results } = await runBackfill(
       shortConfig({ store: 'postgres', queue: 'bullmq', workers: 3 }),
     );
-    expectTheStory(workload.total, results.naive, results.oncelock);
+    expectTheStory(workload.total, results);
   });
 });

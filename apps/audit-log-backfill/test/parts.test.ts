@@ -71,6 +71,11 @@ describe('options', () => {
     expect(o).toMatchObject({ store: 'postgres', queue: 'bullmq', workers: 3 });
   });
 
+  it('runs the three arms by default, and any of them by name', () => {
+    expect(parseOptions([], '/tmp').arms).toEqual(['naive', 'oncelock', 'loop']);
+    expect(parseOptions(['--arms', 'loop,naive'], '/tmp').arms).toEqual(['loop', 'naive']);
+  });
+
   it.each([
     [['--workers', '0']],
     [['--workers', '2.5']],
@@ -78,6 +83,7 @@ describe('options', () => {
     [['--store', 'mysql']],
     [['--queue', 'bullmq']],
     [['--arms', 'naive,naive']],
+    [['--arms', 'singleton']],
     [['--nope']],
   ])('refuses %j with a typed error', (argv) => {
     expect(() => parseOptions(argv, '/tmp')).toThrow(InvalidArgumentError);

@@ -5,7 +5,7 @@ import { type BackfillOptions, defaults } from '../src/options.js';
 export function shortConfig(over: Partial<BackfillOptions> = {}): BackfillOptions {
   return {
     ...defaults,
-    arms: ['naive', 'oncelock'],
+    arms: ['naive', 'oncelock', 'loop'],
     backlog: 300,
     arrivals: 60,
     arrivalMs: 400,

@@ -1,9 +1,9 @@
 import type { LockBackend } from '@oncelock/core';
-import type { ArmName } from '../options.js';
+import type { QueueArm } from '../options.js';
 
 /** What a worker process needs to run backfill jobs from a BullMQ queue. */
 export interface BullmqWorkerConfig {
-  arm: ArmName;
+  arm: QueueArm;
   queue: string;
   redisUrl: string;
   postgresUrl: string;
@@ -24,9 +24,3 @@ export const JOB = 'backfill';
 export function drainPolicy(backend: LockBackend, c: Pick<BullmqWorkerConfig, 'batch' | 'retryDelay'>) {
   return { backend, key: 'audit-log-backfill', batchSize: c.batch, retryDelay: c.retryDelay, ttl: 10_000 };
 }
-
-/** Worker process to parent, over IPC. */
-export type WorkerNote =
-  | { type: 'ready' }
-  | { type: 'job'; report: import('../metrics.js').JobReport }
-  | { type: 'closed' };

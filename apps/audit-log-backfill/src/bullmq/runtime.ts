@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { drainBacklog } from '@oncelock/bullmq';
 import { redisBackend } from '@oncelock/redis';
-import { spawnWorker, type Worker } from '@oncelock/testkit/faults';
 import { type JobType, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Metrics } from '../metrics.js';
-import type { ArmName, BackfillOptions } from '../options.js';
+import type { BackfillOptions, QueueArm } from '../options.js';
 import type { Runtime } from '../run-arm.js';
-import { type BullmqWorkerConfig, drainPolicy, JOB, type WorkerNote } from './config.js';
+import { startPool } from '../workers/pool.js';
+import { type BullmqWorkerConfig, drainPolicy, JOB } from './config.js';
 
 const script = fileURLToPath(new URL('../../dist/bullmq/worker-process.js', import.meta.url));
 const waitingStates: JobType[] = ['wait', 'delayed', 'prioritized'];
@@ -19,7 +19,7 @@ const allStates: JobType[] = [...waitingStates, 'active', 'completed', 'failed']
  * with its claims in the same Redis.
  */
 export async function bullmqRuntime(
-  arm: ArmName,
+  arm: QueueArm,
   o: BackfillOptions,
   schema: string,
   metrics: Metrics,
@@ -42,18 +42,9 @@ export async function bullmqRuntime(
   const drain = backend
     ? drainBacklog(queue, { ...drainPolicy(backend, config), batch: async () => 0 }) // the trigger never runs a batch
     : undefined;
-  const workers: Worker[] = Array.from({ length: o.workers }, () =>
-    spawnWorker(script, [JSON.stringify(config)]),
-  );
-  const listening = workers.map((w) => listen(w, metrics));
   const counts = async (states: JobType[]) =>
     Object.values(await queue.getJobCounts(...states)).reduce((a, b) => a + b, 0);
-  try {
-    await Promise.all(workers.map((w) => w.next((m) => (m as WorkerNote).type === 'ready', 30_000)));
-  } catch (error) {
-    await Promise.all(workers.map((w) => w.stop()));
-    throw error;
-  }
+  const pool = await startPool(script, config, o.workers, metrics);
   return {
     async trigger() {
       if (!drain) {
@@ -67,11 +58,7 @@ export async function bullmqRuntime(
       return (await counts([...waitingStates, 'active'])) === 0;
     },
     async close() {
-      // Each worker finishes the job it runs, then exits.
-      for (const w of workers) await w.send({ type: 'stop' }).catch(() => {});
-      await Promise.all(workers.map((w) => Promise.race([w.exited, sleepUnref(10_000)])));
-      await Promise.all(workers.map((w) => w.stop()));
-      await Promise.all(listening);
+      await pool.close();
       // Every job ever added is still in the queue (completed and failed ones are kept).
       metrics.jobsEnqueued = await counts(allStates);
       await queue.obliterate({ force: true });
@@ -81,21 +68,3 @@ export async function bullmqRuntime(
     },
   };
 }
-
-/** Feeds one worker process's job reports into the metrics until it exits. */
-async function listen(w: Worker, metrics: Metrics): Promise<void> {
-  for (;;) {
-    let m: Extract<WorkerNote, { type: 'job' }>;
-    try {
-      m = await w.next<typeof m>((x) => (x as WorkerNote).type === 'job', 3_600_000);
-    } catch {
-      return; // exited
-    }
-    metrics.job(m.report);
-  }
-}
-
-const sleepUnref = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });

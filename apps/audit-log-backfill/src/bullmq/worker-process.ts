@@ -5,13 +5,13 @@ import { Redis } from 'ioredis';
 import { reportedBatch } from '../arms/arm.js';
 import type { JobReport } from '../metrics.js';
 import { postgresTable } from '../table/postgres-table.js';
-import { type BullmqWorkerConfig, drainPolicy, JOB, type WorkerNote } from './config.js';
+import { note, serveParent } from '../workers/note.js';
+import { type BullmqWorkerConfig, drainPolicy, JOB } from './config.js';
 
 // One prefork worker: a child process with a BullMQ Worker that runs one job at a time and
 // reports each job to the demo over IPC.
 
 const c = JSON.parse(process.argv[2] ?? '') as BullmqWorkerConfig;
-const note = (m: WorkerNote) => process.send?.(m);
 const connection = new Redis(c.redisUrl, { maxRetriesPerRequest: null });
 const queue = new Queue(c.queue, { connection });
 const table = postgresTable(c.postgresUrl, c.schema, 1);
@@ -49,22 +49,8 @@ const processor: Processor = drain
 const worker = new Worker(c.queue, processor, { connection, concurrency: 1 });
 worker.on('error', () => {}); // connection trouble: BullMQ retries; the demo's figures show the effect
 
-async function close(): Promise<void> {
+serveParent(worker.waitUntilReady(), async () => {
   await worker.close();
   await Promise.allSettled([queue.close(), table.close(), backend?.close()]);
   connection.disconnect();
-  note({ type: 'closed' });
-  process.disconnect?.();
-}
-
-process.on('message', (m: { type?: string }) => {
-  if (m?.type === 'stop') void close();
 });
-process.on('disconnect', () => process.exit(0));
-worker.waitUntilReady().then(
-  () => note({ type: 'ready' }),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
