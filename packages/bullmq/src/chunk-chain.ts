@@ -13,19 +13,23 @@ import {
   count,
   describeValue,
   duration,
+  encodeProgress,
+  freshProgress,
   func,
   invalid,
   type Option,
   readOptions,
 } from '@oncelock/core/backend';
 import type { Job, JobsOptions, Processor, Queue } from 'bullmq';
-import { encodeProgress, freshProgress } from './chain-progress.js';
 import { addSuccessor, chained, chainedOptions } from './chained.js';
 import type { JobKey } from './job-key.js';
 import { onceProcessor } from './once-processor.js';
 import type { DataOf, JobOf, NameOf } from './once-queue.js';
 import { at, type OnceJobOptions, PKG } from './options.js';
 import type { AddResult, OnceCancelled } from './results.js';
+
+/** How messages name a chain: `chunkChain "backfill"`. */
+const label = (key: string) => `chunkChain "${key}"`;
 
 /** What a chain's step gets besides its cursor: the job, the claim's lease, signal and fence, and a row counter. */
 export interface ChainStepContext<DataType = unknown, NameType extends string = string> extends StepContext {
@@ -154,7 +158,7 @@ export function chunkChain<Q extends Queue, C>(
   if (pause >= queuedTtl)
     throw invalid(where, 'pause must be shorter than queuedTtl, or a waiting successor loses its claim');
   // Encoded once now, so that a cursor JSON cannot carry is refused before any job runs.
-  encodeProgress('start', freshProgress(start));
+  encodeProgress(label('start'), freshProgress(start), PKG);
   const walk = new Walk(backend, start as C, step as ChunkChainOptions<C, unknown, string>['step']);
 
   const inner = onceProcessor<DataOf<Q>, Chunk<C>, NameOf<Q>>(async (job, _token, signal, claim) => {
@@ -267,7 +271,8 @@ class Walk<C> {
       stored = await this.#save(key, lease, freshProgress(this.#start));
       return { key, cursor: p.cursor, next: this.#start, rows, restarted: true };
     }
-    if (encodeProgress(key, seen) !== stored) throw lost(key, 'another job saved the cursor meanwhile');
+    if (encodeProgress(label(key), seen, PKG).text !== stored)
+      throw lost(key, 'another job saved the cursor meanwhile');
     const done = {
       rows: p.rows + rows,
       updatedAt: Date.now(),
@@ -291,7 +296,7 @@ class Walk<C> {
   /** Saves `p` under the claim; resolves the saved text, or throws `LockLostError` if refused. */
   async #save(key: string, lease: StepContext['lease'], p: IterationProgress<C>): Promise<string> {
     const backend = this.#backend;
-    const value = encodeProgress(key, p);
+    const value = encodeProgress(label(key), p, PKG).text;
     const request = { key, owner: lease.token, value };
     const fenced = backend.guarantees.fencing ? { ...request, fence: lease.fence } : request;
     if (await callBackend(backend, 'saveState', () => backend.saveState!(fenced))) return value;

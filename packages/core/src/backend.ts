@@ -29,6 +29,7 @@ export {
 } from './contract.js';
 // The GCRA decision every store makes: Lua and SQL backends and the contract suite compare with it.
 export { type Gcra, gcra } from './gcra.js';
+export { decodeProgress, encodeProgress, freshProgress } from './loops/progress.js';
 export { memoryBackendFor } from './memory-backend.js';
 export { queuedSlot } from './once.js';
 export { describe as describeValue } from './options/describe.js';

@@ -9,7 +9,13 @@ import { invalid, type Option } from '../options/option.js';
 import { readOptions } from '../options/read.js';
 import { checkBackend, checkKey } from '../validate.js';
 import { needs } from './needs.js';
-import { decodeProgress, encodeProgress, freshProgress, type IterationProgress } from './progress.js';
+import {
+  decodeProgress,
+  encodeProgress,
+  freshProgress,
+  type IterationProgress,
+  labelOf,
+} from './progress.js';
 import { Loop, type PassContext, type Singleton } from './singleton.js';
 import { topicOf } from './wake.js';
 
@@ -122,7 +128,7 @@ export function iterate<C>(backend: LockBackend, name: string, options: IterateO
   checkKey(name, 'name');
   needs(backend, ['saveState', 'loadState', 'deleteState'], 'iterate()');
   const o = readOptions(options, spec, at, true);
-  const start = encodeProgress(name, freshProgress(o.start as C)).progress.cursor;
+  const start = encodeProgress(labelOf(name), freshProgress(o.start as C)).progress.cursor;
   const step = o.step as IterateOptions<C>['step'];
   const fencing = backend.guarantees.fencing;
   let walk: Walk<C> | undefined;
@@ -132,7 +138,7 @@ export function iterate<C>(backend: LockBackend, name: string, options: IterateO
   const load = () => call(backend, 'loadState', () => backend.loadState!(name));
 
   async function save(ctx: PassContext, progress: IterationProgress<C>): Promise<boolean> {
-    const { text, progress: saved } = encodeProgress(name, progress);
+    const { text, progress: saved } = encodeProgress(labelOf(name), progress);
     const request = { key: name, owner: ctx.lease.token, value: text };
     const ok = await call(backend, 'saveState', () =>
       backend.saveState!(fencing ? { ...request, fence: ctx.lease.fence } : request),
@@ -152,7 +158,7 @@ export function iterate<C>(backend: LockBackend, name: string, options: IterateO
       // A new term: go on from what the last leader saved.
       const saved = await load();
       walk = saved
-        ? { progress: decodeProgress<C>(name, saved.value), stored: saved.value }
+        ? { progress: decodeProgress<C>(labelOf(name), saved.value), stored: saved.value }
         : { progress: freshProgress(start), stored: null };
       term = ctx.lease;
     }
@@ -246,5 +252,5 @@ export async function iterationProgress<C = unknown>(
   checkKey(name, 'name');
   needs(backend, ['loadState'], 'iterationProgress()');
   const saved = await call(backend, 'loadState', () => backend.loadState!(name));
-  return saved ? decodeProgress<C>(name, saved.value) : null;
+  return saved ? decodeProgress<C>(labelOf(name), saved.value) : null;
 }

@@ -29,6 +29,13 @@ export interface IterationProgress<C = unknown> {
 /** What is saved: the progress without what is computed from it, tagged with a version. */
 type Saved = Omit<IterationProgress, 'rowsPerSecond'> & { readonly v: 1 };
 
+/**
+ * How messages name a loop: `loop "audit"`.
+ *
+ * @param name - The loop's name.
+ */
+export const labelOf = (name: string): string => `loop "${name}"`;
+
 /** The progress of a walk that begins now at `start`. */
 export function freshProgress<C>(start: C): IterationProgress<C> {
   const t = Date.now();
@@ -46,30 +53,35 @@ export function freshProgress<C>(start: C): IterationProgress<C> {
 /**
  * `progress` as the JSON kept in the store, and the progress as it will be read back (its
  * cursor through JSON). A cursor JSON cannot carry, or a value over `MAX_STATE_LENGTH` bytes,
- * is an `InvalidArgumentError`.
+ * is an `InvalidArgumentError`. The fields are written in one fixed order, so progress read
+ * back and encoded again is the same text (BullMQ's chunk chain tells by it that nobody else
+ * saved meanwhile).
  *
- * @param name - The loop's name, for messages.
+ * @param label - What walks, for messages: `loop "audit"`, `chunkChain "backfill"`.
  * @param progress - What to save.
+ * @param pkg - The package whose call failed, for messages. Default `@oncelock/core`.
  */
 export function encodeProgress<C>(
-  name: string,
+  label: string,
   progress: IterationProgress<C>,
+  pkg?: string,
 ): { text: string; progress: IterationProgress<C> } {
-  const { rowsPerSecond: _, ...rest } = progress;
-  const saved: Saved = { v: 1, ...rest };
+  const { cursor, chunks, rows, caughtUp, startedAt, updatedAt, workMs } = progress;
+  const saved: Saved = { v: 1, cursor, chunks, rows, caughtUp, startedAt, updatedAt, workMs };
   let text: string | undefined;
   let cursorText: string | undefined;
   try {
     cursorText = JSON.stringify(progress.cursor);
     text = JSON.stringify(saved);
   } catch (error) {
-    throw badCursor(name, progress.cursor, error);
+    throw badCursor(label, progress.cursor, pkg, error);
   }
-  if (cursorText === undefined || text === undefined) throw badCursor(name, progress.cursor);
+  if (cursorText === undefined || text === undefined) throw badCursor(label, progress.cursor, pkg);
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_STATE_LENGTH)
     throw new InvalidArgumentError(
-      `loop "${name}": the cursor makes a saved state of ${bytes} bytes; the limit is ${MAX_STATE_LENGTH}: keep a key, not the rows`,
+      `${label}: the cursor makes a saved state of ${bytes} bytes; the limit is ${MAX_STATE_LENGTH}: keep a key, not the rows`,
+      { pkg },
     );
   return { text, progress: { ...progress, cursor: JSON.parse(cursorText) as C } };
 }
@@ -78,10 +90,11 @@ export function encodeProgress<C>(
  * The progress kept in `text`, or an `InvalidArgumentError` if it is not an iteration's (another
  * program saved under the loop's name): `restartIteration()` clears it.
  *
- * @param name - The loop's name, for messages.
+ * @param label - What walks, for messages: `loop "audit"`.
  * @param text - The saved value.
+ * @param pkg - The package whose call failed, for messages. Default `@oncelock/core`.
  */
-export function decodeProgress<C>(name: string, text: string): IterationProgress<C> {
+export function decodeProgress<C>(label: string, text: string, pkg?: string): IterationProgress<C> {
   let saved: Partial<Saved> | undefined;
   try {
     saved = JSON.parse(text) as Partial<Saved>;
@@ -90,7 +103,8 @@ export function decodeProgress<C>(name: string, text: string): IterationProgress
   }
   if (saved?.v !== 1 || !('cursor' in saved) || typeof saved.chunks !== 'number')
     throw new InvalidArgumentError(
-      `loop "${name}": the state saved under this name is not an iteration's progress; restartIteration() clears it`,
+      `${label}: the state saved under this name is not an iteration's progress; restartIteration() clears it`,
+      { pkg },
     );
   const { v: _, ...progress } = saved as Saved;
   return withPace(progress as Omit<IterationProgress<C>, 'rowsPerSecond'>);
@@ -100,9 +114,9 @@ function withPace<C>(p: Omit<IterationProgress<C>, 'rowsPerSecond'>): IterationP
   return { ...p, rowsPerSecond: p.rows > 0 && p.workMs > 0 ? (p.rows * 1000) / p.workMs : undefined };
 }
 
-function badCursor(name: string, cursor: unknown, cause?: unknown): InvalidArgumentError {
+function badCursor(label: string, cursor: unknown, pkg?: string, cause?: unknown): InvalidArgumentError {
   return new InvalidArgumentError(
-    `loop "${name}": a cursor must be a JSON value (a number, a string, an array or a plain object), got ${describe(cursor)}`,
-    { cause },
+    `${label}: a cursor must be a JSON value (a number, a string, an array or a plain object), got ${describe(cursor)}`,
+    { pkg, cause },
   );
 }
