@@ -3,6 +3,7 @@
 //   pnpm --filter @oncelock/reliability soak -- redis keyv    some of them
 //   pnpm --filter @oncelock/reliability soak -- --ci redis    the CI size, for a quick look
 //   pnpm --filter @oncelock/reliability soak -- --limits      the permits torture (limit 3), Redis and PostgreSQL
+//   pnpm --filter @oncelock/reliability soak -- --rate        the rate accuracy run and its torture, Redis and PostgreSQL
 //   pnpm --filter @oncelock/reliability soak -- --loops       the singleton and iterate tortures, Redis and PostgreSQL
 // Each run's report is written to results/<backend>-<size>.json, or results/<backend>-limits-<size>.json
 // for the permits torture, or results/loops/<torture>-<store>-<size>.json for the loops (the figures
@@ -12,6 +13,8 @@ import { stopAllWorkers } from '@oncelock/testkit/faults';
 import { controlKinds, type LabKind, labKinds } from './labs/index.js';
 import { type LoopLabKind, loopLabKinds } from './loops/lab.js';
 import { soakLoops } from './loops/soak-loops.js';
+import { rateLabs } from './rate/sizes.js';
+import { soakRate } from './rate/soak-rate.js';
 import { summary } from './summary.js';
 import {
   ciLimitOptions,
@@ -28,20 +31,32 @@ const args = process.argv.slice(2).filter((a) => a !== '--');
 const size = args.includes('--ci') ? 'ci' : 'soak';
 const limits = args.includes('--limits');
 const loops = args.includes('--loops');
-const flags = ['--ci', '--limits', '--loops'];
+const rate = args.includes('--rate');
+const flags = ['--ci', '--limits', '--loops', '--rate'];
 const badFlags = args.filter((a) => a.startsWith('--') && !flags.includes(a));
 const asked = args.filter((a) => !a.startsWith('--'));
 // The permits torture runs only where a lab has been checked with limits.
-const known: readonly string[] = loops ? loopLabKinds : limits ? limitLabs : [...labKinds, ...controlKinds];
+const known: readonly string[] = rate
+  ? rateLabs
+  : loops
+    ? loopLabKinds
+    : limits
+      ? limitLabs
+      : [...labKinds, ...controlKinds];
 const unknown = asked.filter((a) => !known.includes(a));
 if (badFlags.length > 0 || unknown.length > 0) {
   if (badFlags.length > 0)
     console.error(`unknown flag(s) ${badFlags.join(', ')}; choose from ${flags.join(', ')}`);
   if (unknown.length > 0)
     console.error(
-      `unknown backend(s) ${unknown.join(', ')}${limits ? ' for --limits' : loops ? ' for --loops' : ''}; choose from ${known.join(', ')}`,
+      `unknown backend(s) ${unknown.join(', ')}${limits ? ' for --limits' : loops ? ' for --loops' : rate ? ' for --rate' : ''}; choose from ${known.join(', ')}`,
     );
   process.exit(2);
+}
+if (rate) {
+  const ok = await soakRate(size, asked.length > 0 ? (asked as LoopLabKind[]) : rateLabs);
+  await stopAllWorkers();
+  process.exit(ok ? 0 : 1);
 }
 if (loops) {
   const ok = await soakLoops(size, (asked.length > 0 ? asked : loopLabKinds) as LoopLabKind[]);
