@@ -56,7 +56,6 @@ const guideSidebar: DefaultTheme.SidebarItem[] = [
       { text: 'BullMQ', link: '/guide/bullmq' },
       { text: 'Concurrency limits', link: '/guide/limits' },
       { text: 'Rate limits', link: '/guide/rate-limits' },
-      { text: 'Rate limits', link: '/guide/rate-limits' },
       { text: 'Loops', link: '/guide/loops' },
       { text: 'Recipes', link: '/guide/recipes' },
       { text: 'Safety', link: '/guide/safety' },
