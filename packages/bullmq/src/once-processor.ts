@@ -13,6 +13,8 @@ import { claim, holderOf } from './claims.js';
 import { claimNamed, type StateOf } from './holder.js';
 import { at, type OnceJobOptions, PKG, type Policy, policyOf } from './options.js';
 import { moveBack } from './put-back.js';
+import type { JobRate } from './rate-options.js';
+import { rateLimitedProcessor } from './rate-processor.js';
 import { cancelled, type OnceCancelled } from './results.js';
 import { type Parking, Wakeups } from './wakeups.js';
 import { lockDurationOf, statesBeside } from './worker-view.js';
@@ -67,14 +69,23 @@ const processorOption = func('a function (job, token, signal, claim) => Promise<
  * @typeParam NameType - The names of the queue's jobs.
  * @param processor - The job's work. It also gets a `signal`, which aborts when the claim is lost or
  *   BullMQ cancels the job, and the `claim` with its fence.
- * @param options - The policy: the same object the producers' `onceQueue()` gets.
+ * With a `rate`, the jobs of each rate key also start at most `limit` times per `per` ms across
+ * the fleet: a job over the rate is put back until exactly its reserved slot before it claims
+ * (the same as wrapping this processor in `rateLimitedProcessor()`).
+ *
+ * @param options - The policy: the same object the producers' `onceQueue()` gets, and
+ *   optionally a `rate` for the workers.
  * @example
  * new Worker('scans', onceProcessor(async (job, token, signal, claim) => scan(job.data, claim.fence, signal), policy), { connection });
  */
 export function onceProcessor<DataType, ResultType, NameType extends string = string>(
   processor: OnceProcessorFunction<DataType, ResultType, NameType>,
-  options: OnceJobOptions<DataType, NameType>,
+  options: OnceJobOptions<DataType, NameType> & { rate?: JobRate<DataType, NameType> },
 ): Processor<DataType, ResultType | OnceCancelled, NameType> {
+  if (options !== null && typeof options === 'object' && options.rate !== undefined) {
+    const { rate, ...guard } = options;
+    return rateLimitedProcessor(onceProcessor(processor, guard), { backend: guard.backend, rate });
+  }
   const where = at('onceProcessor()');
   processorOption.read(processor, 'processor', where);
   const policy = policyOf(options, where);

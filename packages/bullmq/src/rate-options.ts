@@ -1,11 +1,10 @@
-import { CapabilityUnsupportedError, type LockBackend } from '@oncelock/core';
+import type { LockBackend } from '@oncelock/core';
 import {
   checkBackend,
-  count,
-  duration,
-  MAX_TTL,
+  checkRateLimits,
   object,
   type Read,
+  rateOptions,
   readOptions,
   wait,
 } from '@oncelock/core/backend';
@@ -46,16 +45,12 @@ export interface RateJobOptions<DataType = unknown, NameType extends string = st
   rate: JobRate<DataType, NameType>;
 }
 
-/** Most starts per window, or of burst, that core's `rateLimit` accepts too. */
-const MOST = 1_000_000;
-
 const where = at('rateLimitedProcessor()');
 const outer = { backend: object<LockBackend>('an oncelock backend').required(), rate: object().required() };
 const inner = {
   key: jobKey(true),
-  limit: count({ min: 1, max: MOST }).required(),
-  per: duration({ min: 1, max: MAX_TTL }).required(),
-  burst: count({ min: 0, max: MOST }).default(0),
+  ...rateOptions,
+  // A job waits in the delayed set, holding no worker: reserve far ahead by default.
   wait: wait().default(3_600_000),
 };
 
@@ -75,11 +70,6 @@ export function ratePolicyOf<DataType, NameType extends string>(
   const { backend, rate } = readOptions(options, outer, where, true);
   checkBackend(backend);
   const read = readOptions(rate, inner, at('rateLimitedProcessor() rate'), true);
-  if (!backend.rateLimit) {
-    throw new CapabilityUnsupportedError(
-      'this backend keeps no rate limits; use memoryBackend (one process), redisBackend or postgresBackend',
-      { backend: backend.name, pkg: backend.pkg },
-    );
-  }
+  checkRateLimits(backend);
   return { ...read, backend, key: read.key as JobKey<DataType, NameType> };
 }

@@ -1,4 +1,4 @@
-import { callBackend, checkKey, func } from '@oncelock/core/backend';
+import { askRate, checkKey, func } from '@oncelock/core/backend';
 import { DelayedError, type Job, type Processor } from 'bullmq';
 import { at } from './options.js';
 import { moveBack } from './put-back.js';
@@ -88,11 +88,7 @@ async function runPaced<D, R, N extends string>(
     return run({ key, at: usable.at, reserved: true });
   }
   const reserve = canCarry(job as Job) ? policy.wait : 0;
-  const { backend, limit, per, burst } = policy;
-  // ratePolicyOf refused a backend without rateLimit.
-  const d = await callBackend(backend, 'rateLimit', () =>
-    backend.rateLimit!({ key, limit, per, burst, reserve }),
-  );
+  const d = await askRate(policy.backend, key, { ...policy, wait: reserve });
   if (d.allowed && d.delay === 0) return run({ key, at: d.at, reserved: false });
   // The store decided before its reply left, so its slot is at most `delay` after the reply:
   // a job due `delay` after it never starts early.

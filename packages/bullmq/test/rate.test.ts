@@ -4,6 +4,7 @@ import {
   CapabilityUnsupportedError,
   InvalidArgumentError,
   type LockBackend,
+  onceProcessor,
   type RateJobOptions,
   type RateProcessorFunction,
   type RateSlot,
@@ -124,6 +125,42 @@ describe('rateLimitedProcessor', () => {
     // Slots are per / limit = 20 ms apart (the store's clock, with fractions).
     const gaps = slots.slice(1).map((t, i) => t - (slots[i] as number));
     expect(Math.min(...gaps)).toBeGreaterThan(19.9);
+  });
+
+  it("onceProcessor's rate paces the guarded jobs the same way, before they claim", async () => {
+    const name = queueName('rate-once');
+    const queue = bench.queue(name) as Queue<Mail>;
+    const slots: number[] = [];
+    const guarded = onceProcessor<Mail, string>(async (job) => job.id as string, {
+      backend,
+      key: (_name, data) => data.to,
+      mode: 'whileRunning',
+      rate: { key: 'smtp-once', limit: 5, per: 200 },
+    });
+    bench.worker(
+      name,
+      async (job, token, signal) => {
+        const result = await guarded(job, token, signal);
+        slots.push(Date.now());
+        return result;
+      },
+      { concurrency: 8 },
+    );
+    const jobs = await queue.addBulk(
+      Array.from({ length: 15 }, (_, i) => ({ name: 'mail', data: { to: `u${i}` }, opts: { attempts: 2 } })),
+    );
+    const done = await allCompleted(queue, jobs);
+    expect(done.map((j) => j.returnvalue)).toEqual(jobs.map((j) => j.id));
+    expect(done.every((j) => j.attemptsMade === 1)).toBe(true);
+    // 15 starts at 5 per 200 ms, evenly paced: the last starts at least 400 ms after the first.
+    expect(Math.max(...slots) - Math.min(...slots)).toBeGreaterThanOrEqual(400);
+    expect(() =>
+      onceProcessor(async () => 0, {
+        backend,
+        key: 'k',
+        rate: { key: 'k', limit: 0, per: 1 },
+      } as never),
+    ).toThrow(InvalidArgumentError);
   });
 
   it('keeps keys apart, and leaves a job whose key is null unpaced', async () => {

@@ -16,7 +16,7 @@ export {
 export { unavailable, type Where } from './backend-kit/failure.js';
 export { within } from './backend-kit/within.js';
 export { call as callBackend } from './call.js';
-export { checkRequirements, permitLimit } from './capabilities.js';
+export { checkRateLimits, checkRequirements, permitLimit } from './capabilities.js';
 // Every type of the contract: the requests a backend answers and what it answers with.
 export type * from './contract.js';
 export {
@@ -49,5 +49,6 @@ export {
 } from './options/kinds.js';
 export { type At, INVALID, invalid, Kind, type Option, type Parse } from './options/option.js';
 export { exactlyOne, type Read, readOptions, type Spec } from './options/read.js';
+export { askRate, rateOptions } from './rate-limit.js';
 export { newToken } from './token.js';
 export { checkBackend, checkKey, checkOwner } from './validate.js';

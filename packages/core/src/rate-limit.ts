@@ -1,7 +1,7 @@
 import { call } from './call.js';
 import { checkRateLimits } from './capabilities.js';
 import { now, sleep } from './clock.js';
-import { type LockBackend, MAX_TTL } from './contract.js';
+import { type LockBackend, MAX_TTL, type RateDecision } from './contract.js';
 import { WaitAbortedError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 import { count, duration, signal, wait } from './options/kinds.js';
@@ -106,8 +106,33 @@ export async function rateLimit(
  * @param rate - The read options.
  */
 export async function decide(backend: LockBackend, key: string, rate: Rate): Promise<RateLimitResult> {
-  const { limit, per, burst, wait, signal } = rate;
+  const { signal } = rate;
   if (signal?.aborted) throw aborted(backend, key, signal);
+  const d = await askRate(backend, key, rate);
+  if (!d.allowed) return { allowed: false, retryAfter: Math.ceil(d.retryAfter) };
+  // The store decided before its reply left, so its slot is at most `delay` after the reply:
+  // waking `delay` after it never starts early, and is late by at most the round trip.
+  if (d.delay > 0) await sleepUntil(d.received + d.delay, signal);
+  if (signal?.aborted) throw aborted(backend, key, signal);
+  return { allowed: true, remaining: d.remaining };
+}
+
+/**
+ * One rate decision in one round trip, reserving up to `rate.wait` ahead, without sleeping: for
+ * adapters that wait their own way (BullMQ puts a job back until its slot). Emits the `rate`
+ * event. `received` is the monotonic time the answer arrived: a reserved slot is at most
+ * `delay` after it.
+ *
+ * @param backend - A backend that has `rateLimit` (see `checkRateLimits`).
+ * @param key - A checked key.
+ * @param rate - The rate: `limit`, `per`, `burst`, and `wait` (how far ahead to reserve; 0: now or not).
+ */
+export async function askRate(
+  backend: LockBackend,
+  key: string,
+  rate: Omit<Rate, 'signal'>,
+): Promise<RateDecision & { readonly received: number }> {
+  const { limit, per, burst, wait } = rate;
   const sent = now();
   const d = await call(backend, 'rateLimit', () =>
     // checkRateLimits has refused a backend without it.
@@ -122,12 +147,7 @@ export async function decide(backend: LockBackend, key: string, rate: Rate): Pro
         : { ...base, allowed: false, retryAfter: d.retryAfter },
     );
   }
-  if (!d.allowed) return { allowed: false, retryAfter: Math.ceil(d.retryAfter) };
-  // The store decided before its reply left, so its slot is at most `delay` after the reply:
-  // waking `delay` after it never starts early, and is late by at most the round trip.
-  if (d.delay > 0) await sleepUntil(received + d.delay, signal);
-  if (signal?.aborted) throw aborted(backend, key, signal);
-  return { allowed: true, remaining: d.remaining };
+  return { ...d, received };
 }
 
 /**
