@@ -36,9 +36,10 @@ local function granted(fence, renewed)
   return {1, tonumber(fence), renewed}
 end
 
-local function refused(reply, waits)
+-- `ms`: the server's clock in ms, read once by the caller (a TIME costs as much as a small command).
+local function refused(reply, waits, ms)
   if waiter ~= '' and waits then
-    redis.call('ZADD', KEYS[3], 'NX', math.floor(clock() / 1000), waiter)
+    redis.call('ZADD', KEYS[3], 'NX', ms or math.floor(clock() / 1000), waiter)
     -- Waiters that vanish without being woken leave entries behind: the set goes a minute after
     -- the last waiter joined it.
     redis.call('PEXPIRE', KEYS[3], 60000)
@@ -48,23 +49,20 @@ local function refused(reply, waits)
   return reply
 end
 
--- The permits' keys live as long as the last permit, the fence record ARGV[3] ms longer.
-local function expireWithLastPermit()
-  local last = tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
-  redis.call('PEXPIREAT', KEYS[4], last)
-  redis.call('PEXPIREAT', KEYS[5], last)
-  redis.call('PEXPIREAT', KEYS[2], last + tonumber(ARGV[3]))
+-- The refusal by the permit that ends first, {owner, expiry} (ZRANGE ... WITHSCORES), under `under`.
+local function byPermit(first, ms, under)
+  local info = redis.call('HMGET', KEYS[5], 'fence:' .. first[1], 'since:' .. first[1])
+  return {0, first[1], tonumber(first[2]) - ms, info[1], info[2], tonumber(under)}
 end
 
 -- The refusal by a key's permits: the one that ends first. nil if none is live after all (the
--- grants hash may outlive the last permit by the time this script has taken).
+-- grants hash may outlive the last permit: a release leaves the keys' expiry as it was).
 local function byPermits(ms, under)
   local first = redis.call('ZRANGEBYSCORE', KEYS[4], ms, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   if #first == 0 then
     return nil
   end
-  local info = redis.call('HMGET', KEYS[5], 'fence:' .. first[1], 'since:' .. first[1])
-  return {0, first[1], tonumber(first[2]) - ms, info[1], info[2], tonumber(under)}
+  return byPermit(first, ms, under)
 end
 
 local held = redis.call('HMGET', KEYS[1], 'owner', 'fence', 'since')
@@ -82,34 +80,51 @@ end
 
 local now = clock()
 local ms = math.floor(now / 1000)
-local under = redis.call('HGET', KEYS[5], 'limit')
-if under and not limit then
-  local refusal = byPermits(ms, under)
-  if refusal then
-    return refused(refusal, false)
+local under, mine, count = nil, nil, 0
+if not limit then
+  under = redis.call('HGET', KEYS[5], 'limit')
+  if under then
+    local refusal = byPermits(ms, under)
+    if refusal then
+      return refused(refusal, false)
+    end
   end
-end
-if limit then
-  -- Expired permits go first: each ends at its own TTL, whatever the others do.
-  local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. ms)
-  for _, o in ipairs(gone) do
-    redis.call('HDEL', KEYS[5], 'fence:' .. o, 'since:' .. o)
-  end
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ms)
-  local count = redis.call('ZCARD', KEYS[4])
-  if count == 0 then
-    under = nil
-  elseif tonumber(under) ~= limit then
-    return refused(byPermits(ms, under), false)
-  end
-  local mine = redis.call('HGET', KEYS[5], 'fence:' .. owner)
-  if mine then
-    redis.call('ZADD', KEYS[4], ms + ttl, owner)
-    expireWithLastPermit()
-    return granted(mine, 1)
-  end
-  if count >= limit then
-    return refused(byPermits(ms, under), true)
+else
+  local grants = redis.call('HMGET', KEYS[5], 'limit', 'fence:' .. owner)
+  under, mine = grants[1], grants[2]
+  -- The grants hash and the permits set are made, expired and deleted together: without the one
+  -- the key has no permits, and nothing is left to prune.
+  if under then
+    -- Expired permits go first: each ends at its own TTL, whatever the others do. The one that
+    -- ends first tells whether any has expired, and is the refusal if the key is full.
+    local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+    if first[1] and tonumber(first[2]) < ms then
+      local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. ms)
+      for _, o in ipairs(gone) do
+        redis.call('HDEL', KEYS[5], 'fence:' .. o, 'since:' .. o)
+        if o == owner then
+          mine = nil
+        end
+      end
+      redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ms)
+      first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+    end
+    count = redis.call('ZCARD', KEYS[4])
+    if count == 0 then
+      under = nil
+    elseif tonumber(under) ~= limit then
+      return refused(byPermit(first, ms, under), false)
+    elseif mine then
+      redis.call('ZADD', KEYS[4], ms + ttl, owner)
+      -- Its own expiry may have been the keys' one: they live as long as the last permit.
+      local last = tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
+      redis.call('PEXPIREAT', KEYS[4], last)
+      redis.call('PEXPIREAT', KEYS[5], last)
+      redis.call('PEXPIREAT', KEYS[2], last + tonumber(ARGV[3]))
+      return granted(mine, 1)
+    elseif count >= limit then
+      return refused(byPermit(first, ms, under), true, ms)
+    end
   end
 end
 
@@ -124,10 +139,20 @@ end
 local text = string.format('%.0f', fence)
 local since = string.format('%.0f', ms)
 if limit then
-  redis.call('ZADD', KEYS[4], ms + ttl, owner)
+  local expiry = ms + ttl
+  redis.call('ZADD', KEYS[4], expiry, owner)
   redis.call('HSET', KEYS[5], 'limit', limit, 'fence:' .. owner, text, 'since:' .. owner, since)
-  redis.call('SET', KEYS[2], text)
-  expireWithLastPermit()
+  -- The keys live as long as the last permit (the record ARGV[3] ms longer): they only ever grow
+  -- longer here, so only a permit that ends last moves them.
+  local last = expiry
+  if count > 0 then
+    last = math.max(expiry, tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2]))
+  end
+  redis.call('SET', KEYS[2], text, 'PX', last - ms + tonumber(ARGV[3]))
+  if last == expiry then
+    redis.call('PEXPIREAT', KEYS[4], last)
+    redis.call('PEXPIREAT', KEYS[5], last)
+  end
 else
   redis.call('HSET', KEYS[1], 'owner', owner, 'fence', text, 'since', since)
   redis.call('PEXPIRE', KEYS[1], ttl)

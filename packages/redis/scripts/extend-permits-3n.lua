@@ -20,11 +20,14 @@ for i = 1, #KEYS / 3 do
   local expiry = redis.call('ZSCORE', permits, owner)
   if expiry and tonumber(expiry) >= now and redis.call('HGET', grants, 'limit') == ARGV[3 * i + 1] then
     redis.call('ZADD', permits, now + ttl, owner)
-    -- The keys live as long as the last permit, the record `keep` longer.
+    -- The keys live at least as long as the last permit, the record `keep` longer: only the
+    -- permit that now ends last moves them (a shorter TTL than before may move them back).
     local last = tonumber(redis.call('ZRANGE', permits, -1, -1, 'WITHSCORES')[2])
-    redis.call('PEXPIREAT', permits, last)
-    redis.call('PEXPIREAT', grants, last)
-    redis.call('PEXPIREAT', record, last + keep)
+    if last == now + ttl then
+      redis.call('PEXPIREAT', permits, last)
+      redis.call('PEXPIREAT', grants, last)
+      redis.call('PEXPIREAT', record, last + keep)
+    end
     out[i] = 1
   else
     out[i] = 0

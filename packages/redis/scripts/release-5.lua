@@ -44,13 +44,16 @@ else
     return 0
   end
   redis.call('ZREM', KEYS[4], ARGV[1])
-  redis.call('HDEL', KEYS[5], 'fence:' .. ARGV[1], 'since:' .. ARGV[1])
   local last = redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2]
   if last and tonumber(last) >= now then
     -- Permits whose TTL ran out stay until the next acquire prunes them: they no longer count.
-    redis.call('PEXPIREAT', KEYS[4], last)
-    redis.call('PEXPIREAT', KEYS[5], last)
-    redis.call('PEXPIREAT', KEYS[2], tonumber(last) + tonumber(ARGV[2]))
+    redis.call('HDEL', KEYS[5], 'fence:' .. ARGV[1], 'since:' .. ARGV[1])
+    -- The keys live as long as the last permit: only the release of that one moves them.
+    if tonumber(expiry) > tonumber(last) then
+      redis.call('PEXPIREAT', KEYS[4], last)
+      redis.call('PEXPIREAT', KEYS[5], last)
+      redis.call('PEXPIREAT', KEYS[2], tonumber(last) + tonumber(ARGV[2]))
+    end
   else
     redis.call('DEL', KEYS[4], KEYS[5])
     redis.call('PEXPIRE', KEYS[2], ARGV[2])

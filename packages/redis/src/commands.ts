@@ -65,15 +65,6 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
     return reply.map((x) => x === 1);
   }
 
-  /** The five keys of `key` that acquire-5 and release-5 touch. */
-  const keysOf = (key: string) => [
-    keys.lock(key),
-    keys.record(key),
-    keys.waiters(key),
-    keys.permits(key),
-    keys.grants(key),
-  ];
-
   /** The (key, owner) pairs this backend has among some key's waiters, as `key NUL owner`. */
   const queued = new Set<string>();
   const pair = (key: string, owner: string) => `${key}\0${owner}`;
@@ -83,7 +74,7 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
   async function release(key: string, owner: string, limit?: number): Promise<boolean> {
     const wake = options.wake;
     const reply = await conn.run((c) =>
-      runScript(c, lua.release, keysOf(key), [
+      runScript(c, lua.release, keys.family(key), [
         owner,
         retention,
         wake ? keys.wakePrefix : '',
@@ -98,7 +89,7 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
     async acquire({ key, owner, ttl, waiting, limit }) {
       const waiter = waiting && options.wake ? member(options.wake.id, owner) : '';
       const reply = await conn.run((c) =>
-        runScript(c, lua.acquire, keysOf(key), [owner, ttl, retention, waiter, limit ?? '']),
+        runScript(c, lua.acquire, keys.family(key), [owner, ttl, retention, waiter, limit ?? '']),
       );
       const result = acquireReply(reply);
       if (waiter !== '') {

@@ -20,6 +20,11 @@
  * `}x` would otherwise end the tag early (an empty tag hashes the whole name, splitting the keys).
  */
 export interface KeySpace {
+  /**
+   * The five keys of `key` that acquire-5 and release-5 take, in their order: lock, record,
+   * waiters, permits, grants (the user key encoded once for all five).
+   */
+  family(key: string): [lock: string, record: string, waiters: string, permits: string, grants: string];
   /** The lock of `key`: a hash of owner, fence and since; its PTTL is the lease's TTL. */
   lock(key: string): string;
   /** The fence record of `key`: the last fence handed out for it. */
@@ -46,8 +51,10 @@ export interface KeySpace {
   keyOf(lockKey: string): string | undefined;
 }
 
+const SPECIAL = /[%{}]/;
 const encode = (key: string) =>
-  key.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  // Most keys have nothing to encode: a test is cheaper than a replace that changes nothing.
+  SPECIAL.test(key) ? key.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : key;
 const decode = (tag: string) =>
   tag.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 const glob = (text: string) => text.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
@@ -56,6 +63,10 @@ const glob = (text: string) => text.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
 export function keySpace(prefix: string): KeySpace {
   const lock = (key: string) => `${prefix}{${encode(key)}}`;
   return {
+    family(key) {
+      const l = lock(key);
+      return [l, `${l}:fence`, `${l}:waiters`, `${l}:permits`, `${l}:grants`];
+    },
     lock,
     record: (key) => `${lock(key)}:fence`,
     waiters: (key) => `${lock(key)}:waiters`,

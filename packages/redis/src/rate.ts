@@ -4,22 +4,23 @@ import type { KeySpace } from './keys.js';
 import * as lua from './lua.generated.js';
 import { runScript } from './run-script.js';
 
-/** A decision of rate-1.lua, with the server time it was made at (ms, for tests and the bench). */
-export type RateReply = { readonly decision: RateDecision; readonly now: number };
-
-/** The reply of rate-1.lua: fractions of a millisecond travel as strings (see the script). */
-export function rateReply(reply: unknown): RateReply {
+/**
+ * The reply of rate-1.lua. A grant's server time comes as TIME's seconds and microseconds:
+ * `s * 1000 + us / 1000` here is the same IEEE double the script computed, and `now + delay` the
+ * same `at` it would have (fractions of a millisecond travel as strings: see the script).
+ */
+export function rateReply(reply: unknown): RateDecision {
   const r = reply as unknown[];
-  if (r[0] !== 1) return { decision: { allowed: false, retryAfter: Number(r[1]) }, now: Number(r[2]) };
+  if (r[0] !== 1) return { allowed: false, retryAfter: Number(r[1]) };
   const delay = Number(r[2]);
-  const now = Number(r[3]);
-  // The same double the script's `now + delay` would give: both are IEEE doubles, read exactly.
-  return { decision: { allowed: true, remaining: Number(r[1]), delay, at: now + delay }, now };
+  const now = Number(r[3]) * 1000 + Number(r[4]) / 1000;
+  return { allowed: true, remaining: Number(r[1]), delay, at: now + delay };
 }
 
 /** One GCRA decision for `request.key`: one EVALSHA of rate-1.lua. */
-export async function rateLimit(conn: Connection, keys: KeySpace, request: RateRequest): Promise<RateReply> {
+export function rateLimit(conn: Connection, keys: KeySpace, request: RateRequest): Promise<RateDecision> {
   const { key, limit, per, burst, reserve } = request;
-  const reply = await conn.run((c) => runScript(c, lua.rate, [keys.rate(key)], [limit, per, burst, reserve]));
-  return rateReply(reply);
+  return conn
+    .run((c) => runScript(c, lua.rate, [keys.rate(key)], [limit, per, burst, reserve]))
+    .then(rateReply);
 }

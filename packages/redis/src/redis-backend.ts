@@ -126,11 +126,9 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
       maxLimit: MAX_LIMIT,
     },
     ops: {
-      async acquire(request) {
-        const r = await commands.acquire(request);
-        // A refusal already has the contract's shape; a grant drops the commands' own fields.
-        return r.granted ? { granted: true, fence: r.fence } : r;
-      },
+      // A refusal already has the contract's shape; a grant drops the commands' own fields.
+      acquire: (request) =>
+        commands.acquire(request).then((r) => (r.granted ? { granted: true, fence: r.fence } : r)),
       extendMany: commands.extendMany,
       release: commands.release,
       inspect: commands.inspect,
@@ -142,9 +140,7 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
           if (owner !== undefined) commands.leave(key, owner);
         };
       },
-      async rateLimit(request) {
-        return (await rateLimit(conn, keys, request)).decision;
-      },
+      rateLimit: (request) => rateLimit(conn, keys, request),
       notify: (topic) => topics.notify(topic),
       listen: (topic, listener) => topics.listen(topic, listener),
       ...stateCommands(conn, keys),
