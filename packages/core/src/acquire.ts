@@ -82,12 +82,68 @@ export async function acquireOnce(
 }
 
 /**
+ * Backends whose release notifications went live once: subscribing again costs them no round
+ * trip, so a later waiter subscribes before its first try, which then joins the key's waiters
+ * (a `waiting` acquire) instead of being refused once before it can.
+ */
+const notifying = new WeakSet<LockBackend>();
+
+/**
  * Tries until granted, `wait` runs out, or `signal` aborts (rejects with `WaitAbortedError`).
  * Waiters sleep on the backend's release notification when it has one, with a jittered
  * fallback poll in case a notification is lost; otherwise they poll with jittered backoff.
  * A known holder TTL caps each sleep, so an expiring lock is retaken promptly.
  */
-export async function acquireWithWait(backend: LockBackend, p: AcquireParams): Promise<Grant | Refusal> {
+export function acquireWithWait(backend: LockBackend, p: AcquireParams): Promise<Grant | Refusal> {
+  return p.wait > 0 ? waitFor(backend, p) : tryOnce(backend, p);
+}
+
+/**
+ * The one try of a caller that does not wait (one more after a stale grant): the common case,
+ * without a waiter's subscription, timers and gauges.
+ */
+async function tryOnce(backend: LockBackend, p: AcquireParams): Promise<Grant | Refusal> {
+  const begin = now();
+  try {
+    if (p.signal?.aborted) throw aborted(backend, p);
+    let result = await acquireOnce(backend, p);
+    // Usually a slow first round trip (connecting): one more try costs little and often succeeds.
+    if (!result.granted && result.stale) result = await acquireOnce(backend, p);
+    if (!result.granted) return result;
+    if (p.signal?.aborted) {
+      await giveBack(backend, p);
+      throw aborted(backend, p);
+    }
+    reportGrant(backend, p, result, begin);
+    return result;
+  } catch (error) {
+    if (!(error instanceof WaitAbortedError)) reportFailure(backend, p, error, begin);
+    throw error;
+  }
+}
+
+function reportGrant(backend: LockBackend, p: AcquireParams, result: Grant, begin: number): void {
+  if (!hasListeners()) return;
+  emit({
+    type: 'acquired',
+    backend: backend.name,
+    key: p.key,
+    fence: result.fence,
+    // The grant's arrival, not two more clock reads: each costs as much as a few per cent of an in-process lease.
+    waitedMs: result.grantedAt - begin,
+    tookMs: result.grantedAt - result.startedAt,
+    held: p.claim !== true,
+  });
+}
+
+function reportFailure(backend: LockBackend, p: AcquireParams, error: unknown, begin: number): void {
+  if (!hasListeners()) return;
+  const code = error instanceof OncelockError ? error.code : 'ONCELOCK_UNKNOWN';
+  emit({ type: 'failed', backend: backend.name, key: p.key, code, tookMs: now() - begin });
+}
+
+/** Tries until granted, `wait` runs out, or `signal` aborts: the waiter's loop. */
+async function waitFor(backend: LockBackend, p: AcquireParams): Promise<Grant | Refusal> {
   const begin = now();
   const deadline = begin + p.wait;
   let woken = false;
@@ -102,11 +158,29 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
     waiting = true;
     if (hasListeners()) emit({ type: 'waiting', backend: backend.name, key: p.key });
   };
+  const subscribe = async (subscribe: NonNullable<LockBackend['subscribe']>) => {
+    subscribed = true;
+    try {
+      unsubscribe = await subscribe.call(
+        backend,
+        p.key,
+        () => {
+          woken = true;
+          sleeper?.wake();
+        },
+        p.owner,
+      );
+      notifying.add(backend);
+    } catch {
+      // Notifications are an optimisation; polling still finds the lock free.
+    }
+  };
   const outcome = (o: 'acquired' | 'timeout' | 'aborted' | 'error') => {
     if (waiting && hasListeners())
       emit({ type: 'waited', backend: backend.name, key: p.key, outcome: o, waitedMs: now() - begin });
   };
   try {
+    if (p.wait > 0 && backend.subscribe && notifying.has(backend)) await subscribe(backend.subscribe);
     for (let attempt = 0; ; attempt++) {
       if (p.signal?.aborted) throw aborted(backend, p);
       woken = false;
@@ -127,18 +201,7 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
       }
       if (result.granted) {
         outcome('acquired');
-        if (hasListeners()) {
-          emit({
-            type: 'acquired',
-            backend: backend.name,
-            key: p.key,
-            fence: result.fence,
-            // The grant's arrival, not two more clock reads: each costs as much as a few per cent of an in-process lease.
-            waitedMs: result.grantedAt - begin,
-            tookMs: result.grantedAt - result.startedAt,
-            held: p.claim !== true,
-          });
-        }
+        reportGrant(backend, p, result, begin);
         return result;
       }
       if (result.stale && !retriedStale) {
@@ -152,19 +215,7 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
         return result;
       }
       if (!subscribed && backend.subscribe) {
-        subscribed = true;
-        try {
-          unsubscribe = await backend.subscribe(
-            p.key,
-            () => {
-              woken = true;
-              sleeper?.wake();
-            },
-            p.owner,
-          );
-        } catch {
-          // Notifications are an optimisation; polling still finds the lock free.
-        }
+        await subscribe(backend.subscribe);
         continue; // The lock may have come free before the subscription was live.
       }
       if (woken) continue;
@@ -179,10 +230,7 @@ export async function acquireWithWait(backend: LockBackend, p: AcquireParams): P
     if (error instanceof WaitAbortedError) outcome('aborted');
     else {
       outcome('error');
-      if (hasListeners()) {
-        const code = error instanceof OncelockError ? error.code : 'ONCELOCK_UNKNOWN';
-        emit({ type: 'failed', backend: backend.name, key: p.key, code, tookMs: now() - begin });
-      }
+      reportFailure(backend, p, error, begin);
     }
     throw error;
   } finally {

@@ -1,4 +1,5 @@
 import { releaseOf } from '../acquire.js';
+import { markGuarded } from '../call.js';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -236,5 +237,6 @@ export function defineBackend<Ops extends StoreOps, Props extends object = objec
       return closing;
     },
   } as unknown as DefinedBackend<Ops, Props>;
+  markGuarded(backend);
   return backend;
 }
