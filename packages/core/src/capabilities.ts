@@ -28,6 +28,8 @@ const forStrict =
  *   requires nothing. A malformed one is an `InvalidArgumentError`.
  */
 export function checkRequirements(backend: LockBackend, required: unknown): void {
+  // Nothing required is the common case; every backend serves it.
+  if (required === undefined) return;
   const { exclusion, fencing } = readOptions(required, requirements, at);
   const has = backend.guarantees;
   if (strength[has.exclusion] < strength[exclusion]) {

@@ -364,13 +364,7 @@ class LeaseHandle implements Lease, Beating {
   }
 
   release(): Promise<boolean> {
-    if (!this.#released) {
-      // A release the store did not answer may be tried again; one that was answered is final.
-      this.#released = this.#release().catch((error: unknown) => {
-        this.#released = undefined;
-        throw error;
-      });
-    }
+    this.#released ??= this.#release();
     return this.#released;
   }
 
@@ -385,6 +379,10 @@ class LeaseHandle implements Lease, Beating {
         this.#backend.release(releaseOf({ key: this.key, owner: this.token, limit: this.permitOf })),
       );
       return ok;
+    } catch (error) {
+      // A release the store did not answer may be tried again; one that was answered is final.
+      this.#released = undefined;
+      throw error;
     } finally {
       // Reported once, even when the store failed: this process no longer holds the lease either way.
       if (!this.#reported && hasListeners())
