@@ -14,6 +14,8 @@
 -- ARGV[4]  '<backend id> <owner>' if the caller is waiting for the key: refused, it joins the
 --          waiters (keeping its place if already there); granted, it leaves them. '': neither
 -- ARGV[5]  the limit of a permit (2 or more); '' for a lease
+-- ARGV[6]  '' if the caller in ARGV[4] is known not to be among the waiters (it never joined, or a
+--          release took it out to wake it): a grant then leaves the waiters alone
 --
 -- Returns  {1, fence, renewed}                     granted; renewed = 1 when the owner already held it (same fence)
 --          {0, owner, pttl, fence, since[, limit]}  refused, with the holder whose grant ends first; limit is the
@@ -30,7 +32,7 @@ local function clock()
 end
 
 local function granted(fence, renewed)
-  if waiter ~= '' then
+  if waiter ~= '' and ARGV[6] ~= '' then
     redis.call('ZREM', KEYS[3], waiter)
   end
   return {1, tonumber(fence), renewed}

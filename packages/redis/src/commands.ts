@@ -17,6 +17,8 @@ export interface LockCommands {
   release(request: ReleaseRequest): Promise<boolean>;
   /** Wakes the next waiter for `key` if the key has room: for a woken backend that no longer waits. */
   passOn(key: string): Promise<void>;
+  /** A release took `owner` out of `key`'s waiters to wake it: its grant need not take it out. */
+  popped(key: string, owner: string): void;
   /**
    * `owner` no longer waits for `key`: takes it out of the key's waiters if it is still among
    * them, so that waiters who give up do not pile up there while the key stays busy.
@@ -88,15 +90,19 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
   return {
     async acquire({ key, owner, ttl, waiting, limit }) {
       const waiter = waiting && options.wake ? member(options.wake.id, owner) : '';
+      const queuedAs = waiter === '' ? '' : pair(key, owner);
+      // A waiter not among the key's waiters (its first try, or one a release took out to wake
+      // it) spares its grant a ZREM.
+      const among = queuedAs !== '' && queued.has(queuedAs) ? 1 : '';
       const reply = await conn.run((c) =>
-        runScript(c, lua.acquire, keys.family(key), [owner, ttl, retention, waiter, limit ?? '']),
+        runScript(c, lua.acquire, keys.family(key), [owner, ttl, retention, waiter, limit ?? '', among]),
       );
       const result = acquireReply(reply);
-      if (waiter !== '') {
+      if (queuedAs !== '') {
         // The script put a refused waiter among the key's waiters and took a granted one (or
         // one that asked with another limit) out.
-        if (result.granted || (result.limit ?? 1) !== (limit ?? 1)) queued.delete(pair(key, owner));
-        else queued.add(pair(key, owner));
+        if (result.granted || (result.limit ?? 1) !== (limit ?? 1)) queued.delete(queuedAs);
+        else queued.add(queuedAs);
       }
       return result;
     },
@@ -132,6 +138,10 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
 
     async passOn(key) {
       await release(key, '');
+    },
+
+    popped(key, owner) {
+      queued.delete(pair(key, owner));
     },
 
     leave(key, owner) {

@@ -16,13 +16,24 @@ export class Notifier {
   readonly #subscriber: Subscriber;
   readonly #channel: string;
   readonly #onUnheard: (lockKey: string) => void;
+  readonly #onPopped: (lockKey: string, owner: string) => void;
   /** Listeners per lock key (the Redis key, which is what a wake-up names), oldest first, with their owners. */
   readonly #listeners: ListenerGroups<string | undefined> = new Map();
 
-  constructor(subscriber: Subscriber, channel: string, onUnheard: (lockKey: string) => void) {
+  /**
+   * @param onUnheard - A wake-up for a lock nobody here waits for: pass it on.
+   * @param onPopped - Every wake-up: the release took its owner out of the lock's waiters.
+   */
+  constructor(
+    subscriber: Subscriber,
+    channel: string,
+    onUnheard: (lockKey: string) => void,
+    onPopped: (lockKey: string, owner: string) => void,
+  ) {
     this.#subscriber = subscriber;
     this.#channel = channel;
     this.#onUnheard = onUnheard;
+    this.#onPopped = onPopped;
   }
 
   subscribe(lockKey: string, listener: () => void, owner?: string): Promise<Unsubscribe> {
@@ -35,6 +46,7 @@ export class Notifier {
     const split = message.indexOf('\0');
     const owner = message.slice(0, split);
     const lockKey = message.slice(split + 1);
+    this.#onPopped(lockKey, owner);
     const waiting = this.#listeners.get(lockKey);
     if (!waiting) {
       this.#onUnheard(lockKey);

@@ -108,10 +108,18 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
   // One subscriber connection, made on first use, for release wake-ups and topics alike.
   const subscriber = new Subscriber(conn, o.timeout);
   const topics = new Topics(conn, keys, subscriber);
-  const notifier = new Notifier(subscriber, keys.wake(id), (lockKey) => {
-    const key = keys.keyOf(lockKey);
-    if (key !== undefined) commands.passOn(key).catch(() => {}); // lost: the next waiter's poll finds it free
-  });
+  const notifier = new Notifier(
+    subscriber,
+    keys.wake(id),
+    (lockKey) => {
+      const key = keys.keyOf(lockKey);
+      if (key !== undefined) commands.passOn(key).catch(() => {}); // lost: the next waiter's poll finds it free
+    },
+    (lockKey, owner) => {
+      const key = keys.keyOf(lockKey);
+      if (key !== undefined) commands.popped(key, owner);
+    },
+  );
 
   return defineBackend({
     name: conn.isCluster ? 'redis-cluster' : 'redis',
