@@ -1,8 +1,11 @@
 // Deadlines use the monotonic clock only: wall-clock time jumps (NTP, manual changes), and a
 // lease that trusted it could believe itself valid after it had expired.
 
+// `performance` is a lazy getter on Node's global object: read it once, not on every clock read.
+const perf = performance;
+
 /** Milliseconds on the monotonic clock. */
-export const now = (): number => performance.now();
+export const now = (): number => perf.now();
 
 /** How much of a TTL to give up for clock drift between us and the store, as Redlock does. */
 export function driftFor(ttl: number): number {

@@ -1,4 +1,5 @@
 import { defineBackend } from './backend-kit/define.js';
+import { now } from './clock.js';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -28,7 +29,7 @@ export interface MemoryBackendOptions {
 }
 
 const memoryOptions = {
-  clock: func<() => number>('a function that returns milliseconds').default(() => performance.now()),
+  clock: func<() => number>('a function that returns milliseconds').default(now),
 };
 
 interface Entry {

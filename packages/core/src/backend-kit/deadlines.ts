@@ -6,6 +6,8 @@
  * time, at most {@link GRAIN} ms late.
  */
 
+import { now } from '../clock.js';
+
 /** How finely deadlines are told apart, in milliseconds. */
 export const GRAIN = 10;
 
@@ -25,7 +27,7 @@ let timerGroup = Number.POSITIVE_INFINITY;
  * @param expire - Called once, from a timer; it must not throw.
  */
 export function deadline(ms: number, expire: () => void): Deadline {
-  const group = Math.ceil((performance.now() + ms) / GRAIN);
+  const group = Math.ceil((now() + ms) / GRAIN);
   let set = groups.get(group);
   if (!set) {
     set = new Set();
@@ -44,13 +46,13 @@ export function deadline(ms: number, expire: () => void): Deadline {
 function arm(group: number): void {
   if (timer !== undefined) clearTimeout(timer);
   timerGroup = group;
-  timer = setTimeout(fire, Math.max(0, group * GRAIN - performance.now()));
+  timer = setTimeout(fire, Math.max(0, group * GRAIN - now()));
 }
 
 function fire(): void {
   timer = undefined;
   timerGroup = Number.POSITIVE_INFINITY;
-  const due = Math.floor(performance.now() / GRAIN);
+  const due = Math.floor(now() / GRAIN);
   let next = Number.POSITIVE_INFINITY;
   for (const [group, set] of groups) {
     if (group > due) {
