@@ -48,8 +48,15 @@ export function openTelemetryMetrics(options: OpenTelemetryMetricsOptions): Open
   });
   const tracked = track(
     (lock, backend) => ({
-      acquire: (outcome, s) => acquire.record(s, { lock, backend, outcome }),
-      hold: (s) => hold.record(s, { lock, backend }),
+      // Attributes built once per label set, not per observation.
+      acquire(outcome) {
+        const attributes = { lock, backend, outcome };
+        return (s) => acquire.record(s, attributes);
+      },
+      hold() {
+        const attributes = { lock, backend };
+        return (s) => hold.record(s, attributes);
+      },
       lost: (reason) => lost.add(1, { lock, backend, reason }),
       once: (mode, status) => once.add(1, { lock, mode, status }),
     }),

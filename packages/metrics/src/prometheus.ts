@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Metric, type Registry, register } from 'prom-client';
-import { type Cell, CellHistogram } from './histogram.js';
+import { CellHistogram, record } from './histogram.js';
 import { defaultLockName, type LockName } from './lock-name.js';
 import { registerAll } from './register.js';
-import { type AcquireOutcome, type Level, type Sink, track } from './tracker.js';
+import { type Level, type Sink, track } from './tracker.js';
 
 /** Options of {@link prometheusMetrics}. */
 export interface PrometheusMetricsOptions {
@@ -97,23 +97,18 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
   const unregister = registerAll(registry, metrics);
 
   // Each label set's cell is resolved once per lock, so an observation is a few additions.
-  const sink: Sink = (lock, backend) => {
-    const outcomes: Partial<Record<AcquireOutcome, Cell>> = {};
-    const holdCell = hold.cell(lock, backend);
-    return {
-      acquire(outcome, s) {
-        let cell = outcomes[outcome];
-        if (!cell) {
-          cell = acquire.cell(lock, backend, outcome);
-          outcomes[outcome] = cell;
-        }
-        acquire.record(cell, s);
-      },
-      hold: (s) => hold.record(holdCell, s),
-      lost: (reason) => lost.inc({ lock, backend, reason }),
-      once: (mode, status) => once.inc({ lock, mode, status }),
-    };
-  };
+  const sink: Sink = (lock, backend) => ({
+    acquire(outcome) {
+      const cell = acquire.cell(lock, backend, outcome);
+      return (s) => record(cell, s);
+    },
+    hold() {
+      const cell = hold.cell(lock, backend);
+      return (s) => record(cell, s);
+    },
+    lost: (reason) => lost.inc({ lock, backend, reason }),
+    once: (mode, status) => once.inc({ lock, mode, status }),
+  });
   const tracked = track(sink, options.name ?? defaultLockName);
   return {
     stop() {

@@ -4,10 +4,16 @@ import type { LockName } from './lock-name.js';
 /** How an acquire call ended: the `outcome` label. */
 export type AcquireOutcome = 'acquired' | 'busy' | 'timeout' | 'aborted' | 'error';
 
-/** The figures of one lock on one backend. Durations in seconds. */
+/** Records one duration, in seconds, into one label set. */
+export type Observe = (seconds: number) => void;
+
+/**
+ * The figures of one lock on one backend. Histograms hand out an `Observe` per label set, resolved
+ * once when the lock is first seen, so an event reaches its bucket with no label lookup.
+ */
 export interface Series {
-  acquire(outcome: AcquireOutcome, seconds: number): void;
-  hold(seconds: number): void;
+  acquire(outcome: AcquireOutcome): Observe;
+  hold(): Observe;
   lost(reason: LostCause): void;
   once(mode: OnceMode, status: OnceStatus): void;
 }
@@ -31,6 +37,8 @@ export interface Levels {
 interface Entry {
   readonly backend: string;
   readonly series: Series;
+  readonly acquire: Readonly<Record<AcquireOutcome, Observe>>;
+  readonly hold: Observe;
   readonly held: Level;
   readonly waiters: Level;
 }
@@ -41,8 +49,9 @@ const MAX_CACHED_KEYS = 10_000;
 /**
  * Subscribes to core's events and turns them into `sink` calls and gauge levels. One event maps
  * to one outcome, so each acquire call is counted once. Everything a key needs is looked up once
- * and cached, so an event costs one comparison (the same key as the last event) or one map lookup:
- * a lease's own cost on a fast store is microseconds.
+ * and cached (its lock's label sets resolved to `Observe` functions), so an event costs one
+ * comparison (the same key as the last event) or one map lookup, then a call: a lease's own cost
+ * on a fast store is microseconds.
  */
 export function track(sink: Sink, name: LockName): { levels: Levels; stop: () => void } {
   const levels: Levels = { held: new Set(), waiters: new Set() };
@@ -55,9 +64,18 @@ export function track(sink: Sink, name: LockName): { levels: Levels; stop: () =>
     const id = `${lock}\u0000${backend}`;
     let entry = byLock.get(id);
     if (!entry) {
+      const series = sink(lock, backend);
       entry = {
         backend,
-        series: sink(lock, backend),
+        series,
+        acquire: {
+          acquired: series.acquire('acquired'),
+          busy: series.acquire('busy'),
+          timeout: series.acquire('timeout'),
+          aborted: series.acquire('aborted'),
+          error: series.acquire('error'),
+        },
+        hold: series.hold(),
         held: { lock, backend, value: 0 },
         waiters: { lock, backend, value: 0 },
       };
@@ -72,52 +90,50 @@ export function track(sink: Sink, name: LockName): { levels: Levels; stop: () =>
   // The last key's entry first: a lease's events (acquired, then released) come one after the other.
   let lastKey: string | undefined;
   let last: Entry | undefined;
-  const entryOf = (key: string, backend: string): Entry => {
-    if (key !== lastKey || last?.backend !== backend) {
-      last = lookup(key, backend);
-      lastKey = key;
-    }
-    return last;
-  };
   // Never below zero: a lease taken before metrics were attached may end after.
-  const move = (level: Level, by: number) => {
-    level.value = Math.max(0, level.value + by);
+  const drop = (level: Level) => {
+    if (level.value > 0) level.value--;
   };
 
+  // The two events of every lease come first; the rest are rarer.
   const on = (e: OncelockEvent): void => {
-    const entry = entryOf(e.key, e.backend);
-    const s = entry.series;
+    let entry = last;
+    if (e.key !== lastKey || entry?.backend !== e.backend) {
+      entry = lookup(e.key, e.backend);
+      last = entry;
+      lastKey = e.key;
+    }
     switch (e.type) {
       case 'acquired':
-        s.acquire('acquired', e.waitedMs / 1000);
-        if (e.held) move(entry.held, 1);
-        return;
-      case 'refused':
-        if (!e.waits) s.acquire('busy', e.tookMs / 1000);
-        return;
-      case 'waiting':
-        move(entry.waiters, 1);
-        return;
-      case 'waited':
-        move(entry.waiters, -1);
-        // An acquired wait is counted by its `acquired` event, an error by `failed`.
-        if (e.outcome === 'timeout' || e.outcome === 'aborted') s.acquire(e.outcome, e.waitedMs / 1000);
-        return;
-      case 'failed':
-        s.acquire('error', e.tookMs / 1000);
-        return;
-      case 'lost':
-        s.lost(e.cause);
-        s.hold(e.heldMs / 1000);
-        move(entry.held, -1);
+        entry.acquire.acquired(e.waitedMs / 1000);
+        if (e.held) entry.held.value++;
         return;
       case 'released':
       case 'detached':
-        s.hold(e.heldMs / 1000);
-        move(entry.held, -1);
+        entry.hold(e.heldMs / 1000);
+        drop(entry.held);
+        return;
+      case 'refused':
+        if (!e.waits) entry.acquire.busy(e.tookMs / 1000);
+        return;
+      case 'waiting':
+        entry.waiters.value++;
+        return;
+      case 'waited':
+        drop(entry.waiters);
+        // An acquired wait is counted by its `acquired` event, an error by `failed`.
+        if (e.outcome === 'timeout' || e.outcome === 'aborted') entry.acquire[e.outcome](e.waitedMs / 1000);
+        return;
+      case 'failed':
+        entry.acquire.error(e.tookMs / 1000);
+        return;
+      case 'lost':
+        entry.series.lost(e.cause);
+        entry.hold(e.heldMs / 1000);
+        drop(entry.held);
         return;
       case 'once':
-        s.once(e.mode, e.status);
+        entry.series.once(e.mode, e.status);
         return;
     }
   };

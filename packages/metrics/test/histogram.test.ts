@@ -1,6 +1,6 @@
 import { Histogram, Registry, type RegistryContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { CellHistogram } from '../src/histogram.js';
+import { CellHistogram, record } from '../src/histogram.js';
 
 const config = {
   name: 'oncelock_test_duration_seconds',
@@ -18,7 +18,7 @@ function pair(contentType: RegistryContentType = Registry.PROMETHEUS_CONTENT_TYP
   const cells = new CellHistogram({ ...config, registers: [ours] });
   const plain = new Histogram({ ...config, registers: [theirs] });
   const observe = (lock: string, outcome: string, value: number) => {
-    cells.record(cells.cell(lock, outcome), value);
+    record(cells.cell(lock, outcome), value);
     plain.observe({ lock, outcome }, value);
   };
   return { ours, theirs, observe };
