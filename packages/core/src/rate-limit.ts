@@ -112,7 +112,7 @@ export async function decide(backend: LockBackend, key: string, rate: Rate): Pro
   if (!d.allowed) return { allowed: false, retryAfter: Math.ceil(d.retryAfter) };
   // The store decided before its reply left, so its slot is at most `delay` after the reply:
   // waking `delay` after it never starts early, and is late by at most the round trip.
-  if (d.delay > 0) await sleepUntil(d.received + d.delay, signal);
+  if (d.delay > 0) await sleepUntil(now() + d.delay, signal);
   if (signal?.aborted) throw aborted(backend, key, signal);
   return { allowed: true, remaining: d.remaining };
 }
@@ -120,8 +120,7 @@ export async function decide(backend: LockBackend, key: string, rate: Rate): Pro
 /**
  * One rate decision in one round trip, reserving up to `rate.wait` ahead, without sleeping: for
  * adapters that wait their own way (BullMQ puts a job back until its slot). Emits the `rate`
- * event. `received` is the monotonic time the answer arrived: a reserved slot is at most
- * `delay` after it.
+ * event. A reserved slot is at most `delay` after the answer arrives.
  *
  * @param backend - A backend that has `rateLimit` (see `checkRateLimits`).
  * @param key - A checked key.
@@ -131,23 +130,23 @@ export async function askRate(
   backend: LockBackend,
   key: string,
   rate: Omit<Rate, 'signal'>,
-): Promise<RateDecision & { readonly received: number }> {
+): Promise<RateDecision> {
   const { limit, per, burst, wait } = rate;
-  const sent = now();
+  // The clock is read for the event only: a decision on a fast store costs a few microseconds.
+  const sent = hasListeners() ? now() : undefined;
   const d = await call(backend, 'rateLimit', () =>
     // checkRateLimits has refused a backend without it.
     backend.rateLimit!({ key, limit, per, burst, reserve: wait }),
   );
-  const received = now();
-  if (hasListeners()) {
-    const base = { type: 'rate', backend: backend.name, key, tookMs: received - sent } as const;
+  if (sent !== undefined && hasListeners()) {
+    const base = { type: 'rate', backend: backend.name, key, tookMs: now() - sent } as const;
     emit(
       d.allowed
         ? { ...base, allowed: true, delay: d.delay }
         : { ...base, allowed: false, retryAfter: d.retryAfter },
     );
   }
-  return { ...d, received };
+  return d;
 }
 
 /**
