@@ -17,10 +17,13 @@ import {
 } from './sql/advisory.js';
 import { type HolderRow, toHolder } from './sql/holder.js';
 import { BY_SESSION, BY_SESSION_SNAPSHOT } from './sql/rows.js';
+import { FREED_RETRIES } from './waiters.js';
 
 interface AcquireRow extends PermitRow {
   mine: boolean;
   unlocked: boolean | null;
+  /** A plain acquire's: whether the caller is among the key's waiters now. */
+  joined?: boolean;
 }
 
 const LOST_TRACK = 'an unlock found no lock to give back';
@@ -37,7 +40,7 @@ const LOST_TRACK = 'an unlock found no lock to give back';
  * result is checked. Calls for one (key, owner) run in order (`PairQueue`).
  */
 export function advisoryMode(shared: Shared): Mode {
-  const { db, options, channel, ready } = shared;
+  const { db, options, channel, ready, waiters } = shared;
   const { schema } = options;
   const sql = {
     acquire: acquireSql(schema),
@@ -49,7 +52,8 @@ export function advisoryMode(shared: Shared): Mode {
     extendMixed: extendMixedSql(schema),
   };
   const permits = permitsOf(shared);
-  const connection = new LockConnection(db, options.timeout, (s) => grants.sessionEnded(s));
+  // A session that ends frees its keys: their next waiters are woken.
+  const connection = new LockConnection(db, options.timeout, (s) => waiters.freed(grants.sessionEnded(s)));
   const grants = new GrantLedger(async (s, ids) => {
     const row = await connection.exec<{ mine: boolean; unlocked: boolean[] }>(s, 'unlock', unlockSql, [
       s.marker,
@@ -60,13 +64,19 @@ export function advisoryMode(shared: Shared): Mode {
   const queue = new PairQueue();
   const now = () => performance.now();
 
-  /** One acquire of a lease, or of a permit under `limit`; `again`: a plain one may try once more (see refusedPlain). */
+  /**
+   * One acquire of a lease, or of a permit under `limit`; `waiter`: the LISTEN pid a waiting
+   * caller names, or null; `again`: a plain one may try once more (see refusedPlain); `freed`:
+   * tries left after a waiter's refusal found the key freed under it.
+   */
   async function acquireOnce(
     key: string,
     owner: string,
     ttl: number,
     limit: number | undefined,
+    waiter: number | null,
     again = true,
+    freed = FREED_RETRIES,
   ): Promise<AcquireResult> {
     await ready();
     const s = await connection.session();
@@ -81,8 +91,12 @@ export function advisoryMode(shared: Shared): Mode {
     const values = [s.marker, id, key, owner, ttl, g !== undefined];
     const row =
       limit === undefined
-        ? await connection.exec<AcquireRow>(s, 'acquire', sql.acquire, values)
-        : await connection.exec<AcquireRow>(s, 'permit_acquire', sql.permitAcquire, [...values, limit]);
+        ? await connection.exec<AcquireRow>(s, 'acquire', sql.acquire, [...values, waiter])
+        : await connection.exec<AcquireRow>(s, 'permit_acquire', sql.permitAcquire, [
+            ...values,
+            limit,
+            waiter,
+          ]);
     if (row.unlocked === false) {
       s.end(LOST_TRACK);
       throw new Error('the lock connection lost track of its locks');
@@ -91,15 +105,24 @@ export function advisoryMode(shared: Shared): Mode {
       // Someone else holds it now (our earlier grant, if any, was released or taken over),
       // unless the key is held under another limit: then a grant of ours is still what it was.
       if (g && (limit === undefined || row.held_limit === limit)) grants.drop(g);
-      if (limit !== undefined) return permitOutcome(row);
+      if (limit !== undefined) {
+        if (waiter !== null) waiters.joined(key, owner, row.held_limit === limit);
+        return permitOutcome(row);
+      }
       if (row.permit_limit != null)
         return permits.refusedPlain(
           key,
           row.permit_limit,
-          again ? () => acquireOnce(key, owner, ttl, limit, false) : undefined,
+          again ? () => acquireOnce(key, owner, ttl, limit, waiter, false) : undefined,
         );
+      if (waiter !== null) {
+        waiters.joined(key, owner, row.joined === true);
+        // Refused by a holder whose release came before our place was taken: try again now.
+        if (!row.joined && freed > 0) return acquireOnce(key, owner, ttl, limit, waiter, again, freed - 1);
+      }
       return { granted: false, holder: row.owner ? toHolder(row as HolderRow) : undefined };
     }
+    if (waiter !== null) waiters.joined(key, owner, false);
     if (s.dead) throw new Error('the lock connection ended just after the grant');
     grants.record({ key, owner, id, session: s, expiresAt }, g);
     return { granted: true, fence: Number(row.granted_fence) };
@@ -110,13 +133,17 @@ export function advisoryMode(shared: Shared): Mode {
     // Without a grant here, the release is for a grant another process made: it still needs a session.
     const s = g?.session ?? (await connection.session());
     if (g) grants.forget(g);
-    const values = [s.marker, key, owner, channel, g ? g.id : null];
+    const id = g ? g.id : null;
     type Row = { mine: boolean; live: boolean | null; unlocked: boolean | null };
     const row =
       limit === undefined
-        ? await connection.exec<Row>(s, 'release', sql.release, values)
+        ? await connection.exec<Row>(s, 'release', sql.release, [s.marker, key, owner, id])
         : await connection.exec<Row>(s, 'permit_release', sql.permitRelease, [
-            ...values,
+            s.marker,
+            key,
+            owner,
+            channel,
+            id,
             permits.lockId(key),
           ]);
     if (g && row.unlocked !== true) s.end(LOST_TRACK);
@@ -129,8 +156,10 @@ export function advisoryMode(shared: Shared): Mode {
     liveness: BY_SESSION_SNAPSHOT,
     deciding: BY_SESSION,
     ops: {
-      acquire: ({ key, owner, ttl, limit }) =>
-        queue.run(key, owner, () => acquireOnce(key, owner, ttl, limit)),
+      acquire: (request) => {
+        const { key, owner, ttl, limit } = request;
+        return queue.run(key, owner, () => acquireOnce(key, owner, ttl, limit, waiters.pidFor(request)));
+      },
 
       async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
         const { unique, slot } = uniquePairs(requests);
@@ -176,7 +205,7 @@ export function advisoryMode(shared: Shared): Mode {
       const had = grants.close();
       // Delete our rows and announce them, so waiters elsewhere wake now; ending the session frees them anyway.
       await connection.close((s) =>
-        had ? connection.exec(s, 'close', sql.close, [s.marker, channel]) : Promise.resolve(),
+        had ? connection.exec(s, 'close', sql.close, [s.marker]) : Promise.resolve(),
       );
     },
   };

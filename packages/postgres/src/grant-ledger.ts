@@ -74,11 +74,20 @@ export class GrantLedger {
     queueMicrotask(() => this.#flush(g.session));
   }
 
-  /** The server has dropped every count `s` held: its grants are gone, nothing to give back. */
-  sessionEnded(s: LockSession): void {
-    for (const [k, g] of this.#grants) if (g.session === s) this.#grants.delete(k);
+  /**
+   * The server has dropped every count `s` held: its grants are gone, nothing to give back.
+   * Returns their keys, which are free now (unless held by others).
+   */
+  sessionEnded(s: LockSession): string[] {
+    const keys: string[] = [];
+    for (const [k, g] of this.#grants)
+      if (g.session === s) {
+        this.#grants.delete(k);
+        keys.push(g.key);
+      }
     this.#toUnlock.delete(s);
     this.#schedule();
+    return keys;
   }
 
   /** Forgets every grant and stops the sweep; true if there were any. */

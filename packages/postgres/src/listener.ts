@@ -1,11 +1,33 @@
 import type { Unsubscribe } from '@oncelock/core/backend';
 import type { Dedicated } from './db.js';
+import { wakeChannel } from './sql/waiters.js';
 
 /** The open LISTEN connection, and the LISTEN of each topic channel sent on it. */
 interface Live {
   readonly conn: Dedicated;
+  /** The server pid of its session: waiters' rows name it, and its wake channel is named by it. */
+  readonly pid: number | undefined;
   /** Resolves once the channel's LISTEN has run on this connection. */
   readonly channels: Map<string, Promise<unknown>>;
+}
+
+/** A waiter's subscription: its owner, and whether its last waiting acquire left it in the key's waiters. */
+interface Watch {
+  readonly owner: string | undefined;
+  joined: boolean;
+}
+
+/** Subscriptions per key, oldest first. */
+type Watchers = Map<string, Map<() => void, Watch>>;
+
+/** A wake-up's payload, `[owner, key]` (see sql/waiters.ts); undefined if it is not one. */
+function wakeUp(payload: string | undefined): [string, string] | undefined {
+  try {
+    const value: unknown = JSON.parse(payload ?? '');
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
+      return value as [string, string];
+  } catch {}
+  return undefined;
 }
 
 /** Adds a wrapper of `listener` to `name`'s set in `map`, so that adding one function twice needs two removals. */
@@ -23,15 +45,20 @@ function addTo(map: Map<string, Set<() => void>>, name: string, listener: () => 
   };
 }
 
-const wake = (sets: Iterable<Set<() => void>>) => {
+const wake = (sets: Iterable<Iterable<() => void>>) => {
   for (const set of sets) for (const fn of set) queueMicrotask(fn);
 };
 
 /**
  * One LISTEN connection per backend, shared by every waiter and every topic listener.
  *
- * Releases come on one channel with the released key as payload; they wake that key's watchers.
- * Each wake-up topic has a channel of its own (see topics.ts), LISTENed while it has listeners.
+ * A release wakes one waiter: it NOTIFYs the channel of the waiter's LISTEN session,
+ * `oncelock!<pid>`, with `[owner, key]` (see sql/waiters.ts). That wakes the subscription of the
+ * owner named, or else the key's oldest one here (a subscriber that waits on behalf of others, as
+ * BullMQ's put-back jobs do); if nobody here watches the key any more, the wake-up is passed on
+ * (`onUnheard`). A subscription that leaves while its owner is among the key's waiters passes its
+ * place on the same way. Releases of older releases of this package come on the schema's channel
+ * with the key as payload, and wake every watcher of the key. Each wake-up topic has a channel of its own (see topics.ts), LISTENed while it has listeners.
  * If the connection drops, every release watcher is woken at once (a release may have been
  * missed; waiters then try again), and the connection is reopened while anyone still listens,
  * with every topic channel LISTENed again; topic listeners are woken once that has run, since a
@@ -40,7 +67,7 @@ const wake = (sets: Iterable<Set<() => void>>) => {
 export class Listener {
   readonly #open: () => Promise<Dedicated>;
   readonly #channel: string;
-  readonly #watchers = new Map<string, Set<() => void>>();
+  readonly #watchers: Watchers = new Map();
   readonly #topics = new Map<string, Set<() => void>>();
   #conn: Promise<Live> | undefined;
   #live: Live | undefined;
@@ -49,17 +76,48 @@ export class Listener {
   /** A connection was lost: topic listeners are woken when the next one listens. */
   #lost = false;
   #closed = false;
+  #unheard: (key: string, owner: string) => void = () => {};
 
   constructor(open: () => Promise<Dedicated>, channel: string) {
     this.#open = open;
     this.#channel = channel;
   }
 
-  /** Watches `key`'s releases; resolves once the release channel is LISTENed. */
-  async subscribe(key: string, listener: () => void): Promise<Unsubscribe> {
+  /** The pid of the live LISTEN session, which hears wake-ups of waiters that name it; undefined while none is live. */
+  pid(): number | undefined {
+    return this.#live?.pid;
+  }
+
+  /** Sets what to do with a wake-up of `owner` for `key` that nobody here takes: pass it on. */
+  onUnheard(fn: (key: string, owner: string) => void): void {
+    this.#unheard = fn;
+  }
+
+  /** Watches `key`'s releases for `owner`; resolves once the wake channels are LISTENed. */
+  async subscribe(key: string, listener: () => void, owner?: string): Promise<Unsubscribe> {
     await this.#connection();
-    const remove = addTo(this.#watchers, key, listener);
-    return () => void remove();
+    let group = this.#watchers.get(key);
+    if (!group) {
+      group = new Map();
+      this.#watchers.set(key, group);
+    }
+    const joined = group;
+    // A wrapper per call, so that subscribing one function twice takes two unsubscribes.
+    const entry = () => listener();
+    const watch: Watch = { owner, joined: false };
+    joined.set(entry, watch);
+    return () => {
+      if (!joined.delete(entry)) return;
+      if (joined.size === 0 && this.#watchers.get(key) === joined) this.#watchers.delete(key);
+      // Still among the key's waiters (it timed out, was aborted, or was woken and gave up): pass its place on.
+      if (watch.joined && owner !== undefined) this.#unheard(key, owner);
+    };
+  }
+
+  /** Records whether `owner`'s last waiting acquire of `key` left it in the key's waiters. */
+  mark(key: string, owner: string, joined: boolean): void {
+    for (const watch of this.#watchers.get(key)?.values() ?? [])
+      if (watch.owner === owner) watch.joined = joined;
   }
 
   /** Calls `listener` on every NOTIFY of `channel`; resolves once its LISTEN has run. */
@@ -117,7 +175,6 @@ export class Listener {
 
   async #connect(): Promise<Live> {
     const conn = await this.#open();
-    const live: Live = { conn, channels: new Map() };
     let ended = false;
     const lost = () => {
       if (ended) return;
@@ -127,13 +184,18 @@ export class Listener {
     };
     conn.client.on('error', lost);
     conn.client.on('end', lost);
+    const pid = (conn.client as { processID?: number | null }).processID ?? undefined;
+    const own = pid === undefined ? undefined : wakeChannel(pid);
+    const live: Live = { conn, pid, channels: new Map() };
     conn.client.on('notification', ({ channel, payload }) => {
-      if (channel !== this.#channel) wake([this.#topics.get(channel) ?? new Set()]);
-      else if (payload !== undefined) wake([this.#watchers.get(payload) ?? new Set()]);
+      if (channel === own) this.#wakeOne(payload);
+      else if (channel !== this.#channel) wake([this.#topics.get(channel) ?? new Set()]);
+      else if (payload !== undefined) wake([this.#watchers.get(payload)?.keys() ?? []]);
     });
     try {
       await Promise.all([
         conn.client.query(`LISTEN ${conn.client.escapeIdentifier(this.#channel)}`),
+        ...(own ? [conn.client.query(`LISTEN ${conn.client.escapeIdentifier(own)}`)] : []),
         ...[...this.#topics.keys()].map((channel) => this.#listenOn(live, channel)),
       ]);
     } catch (error) {
@@ -147,10 +209,29 @@ export class Listener {
     this.#failures = 0;
     this.#live = live;
     if (this.#lost) {
+      // Waiters too: their places name the session that was lost, so they join again, naming this one.
       this.#lost = false;
-      wake(this.#topics.values());
+      wake([...this.#topics.values(), ...[...this.#watchers.values()].map((g) => g.keys())]);
     }
     return live;
+  }
+
+  /** A wake-up of one waiter: its own subscription, else the key's oldest here, else passed on. */
+  #wakeOne(payload: string | undefined): void {
+    const named = wakeUp(payload);
+    if (!named) return;
+    const [owner, key] = named;
+    const group = this.#watchers.get(key);
+    let chosen: (() => void) | undefined;
+    for (const [entry, watch] of group ?? []) {
+      chosen ??= entry;
+      if (watch.owner === owner) {
+        chosen = entry;
+        break;
+      }
+    }
+    if (chosen) queueMicrotask(chosen);
+    else this.#unheard(key, owner);
   }
 
   #onLost(live: Live): void {
@@ -159,7 +240,7 @@ export class Listener {
       this.#conn = undefined;
     }
     this.#lost = true;
-    wake(this.#watchers.values());
+    wake([...this.#watchers.values()].map((g) => g.keys()));
     if (!this.#closed && this.#listening()) this.#reopenLater();
   }
 

@@ -8,6 +8,7 @@ import type {
 import type { Db } from './db.js';
 import type { ParsedOptions } from './options.js';
 import type { Liveness } from './sql/rows.js';
+import type { Waiters } from './waiters.js';
 
 /** What `postgresBackend` shares with either mode. */
 export interface Shared {
@@ -17,6 +18,8 @@ export interface Shared {
   readonly channel: string;
   /** Resolves once the schema exists (created on first use unless `migrate: false`). */
   ready(): Promise<void>;
+  /** The key's waiters: what a waiting acquire names, and wake-ups passed on. */
+  readonly waiters: Waiters;
 }
 
 /** What sets one mode apart: how it writes grants, and how its statements tell a live row. */

@@ -11,6 +11,7 @@ import { channelOf, schemaMigration } from './schema.js';
 import { stateOperations } from './states.js';
 import { tableMode } from './table-mode.js';
 import { topicOperations } from './topics.js';
+import { waitersOf } from './waiters.js';
 
 /**
  * A Postgres backend: the core contract with every optional method, plus `migrate()`. (`subscribe`
@@ -49,8 +50,6 @@ export function postgresBackend(options: PostgresBackendOptions): PostgresBacken
   const db = openDb(parsed);
   const channel = channelOf(parsed.schema);
   const { migrate, ready } = schemaMigration(db, parsed.schema, parsed.migrate);
-  const shared = { db, options: parsed, channel, ready };
-  const mode = parsed.mode === 'table' ? tableMode(shared) : advisoryMode(shared);
   // Advisory mode listens on a connection like its lock session; table mode only on a direct one it is given.
   const listener =
     parsed.mode === 'advisory'
@@ -58,6 +57,9 @@ export function postgresBackend(options: PostgresBackendOptions): PostgresBacken
       : parsed.listen === undefined
         ? undefined
         : new Listener(() => db.dedicated(parsed.listen), channel);
+  const waiters = waitersOf(db, parsed.schema, listener);
+  const shared = { db, options: parsed, channel, ready, waiters };
+  const mode = parsed.mode === 'table' ? tableMode(shared) : advisoryMode(shared);
   const rates = rateOperations(shared);
 
   return defineBackend({
@@ -78,7 +80,9 @@ export function postgresBackend(options: PostgresBackendOptions): PostgresBacken
       release: (request: ReleaseRequest) => mode.ops.release(storablePair(request)),
       extendMany: mode.ops.extendMany,
       ...readOperations(shared, mode.liveness),
-      ...(listener && { subscribe: (key: string, fn: () => void) => listener.subscribe(key, fn) }),
+      ...(listener && {
+        subscribe: (key: string, fn: () => void, owner?: string) => listener.subscribe(key, fn, owner),
+      }),
       ...rates.ops,
       ...topicOperations(shared, listener),
       ...stateOperations(shared, mode.deciding),
@@ -86,6 +90,7 @@ export function postgresBackend(options: PostgresBackendOptions): PostgresBacken
     },
     async close() {
       await mode.close();
+      await waiters.close();
       await rates.close();
       await listener?.close();
       await db.end();

@@ -3,6 +3,7 @@ import { advisoryLockId } from './lock-id.js';
 import { permitFunctionsSql } from './sql/permit-functions.js';
 import { rateFunctionsSql } from './sql/rates.js';
 import { statesTableSql } from './sql/states.js';
+import { waitersSql } from './sql/waiters.js';
 
 /**
  * The version of the schema {@link migrationSql} makes. 1: the fence sequence, `locks`, `permits`
@@ -11,7 +12,7 @@ import { statesTableSql } from './sql/states.js';
  * is additive and idempotent, so running this package's on a schema of an older version brings it
  * up to this one. On a schema of a newer version it changes nothing (see {@link NEWER_SCHEMA}).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * The SQLSTATE with which the migration stops, changing nothing, on a schema already migrated to
@@ -33,6 +34,9 @@ export const NEWER_SCHEMA = 'OLNEW';
  *   table-mode grants survive a server restart. `permit_limit` is set on a key held by permits.
  * - `permits` and the functions that change it: concurrency limits (see sql/permit-functions.ts).
  * - `rates` and `rate_limit`: rate limits (see sql/rates.ts); `states`: saved state (sql/states.ts).
+ * - `waiters`, `wake` and `pass_on`: the callers waiting for each key, oldest first, and the
+ *   waking of one of them when the key frees (see sql/waiters.ts). Unlogged: a crash forgets who
+ *   waited, and each waiter joins again at its next try.
  * - `versions`: one row per {@link SCHEMA_VERSION} this schema has been migrated to.
  *
  * @param schema - The schema to create them in: the backend's `schema` option (default
@@ -62,6 +66,7 @@ CREATE TABLE IF NOT EXISTS ${s}.locks (
   pid integer,
   lock_id bigint
 );
+${waitersSql(schema)}
 ${permitFunctionsSql(schema)}
 ${rateFunctionsSql(schema)}
 ${statesTableSql(schema)}
@@ -73,7 +78,10 @@ INSERT INTO ${s}.versions (version) VALUES (${SCHEMA_VERSION}) ON CONFLICT (vers
 }
 
 /**
- * The NOTIFY channel releases are announced on; the payload is the key.
+ * The NOTIFY channel on which releases of schema versions before 3 announce a key (the payload);
+ * the backend still listens to it, so that such a release during a rolling deploy wakes every
+ * waiter of its key here. Since version 3 a release wakes one waiter, on the channel of the
+ * LISTEN session that waiter's backend holds (`oncelock!<pid>`).
  *
  * @param schema - The backend's schema; each schema has a channel of its own.
  */

@@ -13,6 +13,7 @@ import {
   permitReleaseSql,
   releaseSql,
 } from './sql/table.js';
+import { FREED_RETRIES } from './waiters.js';
 
 /** Rows of holders that died without releasing are pruned once per this many acquisitions. */
 const PRUNE_EVERY = 500;
@@ -24,7 +25,7 @@ const PRUNE_EVERY = 500;
  * LISTEN connection (`listen`), because a transaction pooler cannot keep a LISTEN alive.
  */
 export function tableMode(shared: Shared): Mode {
-  const { db, options, channel, ready } = shared;
+  const { db, options, channel, ready, waiters } = shared;
   const s = options.schema;
   const sql = {
     acquire: acquireSql(s),
@@ -38,25 +39,33 @@ export function tableMode(shared: Shared): Mode {
   const permits = permitsOf(shared);
   const prune = periodic(PRUNE_EVERY, () => db.rows(sql.prune));
 
+  /**
+   * `waiter`: the LISTEN pid a waiting caller names, or null; `again`: may try once more after a
+   * permits header (see refusedPlain); `freed`: tries left after a waiter's refusal found the key
+   * freed under it (see sql/waiters.ts).
+   */
   async function acquirePlain(
     key: string,
     owner: string,
     ttl: number,
-    again: boolean,
+    waiter: number | null,
+    again = true,
+    freed = FREED_RETRIES,
   ): Promise<AcquireResult> {
-    const [row] = await db.rows<Partial<HolderRow> & { granted_fence: string | null }>(sql.acquire, [
-      key,
-      owner,
-      ttl,
-    ]);
+    type Row = Partial<HolderRow> & { granted_fence: string | null; joined: boolean };
+    const [row] = await db.rows<Row>(sql.acquire, [key, owner, ttl, waiter]);
     prune.tick();
+    if (waiter !== null) waiters.joined(key, owner, row?.joined === true);
     if (row?.granted_fence) return { granted: true, fence: Number(row.granted_fence) };
     if (row?.permit_limit != null)
       return permits.refusedPlain(
         key,
         row.permit_limit,
-        again ? () => acquirePlain(key, owner, ttl, false) : undefined,
+        again ? () => acquirePlain(key, owner, ttl, waiter, false) : undefined,
       );
+    // Refused by a holder whose release came before our place was taken: try again now.
+    if (waiter !== null && !row?.joined && freed > 0)
+      return acquirePlain(key, owner, ttl, waiter, again, freed - 1);
     return { granted: false, holder: row?.owner ? toHolder(row as HolderRow) : undefined };
   }
 
@@ -66,8 +75,10 @@ export function tableMode(shared: Shared): Mode {
     liveness: BY_TTL,
     deciding: BY_TTL,
     ops: {
-      async acquire({ key, owner, ttl, limit }: AcquireRequest): Promise<AcquireResult> {
+      async acquire(request: AcquireRequest): Promise<AcquireResult> {
+        const { key, owner, ttl, limit } = request;
         await ready();
+        const waiter = waiters.pidFor(request);
         if (limit !== undefined) {
           const [row] = await db.rows<PermitRow>(sql.permitAcquire, [
             key,
@@ -75,10 +86,12 @@ export function tableMode(shared: Shared): Mode {
             ttl,
             limit,
             permits.lockId(key),
+            waiter,
           ]);
+          if (waiter !== null) waiters.joined(key, owner, !row!.granted_fence && row!.held_limit === limit);
           return permitOutcome(row!);
         }
-        return acquirePlain(key, owner, ttl, true);
+        return acquirePlain(key, owner, ttl, waiter);
       },
 
       async extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]> {
@@ -98,7 +111,7 @@ export function tableMode(shared: Shared): Mode {
         await ready();
         const [row] =
           limit === undefined
-            ? await db.rows<{ live: boolean }>(sql.release, [key, owner, channel])
+            ? await db.rows<{ live: boolean }>(sql.release, [key, owner])
             : await db.rows<{ live: boolean | null }>(sql.permitRelease, [
                 key,
                 owner,

@@ -10,13 +10,14 @@ import { dropSchema, sql, testSchema } from './helpers.js';
 const schemas: string[] = [];
 afterAll(() => Promise.all(schemas.map(dropSchema)));
 
-async function versionOneSchema(name: string): Promise<string> {
+async function schemaOf(version: 1 | 2, name: string): Promise<string> {
   const schema = testSchema(name);
   schemas.push(schema);
-  const v1 = await readFile(new URL('./fixtures/schema-v1.sql', import.meta.url), 'utf8');
-  await sql(v1.replaceAll('__schema__', schema));
+  const text = await readFile(new URL(`./fixtures/schema-v${version}.sql`, import.meta.url), 'utf8');
+  await sql(text.replaceAll('__schema__', schema));
   return schema;
 }
+const versionOneSchema = (name: string) => schemaOf(1, name);
 
 const exists = async (schema: string, table: string) =>
   (await sql<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`"${schema}".${table}`]))[0]?.t !=
@@ -25,23 +26,44 @@ const exists = async (schema: string, table: string) =>
 describe('migration', () => {
   it('brings a version 1 schema up to this version on first use, keeping its leases', async () => {
     const schema = await versionOneSchema('migrate_v1');
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
     expect(await exists(schema, 'rates')).toBe(false);
-    // A lease taken by the previous release, in table mode.
-    const old = postgresBackend({ connectionString: postgresUrl, schema, mode: 'table', migrate: false });
-    const lease = await old.acquire({ key: 'cursor', owner: 'old', ttl: 60_000 });
-    await old.close();
+    // A lease taken by the previous release, in table mode: its row, as that release writes it.
+    const [lease] = await sql<{ fence: string }>(
+      `INSERT INTO "${schema}".locks (key, owner, fence, since, expires_at)
+       VALUES ('cursor', 'old', nextval('"${schema}".fence'), now(), now() + interval '60 seconds') RETURNING fence`,
+    );
 
     const b = postgresBackend({ connectionString: postgresUrl, schema, mode: 'table' });
     try {
       expect(await b.rateLimit({ key: 'r', limit: 1, per: 1000, burst: 0, reserve: 0 })).toMatchObject({
         allowed: true,
       });
-      expect(await b.inspect('cursor')).toMatchObject({ owner: 'old', fence: lease.granted && lease.fence });
+      expect(await b.inspect('cursor')).toMatchObject({ owner: 'old', fence: Number(lease?.fence) });
       expect(await b.saveState({ key: 'cursor', owner: 'old', value: '7' })).toBe(true);
-      expect(await b.loadState('cursor')).toMatchObject({ value: '7', fence: lease.granted && lease.fence });
+      expect(await b.loadState('cursor')).toMatchObject({ value: '7', fence: Number(lease?.fence) });
       const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".versions`);
-      expect(versions.map((v) => v.version)).toEqual([2]);
+      expect(versions.map((v) => v.version)).toEqual([3]);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('brings a version 2 schema up to this version, and the permits call of version 2 still works', async () => {
+    const schema = await schemaOf(2, 'migrate_v2');
+    expect(await exists(schema, 'waiters')).toBe(false);
+    const b = postgresBackend({ connectionString: postgresUrl, schema, mode: 'table' });
+    try {
+      await b.migrate();
+      expect(await exists(schema, 'waiters')).toBe(true);
+      const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".versions ORDER BY 1`);
+      expect(versions.map((v) => v.version)).toEqual([2, 3]);
+      // A process of version 2, still running during a deploy, calls permit_acquire with six arguments.
+      const [old] = await sql<{ granted_fence: string | null }>(
+        `SELECT granted_fence FROM "${schema}".permit_acquire('p', 'old', 60000, 2, 7, NULL)`,
+      );
+      expect(old?.granted_fence).not.toBeNull();
+      expect(await b.inspect('p')).toMatchObject({ owner: 'old', limit: 2 });
     } finally {
       await b.close();
     }
@@ -53,7 +75,7 @@ describe('migration', () => {
     await first.migrate();
     await first.close();
     // A newer release has migrated (say it dropped what this one would create again).
-    await sql(`INSERT INTO "${schema}".versions (version) VALUES (3); DROP TABLE "${schema}".states`);
+    await sql(`INSERT INTO "${schema}".versions (version) VALUES (4); DROP TABLE "${schema}".states`);
     const b = postgresBackend({ connectionString: postgresUrl, schema });
     try {
       await b.migrate();

@@ -22,6 +22,7 @@ import {
   refusalHolder,
   upsert,
 } from './rows.js';
+import { JOINED, joinWaiters } from './waiters.js';
 
 const { live } = BY_SESSION;
 
@@ -36,14 +37,16 @@ export const CLAIM_SESSION = `SELECT current_setting('oncelock.session', true) A
 
 /**
  * $1 marker, $2 lock id, $3 key, $4 owner, $5 ttl ms, $6 whether this session already holds a
- * count for this grant (a re-entrant acquire). A fresh count that wins nothing is given back
- * in the same statement (`unlocked`).
+ * count for this grant (a re-entrant acquire), $7 the waiter's LISTEN pid (NULL unless the caller
+ * waits). A fresh count that wins nothing is given back in the same statement (`unlocked`). A
+ * refused waiter joins the key's waiters, a granted one leaves them (see waiters.ts).
  */
 export const acquireSql = (s: string) => `WITH s AS (${MINE}),
 l AS (SELECT CASE WHEN NOT s.mine THEN false WHEN $6::bool THEN true ELSE pg_try_advisory_lock_shared($2::int8) END AS locked FROM s),
 w AS (${upsert(s, live, { key: '$3', owner: '$4', ttl: '$5', pid: 'pg_backend_pid()', lockId: '$2::int8', from: 'l', when: 'l.locked' })}),
-u AS (SELECT pg_advisory_unlock_shared($2::int8) AS ok FROM l WHERE l.locked AND NOT $6::bool AND NOT EXISTS (SELECT 1 FROM w))
-SELECT s.mine, (SELECT fence FROM w)::text AS granted_fence, (SELECT ok FROM u) AS unlocked, holder.*,
+u AS (SELECT pg_advisory_unlock_shared($2::int8) AS ok FROM l WHERE l.locked AND NOT $6::bool AND NOT EXISTS (SELECT 1 FROM w)),
+${joinWaiters(s, live, { key: '$3', owner: '$4', waiter: '$7', guard: '(SELECT mine FROM s)' })}
+SELECT s.mine, (SELECT fence FROM w)::text AS granted_fence, (SELECT ok FROM u) AS unlocked, ${JOINED}, holder.*,
   ${commitMode("CASE WHEN EXISTS (SELECT 1 FROM w) THEN 'on' ELSE 'off' END")} AS commit_mode
 FROM s ${refusalHolder(s, live, '$3', 'EXISTS (SELECT 1 FROM w)')}`;
 
@@ -53,14 +56,14 @@ u AS (${extendMany(s, BY_SESSION_SNAPSHOT.live, '$2', '$3', '$4', '(SELECT mine 
 SELECT s.mine, array(SELECT ord FROM u) AS held, ${commitMode("'off'")} AS commit_mode FROM s`;
 
 /**
- * $1 marker, $2 key, $3 owner, $4 channel, $5 the lock id to give one count back for (NULL when
- * this session made no grant for it). The row is deleted (and its liveness read) before the count
- * is given back.
+ * $1 marker, $2 key, $3 owner, $4 the lock id to give one count back for (NULL when this session
+ * made no grant for it). The row is deleted (and its liveness read) before the count is given
+ * back; then the key's next waiter is woken (see waiters.ts).
  */
 export const releaseSql = (s: string) => `WITH s AS (${MINE}),
 d AS (${deleteOwn(s, live, '$2', '$3', '(SELECT mine FROM s)')}),
-u AS (SELECT pg_advisory_unlock_shared($5::int8) AS ok FROM s WHERE s.mine AND $5::int8 IS NOT NULL AND (SELECT count(*) FROM d) >= 0),
-n AS (SELECT pg_notify($4::text, d.key) FROM d)
+u AS (SELECT pg_advisory_unlock_shared($4::int8) AS ok FROM s WHERE s.mine AND $4::int8 IS NOT NULL AND (SELECT count(*) FROM d) >= 0),
+n AS (SELECT "${s}".wake(d.key) AS woken FROM d)
 SELECT s.mine, (SELECT live FROM d) AS live, (SELECT ok FROM u) AS unlocked, (SELECT count(*) FROM n) AS notified,
   ${commitMode("'off'")} AS commit_mode FROM s`;
 
@@ -71,23 +74,24 @@ r AS (SELECT r.ord, CASE WHEN s.mine THEN pg_advisory_unlock_shared(r.id) END AS
 SELECT s.mine, array(SELECT coalesce(r.ok, false) FROM r ORDER BY r.ord) AS unlocked FROM s`;
 
 /**
- * $1 marker, $2 channel. Deletes this session's rows (leases and permits) and announces each key,
+ * $1 marker. Deletes this session's rows (leases and permits) and wakes each key's next waiter,
  * before the session ends. A key's header stays until the next permit call on it.
  */
 export const closeSql = (s: string) => `WITH s AS (${MINE}),
 d AS (DELETE FROM "${s}".locks h USING s WHERE s.mine AND h.pid = pg_backend_pid() AND h.lock_id IS NOT NULL RETURNING h.key),
 p AS (DELETE FROM "${s}".permits h USING s WHERE s.mine AND h.pid = pg_backend_pid() RETURNING h.key)
-SELECT s.mine, (SELECT count(pg_notify($2::text, k.key)) FROM (SELECT key FROM d UNION SELECT key FROM p) k) AS notified,
+SELECT s.mine, (SELECT count(*) FILTER (WHERE "${s}".wake(k.key)) FROM (SELECT key FROM d UNION SELECT key FROM p) k) AS notified,
   ${commitMode("'off'")} AS commit_mode FROM s`;
 
 /**
  * $1 marker, $2 lock id, $3 key, $4 owner, $5 ttl ms, $6 re-entrant, as {@link acquireSql}; $7
- * limit. The function decides under the key's lock (see permit-functions.ts); the session's
- * count is taken before it and given back in the same statement if nothing was granted.
+ * limit, $8 the waiter's LISTEN pid (NULL unless the caller waits). The function decides under the
+ * key's lock (see permit-functions.ts); the session's count is taken before it and given back in
+ * the same statement if nothing was granted.
  */
 export const permitAcquireSql = (s: string) => `WITH s AS (${MINE}),
 l AS (SELECT CASE WHEN NOT s.mine THEN false WHEN $6::bool THEN true ELSE pg_try_advisory_lock_shared($2::int8) END AS locked FROM s),
-p AS (SELECT ${permitAcquire(s, '$3::text, $4::text, $5::float8, $7::int, $2::int8, pg_backend_pid()')} AS r FROM l WHERE l.locked),
+p AS (SELECT ${permitAcquire(s, '$3::text, $4::text, $5::float8, $7::int, $2::int8, pg_backend_pid(), $8::int')} AS r FROM l WHERE l.locked),
 u AS (SELECT pg_advisory_unlock_shared($2::int8) AS ok FROM l WHERE l.locked AND NOT $6::bool AND NOT EXISTS (SELECT 1 FROM p WHERE (p.r).granted_fence IS NOT NULL))
 SELECT s.mine, (SELECT ok FROM u) AS unlocked, x.* FROM s
 LEFT JOIN LATERAL (${permitResult('(SELECT (p.r).* FROM p) r')}) x ON true`;

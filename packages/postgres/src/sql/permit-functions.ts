@@ -16,6 +16,7 @@
 // acquires can never both count "2 of 3 held". Locks are always taken permits first, header
 // second, so nothing waits for a permit row while holding a header.
 import { BY_SESSION } from './rows.js';
+import { WAITER_TTL } from './waiters.js';
 
 /** The header's owner and expiry: no user owner is empty; it never expires on its own. */
 const HEADER_OWNER = "''";
@@ -28,6 +29,10 @@ export function permitFunctionsSql(schema: string): string {
   const firstEnding = `SELECT h.owner, h.fence, h.since, h.expires_at
       INTO holder_owner, holder_fence, holder_since, holder_expires
       FROM ${s}.permits h WHERE h.key = p_key AND ${live} ORDER BY h.expires_at LIMIT 1`;
+  // A granted waiter leaves the key's waiters.
+  const leaveQueue = `IF p_waiter IS NOT NULL THEN
+    DELETE FROM ${s}.waiters q WHERE q.key = p_key AND q.owner = p_owner;
+  END IF`;
   return `DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '${s}.locks'::regclass AND attname = 'permit_limit' AND NOT attisdropped) THEN
     ALTER TABLE ${s}.locks ADD COLUMN permit_limit integer;
@@ -76,20 +81,21 @@ BEGIN
   DELETE FROM ${s}.permits h WHERE h.key = p_key AND h.owner = p_owner RETURNING ${live} INTO was_live;
   IF FOUND THEN
     PERFORM ${s}.permit_settle(p_key);
-    PERFORM pg_notify(p_channel, p_key);
+    PERFORM ${s}.wake(p_key);
   END IF;
   RETURN was_live;
 END $f$;
 CREATE OR REPLACE FUNCTION ${s}.permit_acquire(p_key text, p_owner text, p_ttl float8, p_limit integer, p_lock_id int8, p_pid integer,
+  p_waiter integer,
   OUT granted_fence bigint, OUT held_limit integer,
   OUT holder_owner text, OUT holder_fence bigint, OUT holder_since timestamptz, OUT holder_expires timestamptz)
 LANGUAGE plpgsql AS $f$
 DECLARE r record;
 BEGIN
   PERFORM set_config('synchronous_commit', 'off', true);
-  -- A key visibly full, none of it ours, is refused before the lock, so that waiters woken
-  -- together by one release do not queue behind each other's grants (each flushes its commit).
-  IF (SELECT count(*) FILTER (WHERE h.permit_limit = p_limit) >= p_limit AND count(*) FILTER (WHERE h.owner = p_owner) = 0
+  -- A key visibly full, none of it ours, is refused before the lock, unless the caller waits: a
+  -- waiter joins the key's waiters under the lock, where a release cannot slip past it unseen.
+  IF p_waiter IS NULL AND (SELECT count(*) FILTER (WHERE h.permit_limit = p_limit) >= p_limit AND count(*) FILTER (WHERE h.owner = p_owner) = 0
       FROM ${s}.permits h WHERE h.key = p_key AND ${live}) THEN
     held_limit := p_limit;
     ${firstEnding};
@@ -124,10 +130,19 @@ BEGIN
   -- Re-entrant: the same owner keeps its fence and restarts its TTL (and moves to this session).
   UPDATE ${s}.permits h SET expires_at = ${expiry}, pid = p_pid, lock_id = p_lock_id
     WHERE h.key = p_key AND h.owner = p_owner AND ${live} RETURNING h.fence INTO granted_fence;
-  IF FOUND THEN RETURN; END IF;
+  IF FOUND THEN
+    ${leaveQueue};
+    RETURN;
+  END IF;
   DELETE FROM ${s}.permits h WHERE h.key = p_key AND NOT ${live};
   IF (SELECT count(*) FROM ${s}.permits h WHERE h.key = p_key) >= p_limit THEN
     ${firstEnding};
+    -- Full: a waiter joins the key's waiters, keeping its place if it had one (see waiters.ts).
+    IF p_waiter IS NOT NULL THEN
+      INSERT INTO ${s}.waiters AS q (key, owner, since, pid, expires_at)
+        VALUES (p_key, p_owner, clock_timestamp(), p_waiter, statement_timestamp() + ${WAITER_TTL})
+        ON CONFLICT (key, owner) DO UPDATE SET pid = excluded.pid, expires_at = excluded.expires_at, woken_at = NULL;
+    END IF;
     RETURN;
   END IF;
   -- A new fence: the commit must be flushed (see commitMode in rows.ts).
@@ -135,5 +150,13 @@ BEGIN
   INSERT INTO ${s}.permits (key, owner, permit_limit, fence, since, expires_at, pid, lock_id)
     VALUES (p_key, p_owner, p_limit, nextval('${s}.fence'), statement_timestamp(), ${expiry}, p_pid, p_lock_id)
     RETURNING fence INTO granted_fence;
-END $f$;`;
+  ${leaveQueue};
+END $f$;
+-- The call of releases before schema version 3, which did not wait in the key's waiters.
+CREATE OR REPLACE FUNCTION ${s}.permit_acquire(p_key text, p_owner text, p_ttl float8, p_limit integer, p_lock_id int8, p_pid integer,
+  OUT granted_fence bigint, OUT held_limit integer,
+  OUT holder_owner text, OUT holder_fence bigint, OUT holder_since timestamptz, OUT holder_expires timestamptz)
+LANGUAGE sql AS $f$
+  SELECT * FROM ${s}.permit_acquire(p_key, p_owner, p_ttl, p_limit, p_lock_id, p_pid, NULL::integer)
+$f$;`;
 }

@@ -2,10 +2,14 @@
 // server session may run it. That is what lets this mode work behind a transaction pooler.
 import { permitAcquire, permitRelease, permitResult } from './permits.js';
 import { BY_TTL, commitMode, deleteOwn, extendMany, extendMixed, refusalHolder, upsert } from './rows.js';
+import { JOINED, joinWaiters } from './waiters.js';
 
 const { live } = BY_TTL;
 
-/** $1 key, $2 owner, $3 ttl ms. */
+/**
+ * $1 key, $2 owner, $3 ttl ms, $4 the waiter's LISTEN pid (NULL unless the caller waits): a
+ * refused waiter joins the key's waiters, a granted one leaves them (see waiters.ts).
+ */
 export const acquireSql = (s: string) => {
   const w = upsert(s, live, {
     key: '$1',
@@ -16,8 +20,9 @@ export const acquireSql = (s: string) => {
     from: '(SELECT 1) one',
     when: 'true',
   });
-  return `WITH w AS (${w})
-SELECT (SELECT fence FROM w)::text AS granted_fence, holder.*,
+  return `WITH w AS (${w}),
+${joinWaiters(s, live, { key: '$1', owner: '$2', waiter: '$4' })}
+SELECT (SELECT fence FROM w)::text AS granted_fence, ${JOINED}, holder.*,
   ${commitMode("CASE WHEN EXISTS (SELECT 1 FROM w) THEN 'on' ELSE 'off' END")} AS commit_mode
 FROM (SELECT 1) one ${refusalHolder(s, live, '$1', 'EXISTS (SELECT 1 FROM w)')}`;
 };
@@ -26,15 +31,17 @@ FROM (SELECT 1) one ${refusalHolder(s, live, '$1', 'EXISTS (SELECT 1 FROM w)')}`
 export const extendSql = (s: string) => extendMany(s, live, '$1', '$2', '$3');
 
 /**
- * $1 key, $2 owner, $3 channel. Commits without waiting for the flush: a release lost in a crash
- * leaves the key held until its TTL, which is safe.
+ * $1 key, $2 owner; wakes the key's next waiter. Commits without waiting for the flush: a release
+ * lost in a crash leaves the key held until its TTL, which is safe.
  */
 export const releaseSql = (s: string) => `WITH d AS (${deleteOwn(s, live, '$1', '$2')})
-SELECT d.live, pg_notify($3::text, d.key), ${commitMode("'off'")} AS commit_mode FROM d`;
+SELECT d.live, "${s}".wake(d.key) AS woken, ${commitMode("'off'")} AS commit_mode FROM d`;
 
-/** $1 key, $2 owner, $3 ttl ms, $4 limit, $5 the key's lock id. */
+/** $1 key, $2 owner, $3 ttl ms, $4 limit, $5 the key's lock id, $6 the waiter's LISTEN pid (or NULL). */
 export const permitAcquireSql = (s: string) =>
-  permitResult(`${permitAcquire(s, '$1::text, $2::text, $3::float8, $4::int, $5::int8, NULL::int')} r`);
+  permitResult(
+    `${permitAcquire(s, '$1::text, $2::text, $3::float8, $4::int, $5::int8, NULL::int, $6::int')} r`,
+  );
 
 /** $1 key, $2 owner, $3 the key's lock id, $4 channel. */
 export const permitReleaseSql = (s: string) =>
