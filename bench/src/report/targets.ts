@@ -156,8 +156,11 @@ function limitsTargets(d: LimitsData | undefined): TargetResult[] {
   out.push(near(acquire, 'redis', 1.15, 'redis-semaphore', 'redis-semaphore'));
   out.push(near(pg, 'postgres', 1.2, 'lease', 'the plain lease'));
   for (const hold of [...new Set(d?.handoff.map((f) => f.holdMs) ?? [])]) {
-    const once = d?.handoff.find((f) => f.holdMs === hold && f.arm === 'oncelock');
-    const sem = d?.handoff.find((f) => f.holdMs === hold && f.arm === 'redis-semaphore');
+    const once = d?.handoff.find((f) => f.store === 'redis' && f.holdMs === hold && f.arm === 'oncelock');
+    const sem = d?.handoff.find(
+      (f) => f.store === 'redis' && f.holdMs === hold && f.arm === 'redis-semaphore',
+    );
+    if (!sem) continue; // a PostgreSQL hold only
     const when = ` — hold ${hold} ms`;
     if (!once || !sem) {
       out.push(unmeasured(handoff + when));
@@ -181,7 +184,44 @@ function limitsTargets(d: LimitsData | undefined): TargetResult[] {
   }
   if (!d?.handoff.some((f) => f.holdMs === 200)) out.push(unmeasured(load));
   if (!d) out.push(unmeasured(handoff));
+  out.push(pgPermitHandoff(d));
   return out;
+}
+
+/** Issue 22: on PostgreSQL a permit's handoff at most twice a plain lease's, measured in the same run. */
+function pgPermitHandoff(d: LimitsData | undefined): TargetResult {
+  const target = 'PostgreSQL permit handoff p50 at most 2x of a plain lease handoff (8 processes, limit 2)';
+  const permit = d?.handoff.find((f) => f.store === 'postgres' && f.arm === 'oncelock');
+  const plain = d?.handoff.find((f) => f.store === 'postgres' && f.arm === 'lease');
+  if (!permit || !plain) return unmeasured(target);
+  return {
+    target: `${target} — hold ${permit.holdMs} ms`,
+    measured: `p50 ${ms(permit.p50)} against ${ms(plain.p50)} = ${times(permit.p50 / plain.p50)}; p99 ${ms(permit.p99)} against ${ms(plain.p99)}`,
+    met: permit.p50 / plain.p50 <= 2,
+  };
+}
+
+/** Issue 22: a PostgreSQL handoff at most 1.5x of `pg_advisory_lock` blocking in the server, per shape. */
+function pgHandoffTargets(rows: readonly HandoffFigures[] | undefined): TargetResult[] {
+  const target = (n: number) =>
+    `PostgreSQL handoff p50 at most 1.5x of a blocking pg_advisory_lock (${n} processes on one key)`;
+  const shapes = [
+    ...new Set(rows?.filter((f) => f.store === 'postgres').map((f) => `${f.processes}|${f.holdMs}`)),
+  ];
+  if (shapes.length === 0) return [8, 2].map((n) => unmeasured(target(n)));
+  return shapes.map((shape) => {
+    const of = rows?.filter((f) => f.store === 'postgres' && `${f.processes}|${f.holdMs}` === shape) ?? [];
+    const once = of.find((f) => f.arm === 'oncelock');
+    const floor = of.find((f) => f.arm === 'raw-blocking');
+    const [n, hold] = shape.split('|');
+    const name = `${target(Number(n))} — hold ${hold} ms`;
+    if (!once || !floor) return unmeasured(name);
+    return {
+      target: name,
+      measured: `p50 ${ms(once.p50)} against ${ms(floor.p50)} = ${times(once.p50 / floor.p50)}; p99 ${ms(once.p99)} against ${ms(floor.p99)}`,
+      met: once.p50 / floor.p50 <= 1.5,
+    };
+  });
 }
 
 /** The targets of issues 9, 17, 19 and 20, each with the figures of this run beside it. */
@@ -195,6 +235,7 @@ export function evaluateTargets(suites: readonly SuiteResult[]): TargetResult[] 
       what: "oncelock's Lua scripts",
     }),
     ...handoffTargets(dataOf<HandoffFigures[]>(suites, 'handoff')),
+    ...pgHandoffTargets(dataOf<HandoffFigures[]>(suites, 'handoff')),
     scaleTarget(dataOf<ScaleFigures[]>(suites, 'scale')),
     nearFloor('PostgreSQL acquire + release within 1.2x of its raw floor', un?.postgres, 1.2, {
       arm: 'row-durable',

@@ -33,8 +33,8 @@ export interface Counter {
 
 export interface MeasureOptions {
   readonly rounds: number;
-  /** Include the breakdown arms (parts of oncelock measured alone). */
-  readonly breakdown: boolean;
+  /** Include the breakdown arms (parts of oncelock measured alone): for every store, or for those it says. */
+  readonly breakdown: boolean | ((store: Store) => boolean);
   /** Measures one round of one arm; round -1 is a warm-up, not recorded. */
   readonly round: (arm: LockArm, spec: ArmSpec, i: number) => Promise<Round>;
   readonly counter?: (store: Store) => Promise<Counter | undefined>;
@@ -48,7 +48,8 @@ export async function measureStores(ctx: Context, o: MeasureOptions): Promise<Re
 }
 
 async function measureGroup(ctx: Context, group: Group, o: MeasureOptions): Promise<ArmFigures[]> {
-  const specs = group.specs.filter((s) => !s.handoffFloor && (o.breakdown || !s.breakdown));
+  const breakdown = typeof o.breakdown === 'function' ? o.breakdown(group.store) : o.breakdown;
+  const specs = group.specs.filter((s) => !s.handoffFloor && (breakdown || !s.breakdown));
   const arms = new Map<ArmSpec, LockArm>();
   const counter = await o.counter?.(group.store);
   try {

@@ -80,6 +80,20 @@ export async function limits(ctx: Context): Promise<SuiteResult> {
       limit: p.limit,
     });
     ctx.log('  redis: handoff');
+    // On PostgreSQL a permit's handoff against a plain lease's, on the same workers, interleaved
+    // (the lease arm holds alone, so the pairing of releases and grants is that of a lock).
+    handoff.push(
+      ...(await contendStore(ctx, workers, {
+        store: 'postgres',
+        url: ctx.postgresUrl,
+        arms: permitArms('postgres', ctx.postgresUrl, p.limit),
+        shapes: p.holdMs.slice(0, 1).map((holdMs) => ({ processes: p.processes, holdMs })),
+        rounds: p.handoffRounds,
+        ms: p.handoffMs,
+        limit: p.limit,
+      })),
+    );
+    ctx.log('  postgres: handoff');
     await Promise.all(workers.map((w) => w.ask({ type: 'close' })));
   } finally {
     await stopAll(workers);
@@ -89,10 +103,12 @@ export async function limits(ctx: Context): Promise<SuiteResult> {
   for (const f of handoff) {
     if (f.overlaps > 0)
       notes.push(
-        `${f.label}, hold ${f.holdMs} ms: ${f.overlaps} grant(s) while ${p.limit} permits were held.`,
+        `${f.store} ${f.label}, hold ${f.holdMs} ms: ${f.overlaps} grant(s) while ${p.limit} permits were held.`,
       );
     if (f.errors > 0)
-      notes.push(`${f.label}, hold ${f.holdMs} ms: ${f.errors} call(s) failed, first: ${f.firstError}`);
+      notes.push(
+        `${f.store} ${f.label}, hold ${f.holdMs} ms: ${f.errors} call(s) failed, first: ${f.firstError}`,
+      );
   }
   return {
     id: 'limits',
@@ -103,7 +119,8 @@ export async function limits(ctx: Context): Promise<SuiteResult> {
       'on PostgreSQL (advisory mode) against a plain oncelock lease on the same backend. Handoff: ' +
       `${p.processes} processes contend for the ${p.limit} permits, each holding one ${p.holdMs.join(' or ')} ms and then ` +
       'stepping aside as long; a handoff is the time from a release to the next grant to another process ' +
-      '(releases handed on oldest first), measured as in the handoff suite. Redis commands come from ' +
+      '(releases handed on oldest first), measured as in the handoff suite; on PostgreSQL (advisory mode, ' +
+      `hold ${p.holdMs[0]} ms) against a plain lease contended by as many processes, interleaved. Redis commands come from ` +
       '`INFO commandstats` on the private `redis-server`, reset before each run. redis-semaphore waits by polling ' +
       `every 10 ms at its defaults. ${p.handoffRounds} round(s) of ${p.handoffMs} ms per arm and hold, interleaved.`,
     tables: tables(data),
@@ -120,11 +137,12 @@ function tables(d: LimitsData): Table[] {
     head: VS_REFERENCE,
     rows: d.uncontended.filter((f) => f.store === store).map(vsReferenceRow),
   }));
-  const holds = [...new Set(d.handoff.map((f) => f.holdMs))];
-  const handoff = holds.map((hold) => {
-    const rows = d.handoff.filter((f) => f.holdMs === hold);
-    const caption = `redis, ${rows[0]?.processes} processes, limit ${d.limit}, hold ${hold} ms`;
-    return handoffTable(caption, rows, 'redis-semaphore');
+  const shapes = [...new Set(d.handoff.map((f) => `${f.store}|${f.holdMs}`))];
+  const handoff = shapes.map((shape) => {
+    const rows = d.handoff.filter((f) => `${f.store}|${f.holdMs}` === shape);
+    const { store, processes, holdMs } = rows[0] as HandoffFigures;
+    const caption = `${store}, ${processes} processes, limit ${d.limit}, hold ${holdMs} ms`;
+    return handoffTable(caption, rows, store === 'redis' ? 'redis-semaphore' : 'lease');
   });
   return [...latency, ...handoff];
 }
