@@ -40,15 +40,18 @@ export function safetyMargin(ttl: number): number {
   return Math.min(Math.ceil(ttl * 0.05), 250);
 }
 
-/** One acquire round trip. A grant that arrives too late to be trusted counts as refused. */
+/**
+ * One acquire round trip. A grant that arrives too late to be trusted counts as refused.
+ * `startedAt` is the request's start: a caller that has just read the clock passes its reading.
+ */
 export async function acquireOnce(
   backend: LockBackend,
   p: Pick<AcquireParams, 'key' | 'owner' | 'ttl' | 'limit'>,
   waiting = false,
   waits = false,
+  startedAt = now(),
 ): Promise<Grant | Refusal> {
   const { key, owner, ttl, limit } = p;
-  const startedAt = now();
   const base = withLimit({ key, owner, ttl }, limit);
   const request = waiting ? { ...base, waiting } : base;
   const result = await call(backend, 'acquire', () => backend.acquire(request));
@@ -103,11 +106,12 @@ export function acquireWithWait(backend: LockBackend, p: AcquireParams): Promise
  * without a waiter's subscription, timers and gauges.
  */
 async function tryOnce(backend: LockBackend, p: AcquireParams): Promise<Grant | Refusal> {
-  // Read for events only: each clock read is a few per cent of an in-process lease.
-  const begin = hasListeners() ? now() : 0;
+  // One clock read is both the request's start and the events' (each read is a few per cent of an
+  // in-process lease); counting validity from this instant, a little early, only shortens it.
+  const begin = now();
   try {
     if (p.signal?.aborted) throw aborted(backend, p);
-    let result = await acquireOnce(backend, p);
+    let result = await acquireOnce(backend, p, false, false, begin);
     // Usually a slow first round trip (connecting): one more try costs little and often succeeds.
     if (!result.granted && result.stale) result = await acquireOnce(backend, p);
     if (!result.granted) return result;
@@ -115,11 +119,10 @@ async function tryOnce(backend: LockBackend, p: AcquireParams): Promise<Grant | 
       await giveBack(backend, p);
       throw aborted(backend, p);
     }
-    // A listener that came during the call is told the wait from the request.
-    reportGrant(backend, p, result, begin || result.startedAt);
+    reportGrant(backend, p, result, begin);
     return result;
   } catch (error) {
-    if (!(error instanceof WaitAbortedError)) reportFailure(backend, p, error, begin || now());
+    if (!(error instanceof WaitAbortedError)) reportFailure(backend, p, error, begin);
     throw error;
   }
 }
