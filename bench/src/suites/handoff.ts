@@ -11,6 +11,14 @@ import { startWorkers, stopAll, type Worker } from '../workers.js';
 import type { Contention, HandoffRequest } from './handoff-protocol.js';
 
 const TTL = 5000;
+
+/** What lies between oncelock's handoff on PostgreSQL and the floor's, hop by hop. */
+export const POSTGRES_GAP =
+  "postgres: a release wakes one waiter (the longest waiting, named in a NOTIFY to its process's LISTEN session). From " +
+  "the release call to the next grant oncelock runs the release statement, that NOTIFY, and the waiter's acquire, " +
+  'whose commit waits for the WAL flush of its new fence; the floor hands the lock over inside the server, with no ' +
+  "fence and no flush. With 2 processes there is one waiter to wake either way, so that row's gap is this path alone; " +
+  "the flush's share of it is the uncontended suite's flush row.";
 type Store = 'redis' | 'postgres';
 
 export interface HandoffFigures extends Summary {
@@ -198,6 +206,7 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
   ];
   for (const f of data)
     if (f.overlaps > 0) notes.push(`${f.store} ${f.label}: ${f.overlaps} grant(s) overlapped a live holder.`);
+  if (data.some((f) => f.store === 'postgres')) notes.push(POSTGRES_GAP);
   for (const f of data) {
     if (f.arm !== 'oncelock' || !f.perGrant) continue;
     const per = (c: string) => count(f.perGrant?.[c] ?? 0);
