@@ -29,6 +29,15 @@ export function record(cell: Cell, value: number): void {
   cell.count++;
 }
 
+/** The labels object of one label set: `names[i]` → `values[i]`. */
+export function labelsOf(names: readonly string[], values: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  names.forEach((name, i) => {
+    labels[name] = values[i] ?? '';
+  });
+  return labels;
+}
+
 /** One sample as prom-client's exposition reads it: `labels` first, then `sharedLabels`. */
 interface Sample {
   labels: Record<string, string | number>;
@@ -68,13 +77,9 @@ export class CellHistogram<T extends string> extends Histogram<T> {
     const id = values.join('\u0000');
     let cell = this.#cells.get(id);
     if (!cell) {
-      const labels: Record<string, string> = {};
-      this.#names.forEach((name, i) => {
-        labels[name] = values[i] ?? '';
-      });
       cell = {
         bounds: this.#bounds,
-        labels,
+        labels: labelsOf(this.#names, values),
         counts: new Array(this.#bounds.length + 1).fill(0),
         sum: 0,
         count: 0,

@@ -1,3 +1,10 @@
+export {
+  ACQUIRE_BUCKETS,
+  type Buckets,
+  HOLD_BUCKETS,
+  LOOP_PASS_BUCKETS,
+  RATE_DELAY_BUCKETS,
+} from './buckets.js';
 export { MetricsAlreadyRegisteredError } from './errors.js';
 export { defaultLockName, type LockName } from './lock-name.js';
 export {
@@ -6,10 +13,8 @@ export {
   openTelemetryMetrics,
 } from './opentelemetry.js';
 export {
-  ACQUIRE_BUCKETS,
-  HOLD_BUCKETS,
   type PrometheusMetrics,
   type PrometheusMetricsOptions,
   prometheusMetrics,
 } from './prometheus.js';
-export type { AcquireOutcome } from './tracker.js';
+export type { AcquireOutcome, RateOutcome } from './tracker.js';

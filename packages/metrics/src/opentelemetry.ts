@@ -1,6 +1,10 @@
-import type { Attributes, Meter, ObservableResult } from '@opentelemetry/api';
+import { readOptions } from '@oncelock/core/backend';
+import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
+import { type Buckets, DEFAULT_BUCKETS } from './buckets.js';
+import { figures, instruments } from './catalogue.js';
 import { defaultLockName, type LockName } from './lock-name.js';
-import { type Level, track } from './tracker.js';
+import { at, openTelemetrySpec } from './options.js';
+import { type Count, type Observe, track } from './tracker.js';
 
 /** Options of {@link openTelemetryMetrics}. */
 export interface OpenTelemetryMetricsOptions {
@@ -8,6 +12,11 @@ export interface OpenTelemetryMetricsOptions {
   meter: Meter;
   /** Maps a key to its `lock` attribute. Default: the key up to its first `:`. */
   name?: LockName;
+  /**
+   * Histogram buckets in seconds (advice to the SDK, which a View overrides), by histogram:
+   * `acquire`, `hold`, `rateDelay`, `loopPass`.
+   */
+  buckets?: Buckets;
 }
 
 /** What {@link openTelemetryMetrics} returns. */
@@ -21,59 +30,59 @@ export interface OpenTelemetryMetrics {
  * as `prometheusMetrics`, named the OpenTelemetry way (`oncelock.acquire.duration` in seconds, ...);
  * a Prometheus exporter turns them into the same `oncelock_*` names.
  *
- * @param options - The `meter` to record with (required) and the `lock` attribute's mapping
- *   from a key (default: the key up to its first `:`).
+ * @param options - The `meter` to record with (required), the `lock` attribute's mapping
+ *   from a key (default: the key up to its first `:`) and the histogram buckets.
  */
 export function openTelemetryMetrics(options: OpenTelemetryMetricsOptions): OpenTelemetryMetrics {
-  const { meter } = options;
-  const acquire = meter.createHistogram('oncelock.acquire.duration', {
-    unit: 's',
-    description: 'Time from an acquire call to its outcome: acquired, busy, timeout, aborted or error.',
+  const o = readOptions(options, openTelemetrySpec, at('openTelemetryMetrics()'), true);
+  const { meter } = o;
+  const description = (key: keyof typeof figures) => ({ description: figures[key].help });
+  const m = instruments({
+    // The SDK's default buckets are made for milliseconds; these are seconds, as Prometheus's.
+    histogram: (key) =>
+      meter.createHistogram(figures[key].openTelemetry, {
+        ...description(key),
+        unit: 's',
+        advice: { explicitBucketBoundaries: [...(o.buckets?.[key] ?? DEFAULT_BUCKETS[key])] },
+      }),
+    counter: (key) => meter.createCounter(figures[key].openTelemetry, description(key)),
+    gauge: (key) => meter.createObservableGauge(figures[key].openTelemetry, description(key)),
   });
-  const hold = meter.createHistogram('oncelock.hold.duration', {
-    unit: 's',
-    description: 'How long leases were held, until released, lost or detached.',
-  });
-  const lost = meter.createCounter('oncelock.leases.lost', {
-    description: 'Leases lost before their owner released them, by reason: not-held, expired, closed.',
-  });
-  const once = meter.createCounter('oncelock.once.results', {
-    description: 'How once-guard steps ended: claimed, started, busy, ran, cancelled, failed.',
-  });
-  const held = meter.createObservableGauge('oncelock.leases.held', {
-    description: 'Leases held by this process.',
-  });
-  const waiters = meter.createObservableGauge('oncelock.waiters', {
-    description: 'Callers in this process waiting for a held lock.',
-  });
+  // Attributes built once per label set, not per observation.
+  const recorder =
+    (h: Histogram, attributes: Attributes): Observe =>
+    (s) =>
+      h.record(s, attributes);
+  const adder =
+    (c: Counter, attributes: Attributes): Count =>
+    () =>
+      c.add(1, attributes);
   const tracked = track(
     (lock, backend) => ({
-      // Attributes built once per label set, not per observation.
-      acquire(outcome) {
-        const attributes = { lock, backend, outcome };
-        return (s) => acquire.record(s, attributes);
-      },
-      hold() {
-        const attributes = { lock, backend };
-        return (s) => hold.record(s, attributes);
-      },
-      lost: (reason) => lost.add(1, { lock, backend, reason }),
-      once: (mode, status) => once.add(1, { lock, mode, status }),
+      acquire: (outcome) => recorder(m.acquire, { lock, backend, outcome }),
+      hold: () => recorder(m.hold, { lock, backend }),
+      lost: (reason) => m.lost.add(1, { lock, backend, reason }),
+      once: (mode, status) => m.once.add(1, { lock, mode, status }),
+      rate: (outcome) => adder(m.rateDecisions, { lock, backend, outcome }),
+      rateDelay: () => recorder(m.rateDelay, { lock, backend }),
+      loopPass: (outcome) => adder(m.loopPasses, { lock, backend, outcome }),
+      loopPassTime: () => recorder(m.loopPass, { lock, backend }),
+      loopLost: () => adder(m.loopLost, { lock, backend }),
+      loopTerm: () => adder(m.loopTerms, { lock, backend }),
     }),
-    options.name ?? defaultLockName,
+    o.name ?? defaultLockName,
   );
-  const report = (levels: Set<Level>) => (result: ObservableResult<Attributes>) => {
-    for (const l of levels) result.observe(l.value, { lock: l.lock, backend: l.backend });
-  };
-  const heldCallback = report(tracked.levels.held);
-  const waitersCallback = report(tracked.levels.waiters);
-  held.addCallback(heldCallback);
-  waiters.addCallback(waitersCallback);
+  const gauges = (['held', 'waiters', 'loopLeading'] as const).map((key) => {
+    const callback = (result: ObservableResult<Attributes>) => {
+      for (const l of tracked.levels[key]) result.observe(l.value, { lock: l.lock, backend: l.backend });
+    };
+    m[key].addCallback(callback);
+    return () => m[key].removeCallback(callback);
+  });
   return {
     stop() {
       tracked.stop();
-      held.removeCallback(heldCallback);
-      waiters.removeCallback(waitersCallback);
+      for (const remove of gauges) remove();
     },
   };
 }

@@ -1,8 +1,13 @@
-import { Counter, Gauge, type Metric, type Registry, register } from 'prom-client';
+import { readOptions } from '@oncelock/core/backend';
+import { Gauge, type Metric, type Registry, register } from 'prom-client';
+import { type Buckets, DEFAULT_BUCKETS } from './buckets.js';
+import { type Figure, figures, instruments } from './catalogue.js';
+import { CellCounter } from './counter.js';
 import { CellHistogram, record } from './histogram.js';
 import { defaultLockName, type LockName } from './lock-name.js';
+import { at, prometheusSpec } from './options.js';
 import { registerAll } from './register.js';
-import { type Level, type Sink, track } from './tracker.js';
+import { type Count, type Observe, type Sink, track } from './tracker.js';
 
 /** Options of {@link prometheusMetrics}. */
 export interface PrometheusMetricsOptions {
@@ -10,13 +15,8 @@ export interface PrometheusMetricsOptions {
   registry?: Registry;
   /** Maps a key to its `lock` label. Default: the key up to its first `:`. Never return the whole key of a per-item lock. */
   name?: LockName;
-  /** Histogram buckets in seconds. */
-  buckets?: {
-    /** Upper bounds of `oncelock_acquire_duration_seconds`, in seconds. Default `ACQUIRE_BUCKETS`. */
-    acquire?: number[];
-    /** Upper bounds of `oncelock_hold_duration_seconds`, in seconds. Default `HOLD_BUCKETS`. */
-    hold?: number[];
-  };
+  /** Histogram buckets in seconds, by histogram: `acquire`, `hold`, `rateDelay`, `loopPass`. */
+  buckets?: Buckets;
 }
 
 /** What {@link prometheusMetrics} returns. */
@@ -25,19 +25,15 @@ export interface PrometheusMetrics {
   stop(): void;
 }
 
-/** Acquire: from half a millisecond (an in-process lock) to a long wait. */
-export const ACQUIRE_BUCKETS = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
-];
-/** Hold: from a quick job to an hour-long backfill. */
-export const HOLD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
-
 /**
  * Registers oncelock's metrics on a prom-client registry, fed by core's events:
  * `oncelock_acquire_duration_seconds{lock,backend,outcome}`, `oncelock_hold_duration_seconds{lock,backend}`,
  * `oncelock_leases_held{lock,backend}`, `oncelock_waiters{lock,backend}`,
- * `oncelock_leases_lost_total{lock,backend,reason}`, `oncelock_once_results_total{lock,mode,status}`.
- * Throws `MetricsAlreadyRegisteredError` if the registry already has them.
+ * `oncelock_leases_lost_total{lock,backend,reason}`, `oncelock_once_results_total{lock,mode,status}`;
+ * for rate limits `oncelock_rate_decisions_total{lock,backend,outcome}` and `oncelock_rate_delay_seconds{lock,backend}`;
+ * for loops `oncelock_loop_leading{lock,backend}`, `oncelock_loop_terms_total{lock,backend}`,
+ * `oncelock_loop_passes_total{lock,backend,outcome}`, `oncelock_loop_pass_duration_seconds{lock,backend}`
+ * and `oncelock_loop_lost_total{lock,backend}`. Throws `MetricsAlreadyRegisteredError` if the registry already has them.
  *
  * @example
  * const metrics = prometheusMetrics({ registry });
@@ -48,68 +44,56 @@ export const HOLD_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3
  *   mapping from a key and the histogram buckets. Optional.
  */
 export function prometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetrics {
-  const registry = options.registry ?? register;
+  const o = readOptions(options, prometheusSpec, at('prometheusMetrics()'));
+  const registry = o.registry ?? register;
   const none: Registry[] = [];
-  const acquire = new CellHistogram({
-    name: 'oncelock_acquire_duration_seconds',
-    help: 'Time from an acquire call to its outcome: acquired, busy (held, no wait), timeout, aborted or error.',
-    labelNames: ['lock', 'backend', 'outcome'],
-    buckets: options.buckets?.acquire ?? ACQUIRE_BUCKETS,
+  const config = (figure: Figure) => ({
+    name: figure.prometheus,
+    help: figure.help,
+    labelNames: figure.labels,
     registers: none,
   });
-  const hold = new CellHistogram({
-    name: 'oncelock_hold_duration_seconds',
-    help: 'How long leases were held, until released, lost or detached.',
-    labelNames: ['lock', 'backend'],
-    buckets: options.buckets?.hold ?? HOLD_BUCKETS,
-    registers: none,
+  const m = instruments({
+    histogram: (key) =>
+      new CellHistogram({ ...config(figures[key]), buckets: o.buckets?.[key] ?? DEFAULT_BUCKETS[key] }),
+    counter: (key) => new CellCounter(config(figures[key])),
+    // Gauges are levels the tracker keeps, read at each scrape.
+    gauge: (key) =>
+      new Gauge({
+        ...config(figures[key]),
+        collect() {
+          for (const l of tracked.levels[key]) this.set({ lock: l.lock, backend: l.backend }, l.value);
+        },
+      }),
   });
-  const lost = new Counter({
-    name: 'oncelock_leases_lost_total',
-    help: 'Leases lost before their owner released them, by reason: not-held, expired, closed.',
-    labelNames: ['lock', 'backend', 'reason'],
-    registers: none,
-  });
-  const once = new Counter({
-    name: 'oncelock_once_results_total',
-    help: 'How once-guard steps ended: claimed, started, busy, ran, cancelled, failed.',
-    labelNames: ['lock', 'mode', 'status'],
-    registers: none,
-  });
-  const gauge = (name: string, help: string, levels: () => Set<Level>) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['lock', 'backend'],
-      registers: none,
-      collect() {
-        for (const l of levels()) this.set({ lock: l.lock, backend: l.backend }, l.value);
-      },
-    });
-  const held = gauge('oncelock_leases_held', 'Leases held by this process.', () => tracked.levels.held);
-  const waiters = gauge(
-    'oncelock_waiters',
-    'Callers in this process waiting for a held lock.',
-    () => tracked.levels.waiters,
-  );
-
-  const metrics: Metric[] = [acquire, hold, held, waiters, lost, once];
+  const metrics: Metric[] = Object.values(m);
   const unregister = registerAll(registry, metrics);
 
   // Each label set's cell is resolved once per lock, so an observation is a few additions.
+  const observer = (h: CellHistogram<string>, ...labels: string[]): Observe => {
+    const cell = h.cell(...labels);
+    return (s) => record(cell, s);
+  };
+  const count = (c: CellCounter<string>, ...labels: string[]): Count => {
+    const cell = c.cell(...labels);
+    return () => {
+      cell.value++;
+    };
+  };
   const sink: Sink = (lock, backend) => ({
-    acquire(outcome) {
-      const cell = acquire.cell(lock, backend, outcome);
-      return (s) => record(cell, s);
-    },
-    hold() {
-      const cell = hold.cell(lock, backend);
-      return (s) => record(cell, s);
-    },
-    lost: (reason) => lost.inc({ lock, backend, reason }),
-    once: (mode, status) => once.inc({ lock, mode, status }),
+    acquire: (outcome) => observer(m.acquire, lock, backend, outcome),
+    hold: () => observer(m.hold, lock, backend),
+    // Rarer, and their label sets open-ended: looked up per event.
+    lost: (reason) => void m.lost.cell(lock, backend, reason).value++,
+    once: (mode, status) => void m.once.cell(lock, mode, status).value++,
+    rate: (outcome) => count(m.rateDecisions, lock, backend, outcome),
+    rateDelay: () => observer(m.rateDelay, lock, backend),
+    loopPass: (outcome) => count(m.loopPasses, lock, backend, outcome),
+    loopPassTime: () => observer(m.loopPass, lock, backend),
+    loopLost: () => count(m.loopLost, lock, backend),
+    loopTerm: () => count(m.loopTerms, lock, backend),
   });
-  const tracked = track(sink, options.name ?? defaultLockName);
+  const tracked = track(sink, o.name ?? defaultLockName);
   return {
     stop() {
       tracked.stop();

@@ -1,6 +1,7 @@
 import { Histogram, Registry, type RegistryContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { CellHistogram, record } from '../src/histogram.js';
+import { twoRegistries } from './scrape.js';
 
 const config = {
   name: 'oncelock_test_duration_seconds',
@@ -11,10 +12,7 @@ const config = {
 
 /** prom-client's own Histogram and a CellHistogram, each on its own registry of one content type. */
 function pair(contentType: RegistryContentType = Registry.PROMETHEUS_CONTENT_TYPE) {
-  const ours = new Registry<RegistryContentType>();
-  const theirs = new Registry<RegistryContentType>();
-  ours.setContentType(contentType);
-  theirs.setContentType(contentType);
+  const { ours, theirs } = twoRegistries(contentType);
   const cells = new CellHistogram({ ...config, registers: [ours] });
   const plain = new Histogram({ ...config, registers: [theirs] });
   const observe = (lock: string, outcome: string, value: number) => {

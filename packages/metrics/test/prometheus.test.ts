@@ -2,6 +2,7 @@ import { lease, memoryBackend, once, tryLease, WaitTimeoutError } from '@onceloc
 import { MetricsAlreadyRegisteredError, prometheusMetrics } from '@oncelock/metrics';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { scraped } from './scrape.js';
 
 let stops: Array<() => void> = [];
 afterEach(() => {
@@ -10,21 +11,9 @@ afterEach(() => {
 });
 
 function setup() {
-  const registry = new Registry();
-  const metrics = prometheusMetrics({ registry });
-  stops.push(() => metrics.stop());
-  /** The sum of the samples of `name + suffix` whose labels include `labels`. */
-  const value = async (name: string, labels: Record<string, string>, suffix = '') => {
-    const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
-    return (m?.values ?? [])
-      .filter(
-        (x) =>
-          ((x as { metricName?: string }).metricName ?? name) === `${name}${suffix}` &&
-          Object.entries(labels).every(([k, l]) => x.labels[k] === l),
-      )
-      .reduce((sum, x) => sum + x.value, 0);
-  };
-  return { registry, metrics, value };
+  const s = scraped();
+  stops.push(s.stop);
+  return s;
 }
 
 describe('prometheusMetrics', () => {
