@@ -63,7 +63,18 @@ describe.skipIf(!bin)(
       expect(await scraped('sum(oncelock_leases_lost_total{lock="lost",reason="expired"})')).toBe(1);
       expect(await scraped('sum(oncelock_leases_held{lock="held"})')).toBe(1);
       expect(await scraped('sum(oncelock_waiters{lock="held"})')).toBe(1);
-      expect(await scraped('sum(oncelock_leases_held)')).toBe(1);
+      // The kept lease and the loop's, which is a lease too.
+      expect(await scraped('sum(oncelock_leases_held)')).toBe(2);
+      expect(await scraped('sum(oncelock_rate_decisions_total{lock="sends",outcome="allowed"})')).toBe(1);
+      expect(await scraped('sum(oncelock_rate_decisions_total{lock="sends",outcome="refused"})')).toBe(2);
+      // An outcome not seen yet is a series at 0, so increase() counts its first event.
+      expect(await scraped('sum(oncelock_rate_decisions_total{lock="sends",outcome="reserved"})')).toBe(0);
+      expect(await scraped('sum(oncelock_rate_delay_seconds_bucket{lock="sends",le="0"})')).toBe(1);
+      expect(await scraped('oncelock_loop_leading{lock="sweep"}')).toBe(1);
+      expect(await scraped('sum(oncelock_loop_terms_total{lock="sweep"})')).toBe(1);
+      expect(await scraped('sum(oncelock_loop_passes_total{lock="sweep",outcome="more"})')).toBe(2);
+      expect(await scraped('sum(oncelock_loop_passes_total{lock="sweep",outcome="idle"})')).toBe(1);
+      expect(await scraped('sum(oncelock_loop_pass_duration_seconds_count{lock="sweep"})')).toBe(3);
       // Labels carry lock names only: no series names a full key.
       expect(await prometheus.query('count({__name__=~"oncelock_.*",lock=~".*:.*"})')).toEqual([]);
     }, 60_000);
