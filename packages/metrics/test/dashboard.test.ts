@@ -16,7 +16,7 @@ describe('the Grafana dashboard in the docs', () => {
     try {
       const known = new Set(registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name));
       const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
-      expect(exprs.length).toBeGreaterThanOrEqual(8);
+      expect(exprs.length).toBeGreaterThanOrEqual(14);
       const named = new Set(exprs.flatMap((e) => e.match(/\boncelock_[a-z_]+/g) ?? []));
       // A histogram's series are its name plus _bucket, _sum or _count.
       const base = (n: string) => (known.has(n) ? n : n.replace(/_(bucket|sum|count)$/, ''));
@@ -30,6 +30,9 @@ describe('the Grafana dashboard in the docs', () => {
         'lost leases',
         'queue length',
         'queue latency',
+        'rate decisions',
+        'loop leaders',
+        'loop passes',
       ])
         expect(titles).toContain(t);
     } finally {

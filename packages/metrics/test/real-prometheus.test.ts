@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Prometheus, prometheusBinary, startPrometheus } from './prometheus-server.js';
 
 const bin = prometheusBinary();
 const app = fileURLToPath(new URL('./fixtures/sample-app.mjs', import.meta.url));
+const dashboard = new URL('../../../docs/public/oncelock-grafana-dashboard.json', import.meta.url);
 
 /** Starts the sample app; resolves with its process and the port it serves /metrics on. */
 function startApp(): Promise<{ child: ChildProcess; port: number }> {
@@ -78,5 +80,18 @@ describe.skipIf(!bin)(
       // Labels carry lock names only: no series names a full key.
       expect(await prometheus.query('count({__name__=~"oncelock_.*",lock=~".*:.*"})')).toEqual([]);
     }, 60_000);
+
+    it("accepts every PromQL expression of the docs' Grafana dashboard", async () => {
+      const { panels } = JSON.parse(readFileSync(dashboard, 'utf8')) as {
+        panels: Array<{ targets: Array<{ expr: string }> }>;
+      };
+      const exprs = panels.flatMap((p) => p.targets.map((t) => t.expr));
+      // query() throws on an expression Prometheus refuses.
+      for (const expr of exprs) await prometheus.query(expr);
+      // The loop panel has its leader from the sample app.
+      expect(await prometheus.query('sum by (lock) (oncelock_loop_leading)')).toContainEqual(
+        expect.objectContaining({ metric: { lock: 'sweep' } }),
+      );
+    });
   },
 );
