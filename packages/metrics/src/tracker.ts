@@ -82,8 +82,8 @@ interface Entry {
   readonly held: Level;
   readonly waiters: Level;
   // Made on first use, so a lock that only leases shows no rate or loop series.
-  rate?: RateFigures;
-  loop?: LoopFigures;
+  rate: RateFigures | undefined;
+  loop: LoopFigures | undefined;
 }
 
 // Keys can be many (one per shard or job); the names they map to are few. Bounded, then reset.
@@ -122,6 +122,9 @@ export function track(sink: Sink, name: LockName): { levels: Levels; stop: () =>
         hold: series.hold(),
         held: { lock, backend, value: 0 },
         waiters: { lock, backend, value: 0 },
+        // Present from the start, so every entry keeps one shape for the lease path's reads.
+        rate: undefined,
+        loop: undefined,
       };
       byLock.set(id, entry);
       levels.held.add(entry.held);
