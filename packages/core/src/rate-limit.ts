@@ -105,16 +105,22 @@ export async function rateLimit(
  * @param key - A checked key.
  * @param rate - The read options.
  */
-export async function decide(backend: LockBackend, key: string, rate: Rate): Promise<RateLimitResult> {
+export function decide(backend: LockBackend, key: string, rate: Rate): Promise<RateLimitResult> {
   const { signal } = rate;
-  if (signal?.aborted) throw aborted(backend, key, signal);
-  const d = await askRate(backend, key, rate);
-  if (!d.allowed) return { allowed: false, retryAfter: Math.ceil(d.retryAfter) };
-  // The store decided before its reply left, so its slot is at most `delay` after the reply:
-  // waking `delay` after it never starts early, and is late by at most the round trip.
-  if (d.delay > 0) await sleepUntil(now() + d.delay, signal);
-  if (signal?.aborted) throw aborted(backend, key, signal);
-  return { allowed: true, remaining: d.remaining };
+  if (signal?.aborted) return Promise.reject(aborted(backend, key, signal));
+  // Promise chains rather than async functions: a decision on a fast store takes a few
+  // microseconds, and each async frame is a measurable share of it.
+  return askRate(backend, key, rate).then((d): RateLimitResult | Promise<RateLimitResult> => {
+    if (!d.allowed) return { allowed: false, retryAfter: Math.ceil(d.retryAfter) };
+    const granted = { allowed: true, remaining: d.remaining } as const;
+    if (d.delay === 0) return granted;
+    // The store decided before its reply left, so its slot is at most `delay` after the reply:
+    // waking `delay` after it never starts early, and is late by at most the round trip.
+    return sleepUntil(now() + d.delay, signal).then(() => {
+      if (signal?.aborted) throw aborted(backend, key, signal);
+      return granted;
+    });
+  });
 }
 
 /**
@@ -126,19 +132,19 @@ export async function decide(backend: LockBackend, key: string, rate: Rate): Pro
  * @param key - A checked key.
  * @param rate - The rate: `limit`, `per`, `burst`, and `wait` (how far ahead to reserve; 0: now or not).
  */
-export async function askRate(
+export function askRate(
   backend: LockBackend,
   key: string,
   rate: Omit<Rate, 'signal'>,
 ): Promise<RateDecision> {
-  const { limit, per, burst, wait } = rate;
-  // The clock is read for the event only: a decision on a fast store costs a few microseconds.
-  const sent = hasListeners() ? now() : undefined;
-  const d = await call(backend, 'rateLimit', () =>
-    // checkRateLimits has refused a backend without it.
-    backend.rateLimit!({ key, limit, per, burst, reserve: wait }),
-  );
-  if (sent !== undefined && hasListeners()) {
+  const request = { key, limit: rate.limit, per: rate.per, burst: rate.burst, reserve: rate.wait };
+  // The clock is read for the event only.
+  const sent = hasListeners() ? now() : -1;
+  // checkRateLimits has refused a backend without rateLimit.
+  const asked = call(backend, 'rateLimit', () => backend.rateLimit!(request));
+  if (sent < 0) return asked;
+  return asked.then((d) => {
+    if (!hasListeners()) return d;
     // One literal per branch, no spread: listeners read these objects, and V8 reads a spread's
     // result slowly (it slows every event that passes through the same listener).
     const tookMs = now() - sent;
@@ -148,8 +154,8 @@ export async function askRate(
         ? { type: 'rate', backend: name, key, tookMs, allowed: true, delay: d.delay }
         : { type: 'rate', backend: name, key, tookMs, allowed: false, retryAfter: d.retryAfter },
     );
-  }
-  return d;
+    return d;
+  });
 }
 
 /**
