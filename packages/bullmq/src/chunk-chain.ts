@@ -11,13 +11,13 @@ import {
 import {
   callBackend,
   count,
+  cursor,
   describeValue,
   duration,
   encodeProgress,
   freshProgress,
   func,
   invalid,
-  type Option,
   readOptions,
 } from '@oncelock/core/backend';
 import type { Job, JobsOptions, Processor, Queue } from 'bullmq';
@@ -101,16 +101,9 @@ export interface ChunkChain<Q extends Queue, C> {
   keyOf(name: NameOf<Q>, data: DataOf<Q>): string;
 }
 
-const anyValue: Option<unknown> = {
-  expects: 'a JSON value',
-  read(value, name, where) {
-    if (value === undefined) throw invalid(where, `${name} is required: a JSON value (the first cursor)`);
-    return value;
-  },
-};
 const chainOptions = {
   ...chainedOptions,
-  start: anyValue,
+  start: cursor(),
   step: func<(cursor: unknown, ctx: ChainStepContext) => unknown>(
     'a function (cursor, ctx) => next cursor | null',
   ).required(),

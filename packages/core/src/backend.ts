@@ -36,6 +36,7 @@ export { describe as describeValue } from './options/describe.js';
 export {
   client,
   count,
+  cursor,
   duration,
   flag,
   func,

@@ -4,8 +4,7 @@ import type { LockBackend } from '../contract.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Lease } from '../lease.js';
 import { describe } from '../options/describe.js';
-import { count, duration, func, signal, ttl } from '../options/kinds.js';
-import { invalid, type Option } from '../options/option.js';
+import { count, cursor, duration, func, signal, ttl } from '../options/kinds.js';
 import { readOptions } from '../options/read.js';
 import { checkBackend, checkKey } from '../validate.js';
 import { needs } from './needs.js';
@@ -70,16 +69,8 @@ export interface Iteration<C> extends Singleton {
   progress(): Promise<IterationProgress<C> | null>;
 }
 
-const anyValue: Option<unknown> = {
-  expects: 'a JSON value',
-  read(value, name, at) {
-    if (value === undefined) throw invalid(at, `${name} is required: a JSON value (the first cursor)`);
-    return value;
-  },
-};
-
 const spec = {
-  start: anyValue,
+  start: cursor(),
   step: func<(cursor: unknown, ctx: StepContext) => unknown>().required(),
   pause: duration().default(0),
   interval: duration({ min: 1 }).default(60_000),

@@ -1,5 +1,5 @@
 import { MAX_TTL, MIN_TTL } from '../contract.js';
-import { INVALID, Kind } from './option.js';
+import { INVALID, invalid, Kind, type Option } from './option.js';
 
 // The kinds of option value every package checks. Each names what it expects in words, so a
 // message says "a duration" or "a TTL", whichever the option really is.
@@ -137,4 +137,18 @@ export function signal(): Kind<AbortSignal> {
  */
 export function func<T extends (...args: never[]) => unknown>(described = 'a function'): Kind<T> {
   return new Kind(described, (v) => (typeof v === 'function' ? (v as T) : INVALID));
+}
+
+/**
+ * A walk's first cursor: any value, required. Whether JSON can carry it is checked where it is
+ * saved, with the walk's name in the message.
+ */
+export function cursor(): Option<unknown> {
+  return {
+    expects: 'a JSON value',
+    read(value, name, at) {
+      if (value === undefined) throw invalid(at, `${name} is required: a JSON value (the first cursor)`);
+      return value;
+    },
+  };
 }
