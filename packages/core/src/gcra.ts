@@ -23,6 +23,9 @@ export function gcra(tat: number | undefined, now: number, request: RateRequest)
   if (delay > request.reserve)
     return { decision: { allowed: false, retryAfter: Math.ceil(delay) }, tat: base };
   const next = base + interval;
-  const remaining = delay > 0 ? 0 : Math.max(0, Math.floor((now + tolerance - next) / interval) + 1);
+  // burst - ceil(ahead / interval) equals floor((now + tolerance - next) / interval) + 1, but
+  // reads `base - now`, which is exactly 0 on a fresh key: the other form subtracts two large
+  // clock readings and can round a whole start away.
+  const remaining = delay > 0 ? 0 : Math.max(0, request.burst - Math.ceil((base - now) / interval));
   return { decision: { allowed: true, remaining, delay, at: now + delay }, tat: next };
 }

@@ -37,7 +37,8 @@ end
 local tat = base + interval
 local remaining = 0
 if delay <= 0 then
-  remaining = math.max(0, math.floor((now + tolerance - tat) / interval) + 1)
+  -- From base - now (exactly 0 on a fresh key), as gcra.ts does: no whole start rounded away.
+  remaining = math.max(0, burst - math.ceil((base - now) / interval))
 end
 -- Kept a millisecond past the tat (PX counts whole ms on the server's own clock): a key read
 -- before its tat must still be there; after it, absent and present give the same decision.

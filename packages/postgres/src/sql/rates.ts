@@ -54,7 +54,7 @@ BEGIN
     EXIT WHEN FOUND;
   END LOOP;
   allowed := true;
-  remaining := CASE WHEN delay > 0 THEN 0 ELSE greatest(0, floor((now_ms + tau - new_tat) / t) + 1) END;
+  remaining := CASE WHEN delay > 0 THEN 0 ELSE greatest(0, p_burst - ceil((base - now_ms) / t)) END;
   slot_at := now_ms + delay;
 END $f$;`;
 }
