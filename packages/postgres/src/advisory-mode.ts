@@ -24,6 +24,8 @@ interface AcquireRow extends PermitRow {
   unlocked: boolean | null;
   /** A plain acquire's: whether the caller is among the key's waiters now. */
   joined?: boolean;
+  /** A plain acquire's: nothing was taken, the fence ceiling must be raised first. */
+  no_fence?: boolean;
 }
 
 const LOST_TRACK = 'an unlock found no lock to give back';
@@ -40,7 +42,7 @@ const LOST_TRACK = 'an unlock found no lock to give back';
  * result is checked. Calls for one (key, owner) run in order (`PairQueue`).
  */
 export function advisoryMode(shared: Shared): Mode {
-  const { db, options, channel, ready, waiters } = shared;
+  const { db, options, channel, ready, waiters, advanceFences } = shared;
   const { schema } = options;
   const sql = {
     acquire: acquireSql(schema),
@@ -100,6 +102,10 @@ export function advisoryMode(shared: Shared): Mode {
     if (row.unlocked === false) {
       s.end(LOST_TRACK);
       throw new Error('the lock connection lost track of its locks');
+    }
+    if (row.no_fence) {
+      await advanceFences();
+      return acquireOnce(key, owner, ttl, limit, waiter, again, freed);
     }
     if (row.granted_fence === null) {
       // Someone else holds it now (our earlier grant, if any, was released or taken over),

@@ -20,6 +20,11 @@ export interface Shared {
   ready(): Promise<void>;
   /** The key's waiters: what a waiting acquire names, and wake-ups passed on. */
   readonly waiters: Waiters;
+  /**
+   * Raises the fence ceiling, in a transaction of its own: an acquire that found no fence below
+   * it (`no_fence`) runs this and asks again (see sql/fences.ts).
+   */
+  advanceFences(): Promise<void>;
 }
 
 /** What sets one mode apart: how it writes grants, and how its statements tell a live row. */

@@ -8,6 +8,7 @@ import { PKG, type PostgresBackendOptions, type PostgresMode, readPostgresOption
 import { rateOperations } from './rates.js';
 import { readOperations } from './reads.js';
 import { channelOf, schemaMigration } from './schema.js';
+import { advanceFencesSql } from './sql/fences.js';
 import { stateOperations } from './states.js';
 import { tableMode } from './table-mode.js';
 import { topicOperations } from './topics.js';
@@ -58,7 +59,8 @@ export function postgresBackend(options: PostgresBackendOptions): PostgresBacken
         ? undefined
         : new Listener(() => db.dedicated(parsed.listen), channel);
   const waiters = waitersOf(db, parsed.schema, listener);
-  const shared = { db, options: parsed, channel, ready, waiters };
+  const advanceFences = () => db.rows(advanceFencesSql(parsed.schema)).then(() => {});
+  const shared = { db, options: parsed, channel, ready, waiters, advanceFences };
   const mode = parsed.mode === 'table' ? tableMode(shared) : advisoryMode(shared);
   const rates = rateOperations(shared);
 

@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import { advisoryLockId } from './lock-id.js';
+import { fencesSql } from './sql/fences.js';
 import { permitFunctionsSql } from './sql/permit-functions.js';
 import { rateFunctionsSql } from './sql/rates.js';
 import { statesTableSql } from './sql/states.js';
@@ -12,7 +13,7 @@ import { waitersSql } from './sql/waiters.js';
  * is additive and idempotent, so running this package's on a schema of an older version brings it
  * up to this one. On a schema of a newer version it changes nothing (see {@link NEWER_SCHEMA}).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * The SQLSTATE with which the migration stops, changing nothing, on a schema already migrated to
@@ -27,8 +28,8 @@ export const NEWER_SCHEMA = 'OLNEW';
  * with a unique violation when two sessions create the same object together). Sent as one
  * simple-protocol query: one implicit transaction, so it also works behind a transaction pooler.
  *
- * - `fence`: the one sequence every fence comes from. Logged, so fences never go backwards
- *   after a crash (PostgreSQL skips ahead on recovery).
+ * - `fence`: the one sequence every fence comes from; `fence_ceiling` and `fence_live`, which
+ *   keep fences from going backwards after a crash without a flush per fence (sql/fences.ts).
  * - `locks`: one row per held key, in both modes. `pid` and `lock_id` name the session (and the
  *   advisory lock it holds) in advisory mode; they are NULL in table mode. Logged, so that
  *   table-mode grants survive a server restart. `permit_limit` is set on a key held by permits.
@@ -57,6 +58,7 @@ DO $$ BEGIN
 END $$;
 CREATE SCHEMA IF NOT EXISTS ${s};
 CREATE SEQUENCE IF NOT EXISTS ${s}.fence AS bigint;
+${fencesSql(schema)}
 CREATE TABLE IF NOT EXISTS ${s}.locks (
   key text PRIMARY KEY,
   owner text NOT NULL,

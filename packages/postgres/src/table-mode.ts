@@ -25,7 +25,7 @@ const PRUNE_EVERY = 500;
  * LISTEN connection (`listen`), because a transaction pooler cannot keep a LISTEN alive.
  */
 export function tableMode(shared: Shared): Mode {
-  const { db, options, channel, ready, waiters } = shared;
+  const { db, options, channel, ready, waiters, advanceFences } = shared;
   const s = options.schema;
   const sql = {
     acquire: acquireSql(s),
@@ -52,9 +52,13 @@ export function tableMode(shared: Shared): Mode {
     again = true,
     freed = FREED_RETRIES,
   ): Promise<AcquireResult> {
-    type Row = Partial<HolderRow> & { granted_fence: string | null; joined: boolean };
+    type Row = Partial<HolderRow> & { granted_fence: string | null; joined: boolean; no_fence: boolean };
     const [row] = await db.rows<Row>(sql.acquire, [key, owner, ttl, waiter]);
     prune.tick();
+    if (row?.no_fence) {
+      await advanceFences();
+      return acquirePlain(key, owner, ttl, waiter, again, freed);
+    }
     if (waiter !== null) waiters.joined(key, owner, row?.joined === true);
     if (row?.granted_fence) return { granted: true, fence: Number(row.granted_fence) };
     if (row?.permit_limit != null)

@@ -26,7 +26,7 @@ const exists = async (schema: string, table: string) =>
 describe('migration', () => {
   it('brings a version 1 schema up to this version on first use, keeping its leases', async () => {
     const schema = await versionOneSchema('migrate_v1');
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
     expect(await exists(schema, 'rates')).toBe(false);
     // A lease taken by the previous release, in table mode: its row, as that release writes it.
     const [lease] = await sql<{ fence: string }>(
@@ -43,7 +43,7 @@ describe('migration', () => {
       expect(await b.saveState({ key: 'cursor', owner: 'old', value: '7' })).toBe(true);
       expect(await b.loadState('cursor')).toMatchObject({ value: '7', fence: Number(lease?.fence) });
       const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".versions`);
-      expect(versions.map((v) => v.version)).toEqual([3]);
+      expect(versions.map((v) => v.version)).toEqual([4]);
     } finally {
       await b.close();
     }
@@ -57,7 +57,7 @@ describe('migration', () => {
       await b.migrate();
       expect(await exists(schema, 'waiters')).toBe(true);
       const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".versions ORDER BY 1`);
-      expect(versions.map((v) => v.version)).toEqual([2, 3]);
+      expect(versions.map((v) => v.version)).toEqual([2, 4]);
       // A process of version 2, still running during a deploy, calls permit_acquire with six arguments.
       const [old] = await sql<{ granted_fence: string | null }>(
         `SELECT granted_fence FROM "${schema}".permit_acquire('p', 'old', 60000, 2, 7, NULL)`,
@@ -75,7 +75,7 @@ describe('migration', () => {
     await first.migrate();
     await first.close();
     // A newer release has migrated (say it dropped what this one would create again).
-    await sql(`INSERT INTO "${schema}".versions (version) VALUES (4); DROP TABLE "${schema}".states`);
+    await sql(`INSERT INTO "${schema}".versions (version) VALUES (5); DROP TABLE "${schema}".states`);
     const b = postgresBackend({ connectionString: postgresUrl, schema });
     try {
       await b.migrate();

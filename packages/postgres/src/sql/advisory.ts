@@ -8,9 +8,9 @@
 // without waiting for the first one to let go). Counts stack per session: the backend keeps one
 // per grant and gives each back exactly once.
 //
-// Only a statement that hands out a new fence waits for its commit to be flushed. A grant's row
-// means nothing once its session is gone, and a server crash ends every session, so losing any
-// other of these statements in a crash is harmless.
+// No statement waits for its commit to be flushed. A grant's row means nothing once its session
+// is gone, and a server crash ends every session, so losing any of these statements in a crash is
+// harmless; the fences they hand out are kept safe by the ceiling (see fences.ts).
 import { permitAcquire, permitRelease, permitResult } from './permits.js';
 import {
   BY_SESSION,
@@ -19,6 +19,7 @@ import {
   deleteOwn,
   extendMany,
   extendMixed,
+  NO_FENCE,
   refusalHolder,
   upsert,
 } from './rows.js';
@@ -39,15 +40,16 @@ export const CLAIM_SESSION = `SELECT current_setting('oncelock.session', true) A
  * $1 marker, $2 lock id, $3 key, $4 owner, $5 ttl ms, $6 whether this session already holds a
  * count for this grant (a re-entrant acquire), $7 the waiter's LISTEN pid (NULL unless the caller
  * waits). A fresh count that wins nothing is given back in the same statement (`unlocked`). A
- * refused waiter joins the key's waiters, a granted one leaves them (see waiters.ts).
+ * refused waiter joins the key's waiters, a granted one leaves them (see waiters.ts). `no_fence`:
+ * nothing was taken because the fence ceiling must be raised first (see fences.ts).
  */
 export const acquireSql = (s: string) => `WITH s AS (${MINE}),
 l AS (SELECT CASE WHEN NOT s.mine THEN false WHEN $6::bool THEN true ELSE pg_try_advisory_lock_shared($2::int8) END AS locked FROM s),
-w AS (${upsert(s, live, { key: '$3', owner: '$4', ttl: '$5', pid: 'pg_backend_pid()', lockId: '$2::int8', from: 'l', when: 'l.locked' })}),
+${upsert(s, live, { key: '$3', owner: '$4', ttl: '$5', pid: 'pg_backend_pid()', lockId: '$2::int8', from: 'l', when: 'l.locked' })},
 u AS (SELECT pg_advisory_unlock_shared($2::int8) AS ok FROM l WHERE l.locked AND NOT $6::bool AND NOT EXISTS (SELECT 1 FROM w)),
 ${joinWaiters(s, live, { key: '$3', owner: '$4', waiter: '$7', guard: '(SELECT mine FROM s)' })}
-SELECT s.mine, (SELECT fence FROM w)::text AS granted_fence, (SELECT ok FROM u) AS unlocked, ${JOINED}, holder.*,
-  ${commitMode("CASE WHEN EXISTS (SELECT 1 FROM w) THEN 'on' ELSE 'off' END")} AS commit_mode
+SELECT s.mine, (SELECT fence FROM w)::text AS granted_fence, ${NO_FENCE}, (SELECT ok FROM u) AS unlocked, ${JOINED}, holder.*,
+  ${commitMode("'off'")} AS commit_mode
 FROM s ${refusalHolder(s, live, '$3', 'EXISTS (SELECT 1 FROM w)')}`;
 
 /** $1 marker, $2 keys, $3 owners, $4 ttls. */

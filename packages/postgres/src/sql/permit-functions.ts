@@ -15,6 +15,7 @@
 // statement after a wait gets a fresh snapshot (READ COMMITTED, a VOLATILE function), so two
 // acquires can never both count "2 of 3 held". Locks are always taken permits first, header
 // second, so nothing waits for a permit row while holding a header.
+import { fenceTake } from './fences.js';
 import { BY_SESSION } from './rows.js';
 import { WAITER_TTL } from './waiters.js';
 
@@ -145,10 +146,13 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  -- A new fence: the commit must be flushed (see commitMode in rows.ts).
-  PERFORM set_config('synchronous_commit', 'on', true);
+  -- Table mode's permit (no session) must outlive a crash: its commit waits for the flush. The
+  -- fence is taken last, under the key's locks, so raising its ceiling here waits for nothing else.
+  IF p_pid IS NULL THEN
+    PERFORM set_config('synchronous_commit', 'on', true);
+  END IF;
   INSERT INTO ${s}.permits (key, owner, permit_limit, fence, since, expires_at, pid, lock_id)
-    VALUES (p_key, p_owner, p_limit, nextval('${s}.fence'), statement_timestamp(), ${expiry}, p_pid, p_lock_id)
+    VALUES (p_key, p_owner, p_limit, ${fenceTake(schema)}, statement_timestamp(), ${expiry}, p_pid, p_lock_id)
     RETURNING fence INTO granted_fence;
   ${leaveQueue};
 END $f$;

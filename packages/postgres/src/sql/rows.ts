@@ -5,6 +5,7 @@
 // advisory lock on lock_id there: its row dies at once when that session ends. Processes in
 // either mode, on the same schema, exclude each other; table mode sees an advisory row of an
 // ended session as held until its TTL (see BY_TTL).
+import { fenceTry } from './fences.js';
 
 const UNEXPIRED = 'h.expires_at > statement_timestamp()';
 const DATABASE = '(SELECT oid FROM pg_database WHERE datname = current_database())';
@@ -64,11 +65,12 @@ export const HOLDER_COLUMNS = `h.key, ${holderColumns({ owner: 'h.owner', fence:
 const expiry = (ttl: string) => `statement_timestamp() + ${ttl}::float8 * interval '1 millisecond'`;
 
 /**
- * Takes `key` if free, dead, or already `owner`'s, as a data-modifying CTE body returning the
- * fence. The same owner keeps a live grant's fence and `since`; anyone else gets a new fence.
- * nextval runs even when the row is refused: fences have gaps, never repeats.
- * A key visibly held by someone else is refused before the insert, so waiters that all wake on
- * one release do not queue on the row lock of whoever wins it.
+ * Takes `key` if free, dead, or already `owner`'s, as two CTEs: `f`, the new fence (see
+ * fences.ts: NULL when the ceiling must be raised first, and then nothing is taken), and `w`, the
+ * upsert returning the fence granted. The same owner keeps a live grant's fence and `since`;
+ * anyone else gets the new fence. A fence drawn and not granted is skipped: fences have gaps,
+ * never repeats. A key visibly held by someone else is refused before the fence is drawn, so
+ * waiters that all wake on one release do not queue on the row lock of whoever wins it.
  * `from`/`when` gate the insert (advisory mode inserts only once its lock count is taken);
  * `pid`/`lockId` are SQL expressions.
  */
@@ -77,24 +79,27 @@ export function upsert(
   live: string,
   p: { key: string; owner: string; ttl: string; pid: string; lockId: string; from: string; when: string },
 ): string {
-  return `INSERT INTO "${s}".locks AS h (key, owner, fence, since, expires_at, pid, lock_id)
-  SELECT ${p.key}::text, ${p.owner}::text, nextval('"${s}".fence'), statement_timestamp(), ${expiry(p.ttl)}, ${p.pid}, ${p.lockId}
-  FROM ${p.from}
+  return `f AS MATERIALIZED (SELECT ${fenceTry(s)} AS fence FROM ${p.from}
   WHERE ${p.when} AND NOT EXISTS (
-    SELECT 1 FROM "${s}".locks h WHERE h.key = ${p.key}::text AND h.owner <> ${p.owner}::text AND ${live})
+    SELECT 1 FROM "${s}".locks h WHERE h.key = ${p.key}::text AND h.owner <> ${p.owner}::text AND ${live})),
+w AS (INSERT INTO "${s}".locks AS h (key, owner, fence, since, expires_at, pid, lock_id)
+  SELECT ${p.key}::text, ${p.owner}::text, f.fence, statement_timestamp(), ${expiry(p.ttl)}, ${p.pid}, ${p.lockId}
+  FROM f WHERE f.fence IS NOT NULL
   ON CONFLICT (key) DO UPDATE SET
     fence = CASE WHEN h.owner = excluded.owner AND ${live} THEN h.fence ELSE excluded.fence END,
     since = CASE WHEN h.owner = excluded.owner AND ${live} THEN h.since ELSE excluded.since END,
     owner = excluded.owner, expires_at = excluded.expires_at, pid = excluded.pid, lock_id = excluded.lock_id
   WHERE h.owner = excluded.owner OR NOT ${live}
-  RETURNING h.fence`;
+  RETURNING h.fence)`;
 }
 
+/** A column of an {@link upsert} statement: true when no fence could be drawn below the ceiling. */
+export const NO_FENCE = 'EXISTS (SELECT 1 FROM f WHERE f.fence IS NULL) AS no_fence';
+
 /**
- * Sets how the statement's transaction commits. A statement that hands out a new fence must
- * commit synchronously: its row write makes the commit flush the WAL up to and including the
- * sequence's advance, so no fence can be handed out twice after a crash. Statements whose loss
- * in a crash is harmless pass 'off' and skip the flush.
+ * Sets how the statement's transaction commits: 'on' waits for the WAL flush, 'off' does not.
+ * Table mode's grants wait, so that their rows survive a crash; everything whose loss in a crash
+ * is harmless passes 'off' (a fence's own durability comes from its ceiling, see fences.ts).
  */
 export const commitMode = (sync: string) => `set_config('synchronous_commit', ${sync}, true)`;
 

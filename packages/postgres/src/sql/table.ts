@@ -1,14 +1,24 @@
 // Table mode: every operation is one autocommit statement that keeps no session state, so any
 // server session may run it. That is what lets this mode work behind a transaction pooler.
 import { permitAcquire, permitRelease, permitResult } from './permits.js';
-import { BY_TTL, commitMode, deleteOwn, extendMany, extendMixed, refusalHolder, upsert } from './rows.js';
+import {
+  BY_TTL,
+  commitMode,
+  deleteOwn,
+  extendMany,
+  extendMixed,
+  NO_FENCE,
+  refusalHolder,
+  upsert,
+} from './rows.js';
 import { JOINED, joinWaiters } from './waiters.js';
 
 const { live } = BY_TTL;
 
 /**
  * $1 key, $2 owner, $3 ttl ms, $4 the waiter's LISTEN pid (NULL unless the caller waits): a
- * refused waiter joins the key's waiters, a granted one leaves them (see waiters.ts).
+ * refused waiter joins the key's waiters, a granted one leaves them (see waiters.ts). A grant
+ * waits for its commit to be flushed: its row must outlive a crash. `no_fence`: as in advisory mode.
  */
 export const acquireSql = (s: string) => {
   const w = upsert(s, live, {
@@ -20,9 +30,9 @@ export const acquireSql = (s: string) => {
     from: '(SELECT 1) one',
     when: 'true',
   });
-  return `WITH w AS (${w}),
+  return `WITH ${w},
 ${joinWaiters(s, live, { key: '$1', owner: '$2', waiter: '$4' })}
-SELECT (SELECT fence FROM w)::text AS granted_fence, ${JOINED}, holder.*,
+SELECT (SELECT fence FROM w)::text AS granted_fence, ${NO_FENCE}, ${JOINED}, holder.*,
   ${commitMode("CASE WHEN EXISTS (SELECT 1 FROM w) THEN 'on' ELSE 'off' END")} AS commit_mode
 FROM (SELECT 1) one ${refusalHolder(s, live, '$1', 'EXISTS (SELECT 1 FROM w)')}`;
 };

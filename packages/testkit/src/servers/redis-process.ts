@@ -1,16 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { BackendUnavailableError } from '@oncelock/core';
+import { spawnUntilReady } from './server-process.js';
 
 // Running redis-server processes for the launchers in redis.ts and redis-cluster.ts.
 
 const PKG = '@oncelock/testkit';
-
-// Servers this process started: killed when it exits, so that a crashed test run leaves none behind.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
 
 /**
  * A free TCP port on 127.0.0.1. With `bus`, port + 10000 is free too (Redis Cluster's bus port).
@@ -40,60 +35,22 @@ const BIND_FAILED = /Address already in use|Could not create server TCP listenin
 
 /** Runs `redis-server` until it says it accepts connections; rejects with its log if it exits first. */
 export function spawnRedis(port: number, dir: string, args: readonly string[]): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  return new Promise((resolve, reject) => {
-    let log = '';
-    const onData = (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-4096);
-      if (log.includes('Ready to accept connections')) {
-        done();
-        resolve(child);
-      }
-    };
-    const onExit = (code: number | null) => {
-      done();
-      const why = BIND_FAILED.test(log) ? 'EADDRINUSE' : `exited with ${code}`;
-      reject(new BackendUnavailableError(`redis-server on port ${port} ${why}:\n${log}`, { pkg: PKG }));
-    };
-    const onError = (error: Error) => {
-      done();
-      reject(
-        new BackendUnavailableError(`could not run redis-server: ${error.message}`, {
-          pkg: PKG,
-          cause: error,
-        }),
-      );
-    };
-    const done = () => {
-      child.stdout?.off('data', onData);
-      child.off('exit', onExit);
-      child.off('error', onError);
-      // Keep draining the pipes so a chatty server never blocks on a full one.
-      child.stdout?.resume();
-      child.stderr?.resume();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', onExit);
-    child.once('error', onError);
+  const fixed = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ];
+  return spawnUntilReady('redis-server', [...fixed, ...args], {
+    ready: 'Ready to accept connections',
+    describeExit: (code, log) =>
+      `redis-server on port ${port} ${BIND_FAILED.test(log) ? 'EADDRINUSE' : `exited with ${code}`}:\n${log}`,
   });
 }
 
