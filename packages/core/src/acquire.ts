@@ -1,6 +1,6 @@
 import { call } from './call.js';
 import { driftFor, jitter, now, sleep } from './clock.js';
-import type { Holder, LockBackend } from './contract.js';
+import type { AcquireResult, Holder, LockBackend } from './contract.js';
 import { BackendUnavailableError, LimitMismatchError, OncelockError, WaitAbortedError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 
@@ -40,21 +40,35 @@ export function safetyMargin(ttl: number): number {
   return Math.min(Math.ceil(ttl * 0.05), 250);
 }
 
-/**
- * One acquire round trip. A grant that arrives too late to be trusted counts as refused.
- * `startedAt` is the request's start: a caller that has just read the clock passes its reading.
- */
-export async function acquireOnce(
+/** What {@link answer} returns for a grant that came too late to trust: it must be given back. */
+const STALE = Symbol('stale');
+const staleRefusal: Refusal = { granted: false, holder: undefined, stale: true };
+
+/** Sends one acquire request; `waiting` joins the key's waiters on a store that queues them. */
+function send(
   backend: LockBackend,
   p: Pick<AcquireParams, 'key' | 'owner' | 'ttl' | 'limit'>,
-  waiting = false,
-  waits = false,
-  startedAt = now(),
-): Promise<Grant | Refusal> {
+  waiting: boolean,
+): Promise<AcquireResult> {
   const { key, owner, ttl, limit } = p;
   const base = withLimit({ key, owner, ttl }, limit);
   const request = waiting ? { ...base, waiting } : base;
-  const result = await call(backend, 'acquire', () => backend.acquire(request));
+  return call(backend, 'acquire', () => backend.acquire(request));
+}
+
+/**
+ * Reads the store's answer to one acquire sent at `startedAt`: a grant, a refusal, or
+ * {@link STALE} for a grant that arrived too late to trust. Synchronous, so that a caller that
+ * awaits the round trip itself settles a lease without one more async frame.
+ */
+function answer(
+  backend: LockBackend,
+  p: Pick<AcquireParams, 'key' | 'ttl' | 'limit'>,
+  result: AcquireResult,
+  waits: boolean,
+  startedAt: number,
+): Grant | Refusal | typeof STALE {
+  const { key, ttl, limit } = p;
   if (!result.granted) {
     if (result.limit !== undefined && result.limit !== (limit ?? 1)) {
       throw new LimitMismatchError(key, result.limit, limit ?? 1, {
@@ -75,13 +89,35 @@ export async function acquireOnce(
   }
   const validUntil = startedAt + ttl - driftFor(ttl);
   const grantedAt = now();
-  if (grantedAt >= validUntil - safetyMargin(ttl)) {
-    // Stale: the store may already consider it expired. Give it back before reporting the
-    // refusal, so the caller never sees a refusal while the store still holds its grant.
-    await giveBack(backend, p);
-    return { granted: false, holder: undefined, stale: true };
-  }
+  if (grantedAt >= validUntil - safetyMargin(ttl)) return STALE;
   return { granted: true, fence: result.fence, startedAt, grantedAt, validUntil };
+}
+
+/**
+ * One acquire round trip. A grant that arrives too late to be trusted counts as refused.
+ * `startedAt` is the request's start: a caller that has just read the clock passes its reading.
+ */
+export async function acquireOnce(
+  backend: LockBackend,
+  p: Pick<AcquireParams, 'key' | 'owner' | 'ttl' | 'limit'>,
+  waiting = false,
+  waits = false,
+  startedAt = now(),
+): Promise<Grant | Refusal> {
+  const result = answer(backend, p, await send(backend, p, waiting), waits, startedAt);
+  return result === STALE ? unstale(backend, p) : result;
+}
+
+/**
+ * A stale grant: the store may already consider it expired. It is given back before the
+ * refusal is reported, so the caller never sees a refusal while the store still holds its grant.
+ */
+async function unstale(
+  backend: LockBackend,
+  p: Pick<AcquireParams, 'key' | 'owner' | 'limit'>,
+): Promise<Refusal> {
+  await giveBack(backend, p);
+  return staleRefusal;
 }
 
 /**
@@ -111,9 +147,13 @@ async function tryOnce(backend: LockBackend, p: AcquireParams): Promise<Grant | 
   const begin = now();
   try {
     if (p.signal?.aborted) throw aborted(backend, p);
-    let result = await acquireOnce(backend, p, false, false, begin);
+    // The round trip is awaited here, not in acquireOnce: one async frame less for every lease.
+    let result = answer(backend, p, await send(backend, p, false), false, begin);
     // Usually a slow first round trip (connecting): one more try costs little and often succeeds.
-    if (!result.granted && result.stale) result = await acquireOnce(backend, p);
+    if (result === STALE) {
+      await giveBack(backend, p);
+      result = await acquireOnce(backend, p);
+    }
     if (!result.granted) return result;
     if (p.signal?.aborted) {
       await giveBack(backend, p);

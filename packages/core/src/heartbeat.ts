@@ -69,8 +69,9 @@ export class Heartbeat {
 
   delete(lease: Beating): void {
     this.#leases.delete(lease);
-    this.#inFlight.delete(lease);
-    this.#retryAt.delete(lease);
+    // Both are empty but while an extension is under way or retried: the common release skips them.
+    if (this.#inFlight.size > 0) this.#inFlight.delete(lease);
+    if (this.#retryAt.size > 0) this.#retryAt.delete(lease);
     // The timer stays armed when the last lease goes: it fires once for nothing (it is unref'd),
     // where clearing it would make a caller that takes and releases leases in a loop pay for a
     // new timer every time.
