@@ -82,7 +82,20 @@ end
 
 local now = clock()
 local ms = math.floor(now / 1000)
-local under, mine, count = nil, nil, 0
+-- `last`: the expiry of the permit that ends last, when known without another command.
+local under, mine, count, last = nil, nil, 0, nil
+
+-- The key's permits by expiry: the first (as a ZRANGE ... WITHSCORES pair), the last one's
+-- expiry, and how many. A key holds at most `under` (its limit: an acquire prunes before it
+-- adds), so under a small limit one ZRANGE reads them all; under a large one the first and the
+-- count are read, and the last only if needed.
+local function span(under)
+  if under <= 16 then
+    local all = redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES')
+    return {all[1], all[2]}, all[1] and tonumber(all[#all]), #all / 2
+  end
+  return redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES'), nil, redis.call('ZCARD', KEYS[4])
+end
 if not limit then
   under = redis.call('HGET', KEYS[5], 'limit')
   if under then
@@ -99,7 +112,8 @@ else
   if under then
     -- Expired permits go first: each ends at its own TTL, whatever the others do. The one that
     -- ends first tells whether any has expired, and is the refusal if the key is full.
-    local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+    local first
+    first, last, count = span(tonumber(under))
     if first[1] and tonumber(first[2]) < ms then
       local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. ms)
       for _, o in ipairs(gone) do
@@ -109,17 +123,20 @@ else
         end
       end
       redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ms)
-      first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+      first, last, count = span(tonumber(under))
     end
-    count = redis.call('ZCARD', KEYS[4])
     if count == 0 then
       under = nil
     elseif tonumber(under) ~= limit then
       return refused(byPermit(first, ms, under), false)
     elseif mine then
-      redis.call('ZADD', KEYS[4], ms + ttl, owner)
       -- Its own expiry may have been the keys' one: they live as long as the last permit.
-      local last = tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
+      redis.call('ZADD', KEYS[4], ms + ttl, owner)
+      if count > 1 or not last then
+        last = tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
+      else
+        last = ms + ttl
+      end
       redis.call('PEXPIREAT', KEYS[4], last)
       redis.call('PEXPIREAT', KEYS[5], last)
       redis.call('PEXPIREAT', KEYS[2], last + tonumber(ARGV[3]))
@@ -146,9 +163,10 @@ if limit then
   redis.call('HSET', KEYS[5], 'limit', limit, 'fence:' .. owner, text, 'since:' .. owner, since)
   -- The keys live as long as the last permit (the record ARGV[3] ms longer): they only ever grow
   -- longer here, so only a permit that ends last moves them.
-  local last = expiry
-  if count > 0 then
-    last = math.max(expiry, tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2]))
+  if count == 0 then
+    last = expiry
+  else
+    last = math.max(expiry, last or tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2]))
   end
   redis.call('SET', KEYS[2], text, 'PX', last - ms + tonumber(ARGV[3]))
   if last == expiry then

@@ -12,7 +12,7 @@
 -- ARGV[4]  how many waiters to try before giving up: each one that no connection hears (its
 --          process is gone) is dropped and the next is tried. On a Cluster PUBLISH counts only
 --          the listeners on this node, so a Cluster tries one.
--- ARGV[5]  the limit of the permit to release; '' for a lease
+-- ARGV[5]  the limit the permit to release was granted under; '' for a lease
 --
 -- Returns  1 if the owner held the lease or permit until now (or, passing on, if the key has
 --          room), else 0
@@ -30,17 +30,19 @@ if ARGV[1] == '' then
     return 0
   end
 elseif ARGV[5] == '' then
-  local held = redis.call('HMGET', KEYS[1], 'owner', 'fence')
-  if held[1] ~= ARGV[1] then
+  if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then
     return 0
   end
+  -- The fence record is left as it is: every write of the lock's TTL (grant, re-entry, extension)
+  -- sets the record's to that TTL plus ARGV[2], so it already outlives this release by ARGV[2].
   redis.call('DEL', KEYS[1])
-  redis.call('SET', KEYS[2], held[2], 'PX', ARGV[2])
 else
   local now = ms()
   local expiry = redis.call('ZSCORE', KEYS[4], ARGV[1])
-  local under = redis.call('HGET', KEYS[5], 'limit')
-  if not expiry or tonumber(expiry) < now or under ~= ARGV[5] then
+  -- A live permit was granted under the key's limit, ARGV[5], with no need to read it: the key
+  -- keeps its limit while any permit lives, and an acquire that set a new one on an emptied key
+  -- pruned every expired permit first.
+  if not expiry or tonumber(expiry) < now then
     return 0
   end
   redis.call('ZREM', KEYS[4], ARGV[1])
@@ -55,8 +57,8 @@ else
       redis.call('PEXPIREAT', KEYS[2], tonumber(last) + tonumber(ARGV[2]))
     end
   else
+    -- The record already lives ARGV[2] ms past the permit that ended last (see above).
     redis.call('DEL', KEYS[4], KEYS[5])
-    redis.call('PEXPIRE', KEYS[2], ARGV[2])
   end
 end
 if ARGV[3] ~= '' then

@@ -186,3 +186,38 @@ describe('permits on redis', () => {
     await Promise.all(rest.map((l) => l.release()));
   });
 });
+
+// acquire-5.lua reads a key's permits in one ZRANGE under a limit up to 16, and by parts above.
+describe.each([3, 20])('the permits of a key under limit %i', (limit) => {
+  it('are pruned, refuse by the one that ends first, re-enter, and keep their keys as long as the last', async () => {
+    const b = open();
+    const key = unique(`span-${limit}`);
+    const owners = Array.from({ length: limit }, () => newToken());
+    const fences: number[] = [];
+    for (const [i, owner] of owners.entries()) {
+      const got = await b.acquire({ key, owner, ttl: i === 0 ? 300 : 5000, limit });
+      expect(got.granted).toBe(true);
+      if (got.granted) fences.push(got.fence!);
+    }
+    const late = newToken();
+    expect(await b.acquire({ key, owner: late, ttl: 8000, limit })).toMatchObject({
+      granted: false,
+      limit,
+      holder: { owner: owners[0] },
+    });
+    await delay(400); // the first permit's TTL has run out on the server's clock
+    expect(await b.acquire({ key, owner: late, ttl: 8000, limit })).toMatchObject({ granted: true });
+    expect(await r.zscore(permitsKey(key), owners[0]!)).toBeNull();
+    expect(await r.pttl(permitsKey(key))).toBeGreaterThan(6000);
+    // Re-entry keeps the fence; a shorter TTL does not cut the keys short of the last permit.
+    expect(await b.acquire({ key, owner: owners[1]!, ttl: 1000, limit })).toEqual({
+      granted: true,
+      fence: fences[1],
+    });
+    expect(await r.pttl(permitsKey(key))).toBeGreaterThan(6000);
+    expect(await r.pttl(`oncelock:{${key}}:grants`)).toBeGreaterThan(6000);
+    for (const owner of [...owners.slice(1), late]) expect(await b.release({ key, owner, limit })).toBe(true);
+    expect(await r.exists(permitsKey(key), `oncelock:{${key}}:grants`)).toBe(0);
+    expect(await r.pttl(`oncelock:{${key}}:fence`)).toBeGreaterThan(6000);
+  });
+});
