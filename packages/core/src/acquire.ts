@@ -105,17 +105,9 @@ export async function acquireOnce(
   startedAt = now(),
 ): Promise<Grant | Refusal> {
   const result = answer(backend, p, await send(backend, p, waiting), waits, startedAt);
-  return result === STALE ? unstale(backend, p) : result;
-}
-
-/**
- * A stale grant: the store may already consider it expired. It is given back before the
- * refusal is reported, so the caller never sees a refusal while the store still holds its grant.
- */
-async function unstale(
-  backend: LockBackend,
-  p: Pick<AcquireParams, 'key' | 'owner' | 'limit'>,
-): Promise<Refusal> {
+  if (result !== STALE) return result;
+  // The store may already consider it expired. It is given back before the refusal is
+  // reported, so the caller never sees a refusal while the store still holds its grant.
   await giveBack(backend, p);
   return staleRefusal;
 }
@@ -133,38 +125,61 @@ const notifying = new WeakSet<LockBackend>();
  * fallback poll in case a notification is lost; otherwise they poll with jittered backoff.
  * A known holder TTL caps each sleep, so an expiring lock is retaken promptly.
  */
-export function acquireWithWait(backend: LockBackend, p: AcquireParams): Promise<Grant | Refusal> {
-  return p.wait > 0 ? waitFor(backend, p) : tryOnce(backend, p);
+export function acquireWithWait(backend: LockBackend, p: AcquireParams): Promise<Grant | Refusal>;
+/**
+ * As above, with `settle` applied to the answer in the frame that got it (a lease handle made
+ * there, say): one async frame less than awaiting the answer and then settling it. What
+ * `settle` throws is the caller's own error (a refusal it reports), not a failed acquire.
+ */
+export function acquireWithWait<T>(
+  backend: LockBackend,
+  p: AcquireParams,
+  settle: (result: Grant | Refusal) => T,
+): Promise<T>;
+export function acquireWithWait<T>(
+  backend: LockBackend,
+  p: AcquireParams,
+  settle: (result: Grant | Refusal) => T = asIs as (result: Grant | Refusal) => T,
+): Promise<T> {
+  return p.wait > 0 ? waitFor(backend, p).then(settle) : tryOnce(backend, p, settle);
 }
+
+const asIs = <R>(result: R): R => result;
 
 /**
  * The one try of a caller that does not wait (one more after a stale grant): the common case,
  * without a waiter's subscription, timers and gauges.
  */
-async function tryOnce(backend: LockBackend, p: AcquireParams): Promise<Grant | Refusal> {
+async function tryOnce<T>(
+  backend: LockBackend,
+  p: AcquireParams,
+  settle: (result: Grant | Refusal) => T,
+): Promise<T> {
   // One clock read is both the request's start and the events' (each read is a few per cent of an
   // in-process lease); counting validity from this instant, a little early, only shortens it.
   const begin = now();
+  let result: Grant | Refusal | typeof STALE;
   try {
     if (p.signal?.aborted) throw aborted(backend, p);
     // The round trip is awaited here, not in acquireOnce: one async frame less for every lease.
-    let result = answer(backend, p, await send(backend, p, false), false, begin);
-    // Usually a slow first round trip (connecting): one more try costs little and often succeeds.
+    result = answer(backend, p, await send(backend, p, false), false, begin);
     if (result === STALE) {
+      // Usually a slow first round trip (connecting): one more try costs little and often succeeds.
       await giveBack(backend, p);
       result = await acquireOnce(backend, p);
     }
-    if (!result.granted) return result;
-    if (p.signal?.aborted) {
-      await giveBack(backend, p);
-      throw aborted(backend, p);
+    if (result.granted) {
+      if (p.signal?.aborted) {
+        await giveBack(backend, p);
+        throw aborted(backend, p);
+      }
+      reportGrant(backend, p, result, begin);
     }
-    reportGrant(backend, p, result, begin);
-    return result;
   } catch (error) {
     if (!(error instanceof WaitAbortedError)) reportFailure(backend, p, error, begin);
     throw error;
   }
+  return settle(result);
 }
 
 function reportGrant(backend: LockBackend, p: AcquireParams, result: Grant, begin: number): void {

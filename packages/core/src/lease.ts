@@ -2,6 +2,7 @@ import {
   type AcquireParams,
   acquireWithWait,
   type Grant,
+  type Refusal,
   releaseOf,
   safetyMargin,
   withLimit,
@@ -153,14 +154,13 @@ function parse(backend: LockBackend, key: string, options: LeaseOptions, call: k
  * await using l = await lease(backend, 'audit-backfill', { ttl: 10_000, wait: 5_000 });
  * await write(rows, l.fence);
  */
-export async function lease(backend: LockBackend, key: string, options: LeaseOptions): Promise<Lease> {
-  const p = parse(backend, key, options, 'lease');
-  const result = await acquireWithWait(backend, p);
-  if (result.granted) return new LeaseHandle(backend, key, p, result);
-  const where = { backend: backend.name, pkg: backend.pkg };
-  if (p.wait > 0) throw new WaitTimeoutError(key, p.wait, where);
-  const why = result.stale ? 'was granted, but the reply came too late to trust within its TTL' : undefined;
-  throw new LockNotAcquiredError(key, result.holder, where, why);
+export function lease(backend: LockBackend, key: string, options: LeaseOptions): Promise<Lease> {
+  return take(backend, key, options, 'lease', (p, result) => {
+    const where = { backend: backend.name, pkg: backend.pkg };
+    if (p.wait > 0) throw new WaitTimeoutError(key, p.wait, where);
+    const why = result.stale ? 'was granted, but the reply came too late to trust within its TTL' : undefined;
+    throw new LockNotAcquiredError(key, result.holder, where, why);
+  });
 }
 
 /**
@@ -172,14 +172,32 @@ export async function lease(backend: LockBackend, key: string, options: LeaseOpt
  * @param options - `ttl` (required, in milliseconds), and `wait`, `limit`, `owner`, `signal`,
  *   `autoExtend`, `require` (see {@link LeaseOptions} for each default).
  */
-export async function tryLease(
+export function tryLease(backend: LockBackend, key: string, options: LeaseOptions): Promise<Lease | null> {
+  return take(backend, key, options, 'tryLease', () => null);
+}
+
+/**
+ * Reads the options and takes the lease; `refused` says what a refusal becomes. A plain
+ * function, not an async one, and the handle is made where the store's answer arrives: every
+ * async frame between the store and the caller costs a turn of the microtask queue, a good part
+ * of an in-memory lease. Bad input still rejects rather than throws.
+ */
+function take<R>(
   backend: LockBackend,
   key: string,
   options: LeaseOptions,
-): Promise<Lease | null> {
-  const p = parse(backend, key, options, 'tryLease');
-  const result = await acquireWithWait(backend, p);
-  return result.granted ? new LeaseHandle(backend, key, p, result) : null;
+  call: keyof typeof at,
+  refused: (p: Parsed, result: Refusal) => R,
+): Promise<Lease | R> {
+  let p: Parsed;
+  try {
+    p = parse(backend, key, options, call);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return acquireWithWait(backend, p, (result) =>
+    result.granted ? new LeaseHandle(backend, key, p, result) : refused(p, result),
+  );
 }
 
 /**
@@ -204,7 +222,11 @@ export async function withLease<T>(
   try {
     return await withCurrentLease(l, () => fn(l));
   } finally {
-    await l.release().catch(() => false);
+    try {
+      await l.release();
+    } catch {
+      // The lease ends at its TTL anyway; fn's own result or error is what the caller gets.
+    }
   }
 }
 
