@@ -1,6 +1,6 @@
 /**
  * `pnpm bench` (full; writes bench/results/) and `pnpm bench:quick` (CI; writes bench/results/tmp/).
- * Options: --quick, --only=suite,suite, --out=dir, --render (write the report and charts again
+ * Options: --quick, --only=suite,suite, --out=dir, --render (judge the targets and write the report and charts again
  * from the results.json in the output folder, measuring nothing), and --merge (with --only: keep the
  * other suites of the results.json in the output folder, so that one suite can be measured again alone).
  */
@@ -29,7 +29,9 @@ const results = fileURLToPath(new URL('../results/', import.meta.url));
 const out = option('out') ?? (profile.name === 'full' ? results : join(results, 'tmp'));
 
 if (process.argv.includes('--render')) {
-  writeResults(out, readResults(out));
+  // The targets are judged again: a target added since the run is judged on its figures.
+  const kept = readResults(out);
+  writeResults(out, { ...kept, targets: evaluateTargets(kept.suites) });
   console.log(`rendered ${out}`);
   process.exit(0);
 }

@@ -75,8 +75,9 @@ async function blockingArm(url: string): Promise<LockArm> {
  * A lease as a table row, without the rest of oncelock: an upsert that takes the key if it is
  * free or expired and hands out a fence from a sequence, and a compare-and-delete. With
  * `durable`, the acquire's commit waits for its flush to disk, as a fence must (a sequence
- * advance lost in a crash would hand the same fence out twice). The gap between the two is the
- * price of that flush; the gap to the floor, the price of a TTL and a fence at all.
+ * advance lost in a crash would hand the same fence out twice), as every grant did before schema
+ * version 4. The gap between the two is the price of that flush, which oncelock's advisory mode no
+ * longer pays; the gap to the floor, the price of a TTL and a fence at all.
  */
 async function rowArm(url: string, durable: boolean): Promise<LockArm> {
   const client = new pg.Client({ connectionString: url });
@@ -141,7 +142,7 @@ export function postgresArms(url: string): ArmSpec[] {
     },
     {
       id: 'row-durable',
-      label: 'breakdown: a lease row whose fence is flushed to disk',
+      label: 'reference: the same row, its commit flushed to disk (a grant before schema v4)',
       waits: false,
       breakdown: true,
       make: () => rowArm(url, true),

@@ -16,7 +16,7 @@ const LINE_H = 20;
 /** oncelock stands out; the parts of oncelock measured alone are paler. */
 function colour(label: string): string {
   if (label.startsWith('oncelock')) return '#2f6fde';
-  if (label.startsWith('breakdown')) return '#b9c9ea';
+  if (label.startsWith('breakdown') || label.startsWith('reference')) return '#b9c9ea';
   return '#9aa7bd';
 }
 

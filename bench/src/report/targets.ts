@@ -109,6 +109,45 @@ function handoffTargets(rows: readonly HandoffFigures[] | undefined): TargetResu
   return out;
 }
 
+/**
+ * Issue 22: a Redis lease handoff at most 1.15x of the raw wake-one floor at p50, with at most
+ * 1.5x of its commands per grant, per hold (8 processes on one key).
+ */
+function redisFloorTargets(rows: readonly HandoffFigures[] | undefined): TargetResult[] {
+  const target =
+    'Redis handoff p50 at most 1.15x of the raw wake-one floor, commands per grant at most 1.5x of its (8 processes)';
+  const eight = rows?.filter((f) => f.store === 'redis' && f.processes === 8) ?? [];
+  const holds = [...new Set(eight.map((f) => f.holdMs))];
+  if (holds.length === 0) return [unmeasured(target)];
+  return holds.map((hold) => {
+    const once = eight.find((f) => f.holdMs === hold && f.arm === 'oncelock');
+    const floor = eight.find((f) => f.holdMs === hold && f.arm === 'wake-one');
+    const name = `${target} — hold ${hold} ms`;
+    if (!once || !floor || !once.commandsPerGrant || !floor.commandsPerGrant) return unmeasured(name);
+    const p50 = once.p50 / floor.p50;
+    const commands = once.commandsPerGrant / floor.commandsPerGrant;
+    return {
+      target: name,
+      measured:
+        `p50 ${ms(once.p50)} against ${ms(floor.p50)} = ${times(p50)}; ` +
+        `${count(once.commandsPerGrant)} commands per grant against ${count(floor.commandsPerGrant)} = ${times(commands)}`,
+      met: p50 <= 1.15 && commands <= 1.5,
+    };
+  });
+}
+
+/** Issue 22: the memory backend's uncontended lease near async-mutex. */
+function memoryFloorTarget(memory: ArmFigures | undefined): TargetResult {
+  const target =
+    'The memory backend p50 at most 1.5x, time per operation at most 1.2x of async-mutex (uncontended)';
+  if (!memory) return unmeasured(target);
+  return {
+    target,
+    measured: `p50 ${times(memory.p50VsFloor)}, time per operation ${times(memory.opsVsFloor)} of async-mutex`,
+    met: memory.p50VsFloor <= 1.5 && memory.opsVsFloor <= 1.2,
+  };
+}
+
 function scaleTarget(rows: readonly ScaleFigures[] | undefined): TargetResult {
   const r = rows?.find((x) => x.arm === 'oncelock');
   const target = '10,000 held leases extended in at most 2 round trips per heartbeat tick';
@@ -224,7 +263,7 @@ function pgHandoffTargets(rows: readonly HandoffFigures[] | undefined): TargetRe
   });
 }
 
-/** The targets of issues 9, 17, 19 and 20, each with the figures of this run beside it. */
+/** The targets of issues 9, 17, 19, 20 and 22, each with the figures of this run beside it. */
 export function evaluateTargets(suites: readonly SuiteResult[]): TargetResult[] {
   const un = dataOf<Record<string, ArmFigures[]>>(suites, 'uncontended');
   const memory = un?.memory?.find((x) => x.arm === 'oncelock');
@@ -235,11 +274,12 @@ export function evaluateTargets(suites: readonly SuiteResult[]): TargetResult[] 
       what: "oncelock's Lua scripts",
     }),
     ...handoffTargets(dataOf<HandoffFigures[]>(suites, 'handoff')),
+    ...redisFloorTargets(dataOf<HandoffFigures[]>(suites, 'handoff')),
     ...pgHandoffTargets(dataOf<HandoffFigures[]>(suites, 'handoff')),
     scaleTarget(dataOf<ScaleFigures[]>(suites, 'scale')),
     nearFloor('PostgreSQL acquire + release within 1.2x of its raw floor', un?.postgres, 1.2, {
-      arm: 'row-durable',
-      what: 'a lease row with a durable fence',
+      arm: 'row-async',
+      what: 'a lease row with a TTL and a fence',
     }),
     memory
       ? {
@@ -248,6 +288,7 @@ export function evaluateTargets(suites: readonly SuiteResult[]): TargetResult[] 
           met: Math.max(memory.p50VsFloor, memory.opsVsFloor) <= 1,
         }
       : unmeasured(memoryTarget),
+    memoryFloorTarget(memory),
     metricsTarget(dataOf<MetricsFigures[]>(suites, 'metrics')),
     ...limitsTargets(dataOf<LimitsData>(suites, 'limits')),
     ...loopsTargets(dataOf<LoopsData>(suites, 'loops')),

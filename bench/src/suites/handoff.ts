@@ -15,10 +15,10 @@ const TTL = 5000;
 /** What lies between oncelock's handoff on PostgreSQL and the floor's, hop by hop. */
 export const POSTGRES_GAP =
   "postgres: a release wakes one waiter (the longest waiting, named in a NOTIFY to its process's LISTEN session). From " +
-  "the release call to the next grant oncelock runs the release statement, that NOTIFY, and the waiter's acquire, " +
-  'whose commit waits for the WAL flush of its new fence; the floor hands the lock over inside the server, with no ' +
-  "fence and no flush. With 2 processes there is one waiter to wake either way, so that row's gap is this path alone; " +
-  "the flush's share of it is the uncontended suite's flush row.";
+  "the release call to the next grant oncelock runs the release statement, that NOTIFY, and the waiter's acquire; " +
+  'the floor hands the lock over inside the server, with no fence. Since schema version 4 neither statement waits ' +
+  'for a WAL flush (fences come from below a durable ceiling). With 2 processes there is one waiter to wake either ' +
+  "way, so that row's gap is this path alone.";
 type Store = 'redis' | 'postgres';
 
 export interface HandoffFigures extends Summary {

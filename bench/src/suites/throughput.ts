@@ -74,7 +74,6 @@ function gapNotes(data: Record<string, ArmFigures[]>): string[] {
         'a lease row with a TTL and a fence in place of the advisory lock',
         perOp(rows.find((r) => r.arm === 'row-async')),
       ],
-      ["flushing each fence's commit to disk", perOp(rows.find((r) => r.arm === 'row-durable'))],
       ["the backend's own statements and code", perOp(rows.find((r) => r.arm === 'oncelock-backend'))],
       ['`lease()` (token, validation, lease handle, heartbeat, signal)', whole],
     ];

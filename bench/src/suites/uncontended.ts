@@ -42,8 +42,10 @@ export async function uncontended(ctx: Context): Promise<SuiteResult> {
     notes: [
       'Rows marked "breakdown" are not alternatives: they are parts of oncelock measured alone (its Lua scripts ' +
         'sent straight through ioredis; the backend called without `lease()`), or, on PostgreSQL, the least a ' +
-        'lease with a TTL and a fence costs there (a row upserted with a fence from a sequence, then deleted, ' +
-        'its commit flushed to disk or not), so that the gap between the floor and oncelock can be read step by step.',
+        'lease with a TTL and a fence costs there (a row upserted with a fence from a sequence, then deleted), so ' +
+        'that the gap between the floor and oncelock can be read step by step. The row whose commit is flushed to ' +
+        'disk is not a step: it shows what a flush per grant costs, which oncelock paid before schema version 4 ' +
+        'and no longer does in advisory mode (its fences come from below a durable ceiling).',
       ...gapNotes(data),
       'PostgreSQL "WAL flushes / op" is the growth of `pg_stat_wal.wal_sync` per acquire + release. The counter is ' +
         'server-wide: other sessions on the same server add to it.',
@@ -67,7 +69,6 @@ function gapNotes(data: Record<string, ArmFigures[]>): string[] {
     const layers: Array<[string, number | undefined]> = [
       ["oncelock's Lua scripts in place of SET NX + compare-and-delete", at('oncelock-scripts')],
       ['a lease row with a TTL and a fence in place of the advisory lock', at('row-async')],
-      ["flushing the fence's commit to disk", at('row-durable')],
       ["the backend's own code", at('oncelock-backend')],
       ['`lease()` (token, validation, lease handle, heartbeat, signal)', whole],
     ];
