@@ -2,9 +2,10 @@ import { withLimit } from './acquire.js';
 import { now } from './clock.js';
 import type { ExtendRequest, LockBackend } from './contract.js';
 import type { LostCause } from './events.js';
+import { SlotList, type Slotted } from './slot-list.js';
 
 /** What the heartbeat needs from a lease; implemented by the lease handle. */
-export interface Beating {
+export interface Beating extends Slotted {
   readonly key: string;
   readonly token: string;
   /** The TTL each extension asks for. */
@@ -35,7 +36,7 @@ const BATCH = 5000;
  */
 export class Heartbeat {
   readonly #backend: LockBackend;
-  readonly #leases = new Set<Beating>();
+  readonly #leases = new SlotList<Beating>();
   readonly #inFlight = new Set<Beating>();
   readonly #retryAt = new Map<Beating, number>();
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -50,7 +51,7 @@ export class Heartbeat {
    * that whoever closes the backend can release them in the store.
    */
   endAll(cause: LostCause): Beating[] {
-    const ended = [...this.#leases];
+    const ended = this.#leases.snapshot();
     for (const lease of ended) {
       this.delete(lease);
       lease.onLost(cause);
@@ -117,7 +118,7 @@ export class Heartbeat {
     try {
       const t = now();
       const due: Beating[] = [];
-      for (const lease of [...this.#leases]) {
+      for (const lease of this.#leases.snapshot()) {
         if (t >= lease.expiresLocallyAt) {
           this.delete(lease);
           lease.onLost('expired');

@@ -271,6 +271,8 @@ class LeaseHandle implements Lease, Beating {
   #state: State = 'held';
   #released: Promise<boolean> | undefined;
   #reported = false;
+  /** Where the backend's heartbeat keeps this lease; -1 when it does not. */
+  heartbeatSlot = -1;
 
   constructor(
     backend: LockBackend,
