@@ -403,34 +403,47 @@ class LeaseHandle implements Lease, Beating {
     return this.#released;
   }
 
-  async #release(): Promise<boolean> {
+  #release(): Promise<boolean> {
     const wasLost = this.#state === 'lost';
     this.#state = 'released';
     this.#beat.delete(this);
-    if (wasLost) return false;
-    let ok = false;
+    if (wasLost) return Promise.resolve(false);
+    let sent: Promise<boolean>;
     try {
-      ok = await call(this.#backend, 'release', () =>
+      sent = call(this.#backend, 'release', () =>
         this.#backend.release(releaseOf({ key: this.key, owner: this.token, limit: this.permitOf })),
       );
-      return ok;
     } catch (error) {
-      // A release the store did not answer may be tried again; one that was answered is final.
-      this.#released = undefined;
-      throw error;
-    } finally {
-      // Reported once, even when the store failed: this process no longer holds the lease either way.
-      if (!this.#reported && hasListeners())
-        emit({
-          type: 'released',
-          backend: this.#backend.name,
-          key: this.key,
-          heldMs: now() - this.#acquiredAt,
-          wasHeld: ok,
-        });
-      this.#reported = true;
-      this.#end('it was released');
+      // Only a backend patched after it was made throws here; the caller still gets a rejection.
+      sent = Promise.reject(error);
     }
+    // What follows the answer hangs off it rather than standing between it and the caller: these
+    // reactions were registered first, so they have run when the caller resumes, a turn of the
+    // microtask queue sooner than behind an async frame. Neither of them throws.
+    sent.then(
+      (ok) => this.#settled(ok),
+      () => {
+        // A release the store did not answer may be tried again; one that was answered is final.
+        this.#released = undefined;
+        this.#settled(false);
+      },
+    );
+    return sent;
+  }
+
+  /** The release was answered, or failed: report it once and end the lease here either way. */
+  #settled(wasHeld: boolean): void {
+    // Reported once, even when the store failed: this process no longer holds the lease either way.
+    if (!this.#reported && hasListeners())
+      emit({
+        type: 'released',
+        backend: this.#backend.name,
+        key: this.key,
+        heldMs: now() - this.#acquiredAt,
+        wasHeld,
+      });
+    this.#reported = true;
+    this.#end('it was released');
   }
 
   detach(): void {

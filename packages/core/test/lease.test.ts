@@ -106,6 +106,25 @@ describe('lease', () => {
     expect(await b.inspect('w')).toBeNull();
   });
 
+  it('a release has fired the signal and reported itself by the time its caller resumes', async () => {
+    const b = memoryBackend();
+    const reported: boolean[] = [];
+    const stop = onEvent('released', (e) => {
+      if (e.key === 'settled') reported.push(e.wasHeld);
+    });
+    const read = await lease(b, 'settled', { ttl: 1000 });
+    const signal = read.signal; // read while held: the abort happens on release
+    expect(await read.release()).toBe(true);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBeInstanceOf(LockLostError);
+    expect(reported).toEqual([true]);
+    const unread = await lease(b, 'settled', { ttl: 1000 });
+    await unread.release();
+    expect(unread.signal.aborted).toBe(true); // made after the release: aborted from the start
+    expect(reported).toEqual([true, true]);
+    stop();
+  });
+
   it('emits acquired, refused, waited, extended and released events with timings', async () => {
     const b = memoryBackend();
     const seen: string[] = [];
