@@ -15,10 +15,15 @@ export function checkKey(key: unknown, what = 'key'): string {
   if (typeof key !== 'string')
     throw new InvalidArgumentError(`${what} must be a string, got ${describe(key)}`);
   if (key.length === 0) throw new InvalidArgumentError(`${what} must not be empty`);
-  // Cheap first: no string of more than MAX_KEY_LENGTH code units fits in as many UTF-8 bytes.
-  const bytes = key.length > MAX_KEY_LENGTH ? key.length : Buffer.byteLength(key, 'utf8');
-  if (bytes > MAX_KEY_LENGTH) {
-    throw new InvalidArgumentError(`${what} is ${bytes} bytes long in UTF-8; the limit is ${MAX_KEY_LENGTH}`);
+  // Cheap first: a UTF-16 code unit takes at most 3 bytes of UTF-8, so a short key needs no
+  // count; no string of more than MAX_KEY_LENGTH code units fits in as many bytes.
+  if (key.length * 3 > MAX_KEY_LENGTH) {
+    const bytes = key.length > MAX_KEY_LENGTH ? key.length : Buffer.byteLength(key, 'utf8');
+    if (bytes > MAX_KEY_LENGTH) {
+      throw new InvalidArgumentError(
+        `${what} is ${bytes} bytes long in UTF-8; the limit is ${MAX_KEY_LENGTH}`,
+      );
+    }
   }
   if (!key.isWellFormed())
     throw new InvalidArgumentError(`${what} contains a lone surrogate and cannot be encoded`);
