@@ -38,7 +38,8 @@ local function granted(fence, renewed)
   return {1, tonumber(fence), renewed}
 end
 
--- `ms`: the server's clock in ms, read once by the caller (a TIME costs as much as a small command).
+-- `ms`: the waiter's place, server ms, when the caller has it without a TIME (which costs as much
+-- as a small command).
 local function refused(reply, waits, ms)
   if waiter ~= '' and waits then
     redis.call('ZADD', KEYS[3], 'NX', ms or math.floor(clock() / 1000), waiter)
@@ -77,7 +78,11 @@ if held[1] then
     redis.call('SET', KEYS[2], held[2], 'PX', keep)
     return granted(held[2], 1)
   end
-  return refused({0, held[1], redis.call('PTTL', KEYS[1]), held[2], held[3]}, true)
+  -- A waiter already among the waiters (a fallback poll) keeps its place: ZADD NX adds nothing,
+  -- so no TIME is read for it. Should a release have just taken it out, it goes back at the
+  -- current holder's grant, before every waiter that came after that.
+  local at = ARGV[6] ~= '' and tonumber(held[3]) or nil
+  return refused({0, held[1], redis.call('PTTL', KEYS[1]), held[2], held[3]}, true, at)
 end
 
 local now = clock()

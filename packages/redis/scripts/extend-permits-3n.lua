@@ -6,10 +6,10 @@
 -- ARGV[1]     how long a fence record outlives the last permit, ms
 -- ARGV[3i-1]  owner token of permit i
 -- ARGV[3i]    TTL of permit i, ms
--- ARGV[3i+1]  the limit permit i was granted under
+-- ARGV[3i+1]  the limit permit i was granted under (a live permit always was: not read)
 --
--- Returns  {r1, ..., rn}: ri = 1 if permit i was still its owner's, under that limit, and had
---          not expired (its TTL restarts now, by the server's clock), else 0
+-- Returns  {r1, ..., rn}: ri = 1 if permit i was still its owner's and had not expired (its TTL
+--          restarts now, by the server's clock), else 0
 local keep = tonumber(ARGV[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -18,7 +18,8 @@ for i = 1, #KEYS / 3 do
   local permits, grants, record = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
   local owner, ttl = ARGV[3 * i - 1], tonumber(ARGV[3 * i])
   local expiry = redis.call('ZSCORE', permits, owner)
-  if expiry and tonumber(expiry) >= now and redis.call('HGET', grants, 'limit') == ARGV[3 * i + 1] then
+  -- A live permit holds the limit asked for without reading it (see release-5.lua).
+  if expiry and tonumber(expiry) >= now then
     redis.call('ZADD', permits, now + ttl, owner)
     -- The keys live at least as long as the last permit, the record `keep` longer: only the
     -- permit that now ends last moves them (a shorter TTL than before may move them back).

@@ -132,4 +132,25 @@ describe('wake-ups', () => {
     expect(performance.now() - releasedAt).toBeLessThan(600);
     await got.release();
   });
+
+  it("a waiter's fallback poll keeps its place; one a release took out goes back at the holder's grant", async () => {
+    const b = open();
+    const key = unique('poll-place');
+    const waiters = `oncelock:{${key}}:waiters`;
+    expect(await b.acquire({ key, owner: 'holder', ttl: 30_000 })).toMatchObject({ granted: true });
+    const wait = (owner: string) => b.acquire({ key, owner, ttl: 5000, waiting: true });
+    await wait('first');
+    await delay(5);
+    await wait('second');
+    const before = await inspector.zrange(waiters, 0, -1, 'WITHSCORES');
+    expect(before).toHaveLength(4);
+    await wait('first'); // its poll
+    expect(await inspector.zrange(waiters, 0, -1, 'WITHSCORES')).toEqual(before);
+    // Taken out as a release takes out the waiter it wakes, with the wake-up not yet arrived.
+    await inspector.zrem(waiters, before[0]!);
+    await wait('first');
+    expect(await inspector.zscore(waiters, before[0]!)).toBe(String((await b.inspect(key))?.since));
+    expect(await inspector.zrange(waiters, 0, -1)).toEqual([before[0], before[2]]);
+    expect(await b.release({ key, owner: 'holder' })).toBe(true);
+  });
 });
