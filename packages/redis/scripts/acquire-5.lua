@@ -52,10 +52,15 @@ local function refused(reply, waits, ms)
   return reply
 end
 
--- The refusal by the permit that ends first, {owner, expiry} (ZRANGE ... WITHSCORES), under `under`.
-local function byPermit(first, ms, under)
-  local info = redis.call('HMGET', KEYS[5], 'fence:' .. first[1], 'since:' .. first[1])
-  return {0, first[1], tonumber(first[2]) - ms, info[1], info[2], tonumber(under)}
+-- The refusal by the permit that ends first, {owner, expiry} (ZRANGE ... WITHSCORES), whose
+-- grant is {fence, since}, under `under`.
+local function byPermit(first, grant, ms, under)
+  return {0, first[1], tonumber(first[2]) - ms, grant[1], grant[2], tonumber(under)}
+end
+
+-- The grant {fence, since} of the permit of `owner`.
+local function grantOf(owner)
+  return redis.call('HMGET', KEYS[5], 'fence:' .. owner, 'since:' .. owner)
 end
 
 -- The refusal by a key's permits: the one that ends first. nil if none is live after all (the
@@ -65,7 +70,7 @@ local function byPermits(ms, under)
   if #first == 0 then
     return nil
   end
-  return byPermit(first, ms, under)
+  return byPermit(first, grantOf(first[1]), ms, under)
 end
 
 local held = redis.call('HMGET', KEYS[1], 'owner', 'fence', 'since')
@@ -91,12 +96,14 @@ local ms = math.floor(now / 1000)
 local under, mine, count, last = nil, nil, 0, nil
 
 -- The key's permits by expiry: the first (as a ZRANGE ... WITHSCORES pair), the last one's
--- expiry, and how many. A key holds at most `under` (its limit: an acquire prunes before it
--- adds), so under a small limit one ZRANGE reads them all; under a large one the first and the
--- count are read, and the last only if needed.
-local function span(under)
-  if under <= 16 then
-    local all = redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES')
+-- expiry, and how many. A key holds at most its limit (an acquire prunes before it adds), so under
+-- a small limit one ZRANGE of one more than the caller's limit reads them all when the key has
+-- room, and shows it full otherwise (the count and last are then those of the part read, which
+-- is all a refusal needs). Under a large limit the first and the count are read, the last only
+-- if needed.
+local function span()
+  if limit <= 16 then
+    local all = redis.call('ZRANGE', KEYS[4], 0, limit, 'WITHSCORES')
     return {all[1], all[2]}, all[1] and tonumber(all[#all]), #all / 2
   end
   return redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES'), nil, redis.call('ZCARD', KEYS[4])
@@ -110,16 +117,18 @@ if not limit then
     end
   end
 else
-  local grants = redis.call('HMGET', KEYS[5], 'limit', 'fence:' .. owner)
-  under, mine = grants[1], grants[2]
-  -- The grants hash and the permits set are made, expired and deleted together: without the one
-  -- the key has no permits, and nothing is left to prune.
-  if under then
+  -- The permits set and the grants hash are made, expired and deleted together: a key without
+  -- permits has no grants to read. One HMGET reads the key's limit, the caller's own grant (it
+  -- holds a permit already) and the first permit's (the refusal if the key is full).
+  local first, grant
+  first, last, count = span()
+  if count > 0 then
+    local grants = redis.call(
+      'HMGET', KEYS[5], 'limit', 'fence:' .. owner, 'fence:' .. first[1], 'since:' .. first[1])
+    under, mine, grant = grants[1], grants[2], {grants[3], grants[4]}
     -- Expired permits go first: each ends at its own TTL, whatever the others do. The one that
-    -- ends first tells whether any has expired, and is the refusal if the key is full.
-    local first
-    first, last, count = span(tonumber(under))
-    if first[1] and tonumber(first[2]) < ms then
+    -- ends first tells whether any has expired.
+    if under and tonumber(first[2]) < ms then
       local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. ms)
       for _, o in ipairs(gone) do
         redis.call('HDEL', KEYS[5], 'fence:' .. o, 'since:' .. o)
@@ -128,27 +137,30 @@ else
         end
       end
       redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ms)
-      first, last, count = span(tonumber(under))
-    end
-    if count == 0 then
-      under = nil
-    elseif tonumber(under) ~= limit then
-      return refused(byPermit(first, ms, under), false)
-    elseif mine then
-      -- Its own expiry may have been the keys' one: they live as long as the last permit.
-      redis.call('ZADD', KEYS[4], ms + ttl, owner)
-      if count > 1 or not last then
-        last = tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
-      else
-        last = ms + ttl
+      first, last, count = span()
+      if count > 0 then
+        grant = grantOf(first[1])
       end
-      redis.call('PEXPIREAT', KEYS[4], last)
-      redis.call('PEXPIREAT', KEYS[5], last)
-      redis.call('PEXPIREAT', KEYS[2], last + tonumber(ARGV[3]))
-      return granted(mine, 1)
-    elseif count >= limit then
-      return refused(byPermit(first, ms, under), true, ms)
     end
+  end
+  if not under or count == 0 then
+    under, count = nil, 0
+  elseif tonumber(under) ~= limit then
+    return refused(byPermit(first, grant, ms, under), false)
+  elseif mine then
+    -- Its own expiry may have been the keys' one: they live as long as the last permit.
+    redis.call('ZADD', KEYS[4], ms + ttl, owner)
+    if count > 1 or not last then
+      last = tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
+    else
+      last = ms + ttl
+    end
+    redis.call('PEXPIREAT', KEYS[4], last)
+    redis.call('PEXPIREAT', KEYS[5], last)
+    redis.call('PEXPIREAT', KEYS[2], last + tonumber(ARGV[3]))
+    return granted(mine, 1)
+  elseif count >= limit then
+    return refused(byPermit(first, grant, ms, under), true, ms)
   end
 end
 

@@ -203,7 +203,7 @@ describe.each([3, 20])('the permits of a key under limit %i', (limit) => {
     expect(await b.acquire({ key, owner: late, ttl: 8000, limit })).toMatchObject({
       granted: false,
       limit,
-      holder: { owner: owners[0] },
+      holder: { owner: owners[0], fence: fences[0], limit },
     });
     await delay(400); // the first permit's TTL has run out on the server's clock
     expect(await b.acquire({ key, owner: late, ttl: 8000, limit })).toMatchObject({ granted: true });
