@@ -80,12 +80,17 @@ export class Heartbeat {
 
   #dueAt(lease: Beating): number {
     if (!lease.autoExtend) return Number.POSITIVE_INFINITY;
-    return this.#retryAt.get(lease) ?? lease.renewedAt + lease.ttl / 3;
+    return this.#retried(lease) ?? lease.renewedAt + lease.ttl / 3;
+  }
+
+  /** When a failed extension of `lease` is tried again; mostly there is none, and nothing is looked up. */
+  #retried(lease: Beating): number | undefined {
+    return this.#retryAt.size > 0 ? this.#retryAt.get(lease) : undefined;
   }
 
   #isDue(lease: Beating, t: number): boolean {
     if (!lease.autoExtend || this.#inFlight.has(lease)) return false;
-    return (this.#retryAt.get(lease) ?? lease.renewedAt + lease.ttl / 6) <= t;
+    return (this.#retried(lease) ?? lease.renewedAt + lease.ttl / 6) <= t;
   }
 
   #schedule(): void {
