@@ -37,24 +37,41 @@ elseif ARGV[5] == '' then
   -- sets the record's to that TTL plus ARGV[2], so it already outlives this release by ARGV[2].
   redis.call('DEL', KEYS[1])
 else
-  local now = ms()
-  local expiry = redis.call('ZSCORE', KEYS[4], ARGV[1])
+  local now, limit = ms(), tonumber(ARGV[5])
+  -- This permit's expiry, and the expiry of the one that ends last once it is gone.
+  local expiry, last
+  if limit <= 16 then
+    -- The key holds at most its limit, so one ZRANGE reads every permit (the part read is
+    -- bounded by one more than that, should a caller name another limit).
+    local all = redis.call('ZRANGE', KEYS[4], 0, limit, 'WITHSCORES')
+    for i = 1, #all, 2 do
+      if all[i] == ARGV[1] then
+        expiry = tonumber(all[i + 1])
+      else
+        last = tonumber(all[i + 1])
+      end
+    end
+  else
+    expiry = tonumber(redis.call('ZSCORE', KEYS[4], ARGV[1]))
+  end
   -- A live permit was granted under the key's limit, ARGV[5], with no need to read it: the key
   -- keeps its limit while any permit lives, and an acquire that set a new one on an emptied key
   -- pruned every expired permit first.
-  if not expiry or tonumber(expiry) < now then
+  if not expiry or expiry < now then
     return 0
   end
   redis.call('ZREM', KEYS[4], ARGV[1])
-  local last = redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2]
-  if last and tonumber(last) >= now then
+  if limit > 16 then
+    last = tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
+  end
+  if last and last >= now then
     -- Permits whose TTL ran out stay until the next acquire prunes them: they no longer count.
     redis.call('HDEL', KEYS[5], 'fence:' .. ARGV[1], 'since:' .. ARGV[1])
     -- The keys live as long as the last permit: only the release of that one moves them.
-    if tonumber(expiry) > tonumber(last) then
+    if expiry > last then
       redis.call('PEXPIREAT', KEYS[4], last)
       redis.call('PEXPIREAT', KEYS[5], last)
-      redis.call('PEXPIREAT', KEYS[2], tonumber(last) + tonumber(ARGV[2]))
+      redis.call('PEXPIREAT', KEYS[2], last + tonumber(ARGV[2]))
     end
   else
     -- The record already lives ARGV[2] ms past the permit that ended last (see above).
