@@ -7,7 +7,8 @@
 // ended session as held until its TTL (see BY_TTL).
 import { fenceTry } from './fences.js';
 
-const UNEXPIRED = 'h.expires_at > statement_timestamp()';
+/** Row `h` has not expired, by the database clock. */
+export const UNEXPIRED = 'h.expires_at > statement_timestamp()';
 const DATABASE = '(SELECT oid FROM pg_database WHERE datname = current_database())';
 
 /** How a statement decides whether row `h` is a live grant. `cte` is what `live` needs in the WITH list. */
