@@ -3,10 +3,10 @@
 // window; jobs over the rate wait for their reserved slots and spend no attempt; other keys are
 // not held up.
 import { type Worker as Child, spawnWorker, stopAllWorkers } from '@oncelock/testkit/faults';
+import { mostInWindow } from '@oncelock/testkit/history';
 import { postgresUrl, redisUrl } from '@oncelock/testkit/servers';
 import type { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mostInWindow } from './rate-windows.js';
 import { Bench, queueName, until } from './support.js';
 
 const script = new URL('./fixtures/rate-worker.mjs', import.meta.url);

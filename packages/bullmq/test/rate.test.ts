@@ -11,10 +11,10 @@ import {
   rateLimitedProcessor,
 } from '@oncelock/bullmq';
 import { redlockBackend } from '@oncelock/redis';
+import { mostInWindow } from '@oncelock/testkit/history';
 import { redisUrl } from '@oncelock/testkit/servers';
 import type { Job, Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { mostInWindow } from './rate-windows.js';
 import { type Bench, eachTest, queueName, until } from './support.js';
 
 type Mail = { to: string; tenant?: string };

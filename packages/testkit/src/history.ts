@@ -321,3 +321,4 @@ export class FencedStore<T = unknown> {
     return this.#resources.get(key)?.latest;
   }
 }
+export * from './windows.js';

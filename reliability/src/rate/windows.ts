@@ -1,21 +1,8 @@
-/**
- * Counts over sliding windows of starts. The windows that matter begin at a start: any half-open
- * window `[w, w + per)` holds no more starts than the one that begins at its first start.
- */
-
-/** For each start (ascending times), how many starts its window `[t, t + per)` holds. */
-function counts(sorted: readonly number[], per: number): number[] {
-  const out: number[] = [];
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (j < sorted.length && (sorted[j] as number) < (sorted[i] as number) + per) j++;
-    out.push(j - i);
-  }
-  return out;
-}
+import { windowCounts } from '@oncelock/testkit/history';
 
 /** The worst window, and how many windows (one per start they begin at) hold more than `most`. */
 export function windowsOver(sorted: readonly number[], per: number, most: number) {
-  const c = counts(sorted, per);
+  const c = windowCounts(sorted, per);
   return { worst: Math.max(0, ...c), violations: c.filter((n) => n > most).length };
 }
 
