@@ -175,32 +175,45 @@ export function defineBackend<Ops extends StoreOps, Props extends object = objec
       ? new BackendClosedError({ ...where, cause: error })
       : unavailable(where, what, error);
 
-  function run<T>(what: string, op: () => Promise<T>): Promise<T> {
+  /**
+   * Calls `fn` with `args` as one guarded operation; `fail` types its error. No closure is made
+   * per call: on the memory backend, one a call was a sixth of all it allocated.
+   */
+  function run(what: string, fail: (error: unknown) => never, fn: AnyOp, args: unknown[]): Promise<unknown> {
     if (closing) return Promise.reject(new BackendClosedError(where));
-    let work: Promise<T>;
+    let work: Promise<unknown>;
     try {
-      work = op();
+      work = fn.apply(ops, args);
     } catch (error) {
       return Promise.reject(failure(what, error));
     }
     if (timeout !== undefined) work = within(work, timeout);
-    return work.catch((error: unknown) => {
+    return work.catch(fail);
+  }
+
+  /** The operation `what` guarded: refused once closing, bounded in time, its errors typed. */
+  function guard(what: string, fn: AnyOp): AnyOp {
+    const fail = (error: unknown): never => {
       throw failure(what, error);
-    });
+    };
+    return (...args) => run(what, fail, fn, args);
   }
 
   const guarded: Record<string, AnyOp> = {};
   for (const [op, fn] of Object.entries(ops)) {
-    if (typeof fn === 'function') guarded[op] = (...args) => run(op, () => (fn as AnyOp).apply(ops, args));
+    if (typeof fn === 'function') guarded[op] = guard(op, fn as AnyOp);
   }
   const { extend, extendMany } = ops;
   if (!extendMany) {
-    guarded.extendMany = (requests) =>
-      run('extendMany', () => Promise.all((requests as ExtendRequest[]).map((r) => extend!.call(ops, r))));
+    guarded.extendMany = guard('extendMany', (requests) =>
+      Promise.all((requests as ExtendRequest[]).map((r) => extend!.call(ops, r))),
+    );
   }
   if (!extend) {
-    guarded.extend = (request) =>
-      run('extend', async () => (await extendMany!.call(ops, [request as ExtendRequest]))[0] === true);
+    guarded.extend = guard(
+      'extend',
+      async (request) => (await extendMany!.call(ops, [request as ExtendRequest]))[0] === true,
+    );
   }
 
   /**
