@@ -37,15 +37,21 @@ export interface PostgresCluster {
 
 /** The directory of PostgreSQL's server programs (initdb, postgres), or undefined if none is installed. */
 export function postgresBinDir(): string | undefined {
+  const candidates: string[] = [];
   try {
-    return execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+    candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim());
   } catch {
-    // Debian keeps the server programs out of PATH, one directory per major version.
-    const root = '/usr/lib/postgresql';
-    if (!existsSync(root)) return undefined;
-    const majors = readdirSync(root).sort((a, b) => Number(b) - Number(a));
-    return majors.map((m) => join(root, m, 'bin')).find((d) => existsSync(join(d, 'initdb')));
+    // no pg_config on PATH
   }
+  // Debian keeps the server programs out of PATH, one directory per major version (newest first).
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root))
+    candidates.push(
+      ...readdirSync(root)
+        .sort((a, b) => Number(b) - Number(a))
+        .map((m) => join(root, m, 'bin')),
+    );
+  return candidates.find((d) => existsSync(join(d, 'initdb')));
 }
 
 /** PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user. */
