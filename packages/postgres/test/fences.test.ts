@@ -25,7 +25,7 @@ async function fencesOf(b: PostgresBackend, key: string, n: number): Promise<num
     for (const limit of [undefined, 2]) {
       const owner = `o${i}-${limit ?? 1}`;
       const r = await b.acquire({ key, owner, ttl: 60_000, limit });
-      if (!r.granted) throw new Error(`refused: ${key} ${owner}`);
+      if (!r.granted || r.fence === undefined) throw new Error(`no fence: ${key} ${owner}`);
       fences.push(r.fence);
       await b.release({ key, owner, limit });
     }
