@@ -66,7 +66,9 @@ LANGUAGE plpgsql AS $f$
 DECLARE t bigint;
 BEGIN
   LOOP
-    t := ${s}.fence_try();
+    -- fence_try's query written out: PL/pgSQL keeps its plan, a call of the SQL function plans it each time.
+    SELECT CASE WHEN n.v < c.ceiling THEN n.v END INTO t
+      FROM (SELECT nextval('${s}.fence') AS v) n, ${s}.fence_ceiling c, ${s}.fence_live;
     EXIT WHEN t IS NOT NULL;
     PERFORM ${s}.fence_advance();
   END LOOP;

@@ -31,6 +31,10 @@ export function permitFunctionsSql(schema: string): string {
       INTO holder_owner, holder_fence, holder_since, holder_expires
       FROM ${s}.permits h WHERE h.key = p_key AND ${live} ORDER BY h.expires_at LIMIT 1`;
   // A granted waiter leaves the key's waiters.
+  // The key's locks (see the top of this file), written into each function that takes them: a
+  // call of a PL/pgSQL function from another costs more than these two statements.
+  const lockKey = `PERFORM pg_advisory_xact_lock((p_lock_id >> 32)::int4, (p_lock_id << 32 >> 32)::int4);
+  PERFORM 1 FROM ${s}.permits h WHERE h.key = p_key FOR UPDATE`;
   const leaveQueue = `IF p_waiter IS NOT NULL THEN
     DELETE FROM ${s}.waiters q WHERE q.key = p_key AND q.owner = p_owner;
   END IF`;
@@ -53,8 +57,7 @@ CREATE TABLE IF NOT EXISTS ${s}.permits (
 CREATE OR REPLACE FUNCTION ${s}.permit_lock(p_key text, p_lock_id int8) RETURNS void
 LANGUAGE plpgsql AS $f$
 BEGIN
-  PERFORM pg_advisory_xact_lock((p_lock_id >> 32)::int4, (p_lock_id << 32 >> 32)::int4);
-  PERFORM 1 FROM ${s}.permits h WHERE h.key = p_key FOR UPDATE;
+  ${lockKey};
 END $f$;
 CREATE OR REPLACE FUNCTION ${s}.permit_settle(p_key text) RETURNS integer
 LANGUAGE plpgsql AS $f$
@@ -69,7 +72,7 @@ END $f$;
 CREATE OR REPLACE FUNCTION ${s}.permit_clear(p_key text, p_lock_id int8) RETURNS integer
 LANGUAGE plpgsql AS $f$
 BEGIN
-  PERFORM ${s}.permit_lock(p_key, p_lock_id);
+  ${lockKey};
   PERFORM set_config('synchronous_commit', 'off', true);
   RETURN ${s}.permit_settle(p_key);
 END $f$;
@@ -77,12 +80,15 @@ CREATE OR REPLACE FUNCTION ${s}.permit_release(p_key text, p_owner text, p_lock_
 LANGUAGE plpgsql AS $f$
 DECLARE was_live boolean;
 BEGIN
-  PERFORM ${s}.permit_lock(p_key, p_lock_id);
+  ${lockKey};
   PERFORM set_config('synchronous_commit', 'off', true);
   DELETE FROM ${s}.permits h WHERE h.key = p_key AND h.owner = p_owner RETURNING ${live} INTO was_live;
   IF FOUND THEN
     PERFORM ${s}.permit_settle(p_key);
-    PERFORM ${s}.wake(p_key);
+    -- A fresh snapshot under the key's lock sees every waiter that joined under it before.
+    IF EXISTS (SELECT 1 FROM ${s}.waiters q WHERE q.key = p_key) THEN
+      PERFORM ${s}.wake(p_key);
+    END IF;
   END IF;
   RETURN was_live;
 END $f$;
@@ -102,7 +108,7 @@ BEGIN
     ${firstEnding};
     RETURN;
   END IF;
-  PERFORM ${s}.permit_lock(p_key, p_lock_id);
+  ${lockKey};
   LOOP
     -- Waits for a plain acquire of the key in flight; the fresh snapshot below then sees its row.
     INSERT INTO ${s}.locks (key, owner, fence, since, expires_at, permit_limit)
