@@ -189,7 +189,7 @@ describe('bench:quick', () => {
     for (const t of pgRows) expect(t.target, t.measured).toContain('pg_advisory_lock');
     // The near-floor targets name the part of oncelock that the floor does without.
     const pgTarget = results.targets.find((t) => t.target.startsWith('PostgreSQL acquire'));
-    expect(pgTarget?.measured).toContain('a lease row with a durable fence alone');
+    expect(pgTarget?.measured).toContain('a lease row with a TTL and a fence alone');
     expect(existsSync(join(out, 'results.md'))).toBe(true);
   });
 });

@@ -129,8 +129,8 @@ function redisFloorTargets(rows: readonly HandoffFigures[] | undefined): TargetR
     return {
       target: name,
       measured:
-        `p50 ${ms(once.p50)} against ${ms(floor.p50)} = ${times(p50)}; ` +
-        `${count(once.commandsPerGrant)} commands per grant against ${count(floor.commandsPerGrant)} = ${times(commands)}`,
+        `p50 ${ms(once.p50)} against the raw wake-one floor's ${ms(floor.p50)} = ${times(p50)}; ` +
+        `${count(once.commandsPerGrant)} commands per grant against its ${count(floor.commandsPerGrant)} = ${times(commands)}`,
       met: p50 <= 1.15 && commands <= 1.5,
     };
   });
