@@ -3,7 +3,7 @@
 // Fences still come from the one logged sequence `fence`. Its own WAL is written ahead of use but
 // flushed only by some later commit that waits for the flush, so after a crash the sequence can
 // come back below fences it had handed out. Until version 3 every statement that handed out a new
-// fence therefore waited for its commit to be flushed: about 1.8 ms of a 2 ms handoff here.
+// fence therefore waited for its commit to be flushed.
 //
 // Since version 4 a fence is handed out only below a durable ceiling (`fence_ceiling`), raised a
 // block at a time by a commit that does wait for the flush. Any fence a client has seen is below
@@ -20,11 +20,20 @@
 // flush. Table mode's rows outlive a restart, so its grants still wait for it.
 //
 // Raising the ceiling holds its row lock until the commit. Statements that may wait for row locks
-// after taking a fence (the plain acquires) therefore never raise it themselves: they take
-// `fence_try`, and on NULL the backend runs `fence_advance` alone and asks again.
+// after taking a fence (the plain acquires) therefore never raise it themselves: they draw with
+// {@link fenceTry}, and on NULL the backend runs `fence_advance` alone and asks again.
 
 /** Fences per raise of the ceiling: one flushed commit per this many fences, and at most twice this skipped after a crash. */
 export const FENCE_BLOCK = 4096;
+
+/**
+ * Draws the next number of the sequence: the fence if it is below the ceiling, NULL at the
+ * ceiling, and no row at all while the crash marker is gone (a number drawn then is skipped).
+ * Written into each statement that draws, not called as an SQL function: a statement keeps its
+ * plan, a call of an SQL function plans its body every time (0.1 ms).
+ */
+const draw = (s: string) =>
+  `SELECT CASE WHEN n.v < c.ceiling THEN n.v END FROM (SELECT nextval('${s}.fence') AS v) n, ${s}.fence_ceiling c, ${s}.fence_live`;
 
 /** The migration's part for fences: the ceiling, the crash marker and their functions. */
 export function fencesSql(schema: string): string {
@@ -35,11 +44,6 @@ export function fencesSql(schema: string): string {
 );
 INSERT INTO ${s}.fence_ceiling (ceiling) VALUES (0) ON CONFLICT (one) DO NOTHING;
 CREATE UNLOGGED TABLE IF NOT EXISTS ${s}.fence_live (one boolean PRIMARY KEY DEFAULT true CHECK (one));
-CREATE OR REPLACE FUNCTION ${s}.fence_try() RETURNS bigint
-LANGUAGE sql AS $f$
-  SELECT CASE WHEN n.v < c.ceiling THEN n.v END
-  FROM (SELECT nextval('${s}.fence') AS v) n, ${s}.fence_ceiling c, ${s}.fence_live
-$f$;
 CREATE OR REPLACE FUNCTION ${s}.fence_advance() RETURNS void
 LANGUAGE plpgsql AS $f$
 DECLARE c bigint; v bigint;
@@ -66,9 +70,7 @@ LANGUAGE plpgsql AS $f$
 DECLARE t bigint;
 BEGIN
   LOOP
-    -- fence_try's query written out: PL/pgSQL keeps its plan, a call of the SQL function plans it each time.
-    SELECT CASE WHEN n.v < c.ceiling THEN n.v END INTO t
-      FROM (SELECT nextval('${s}.fence') AS v) n, ${s}.fence_ceiling c, ${s}.fence_live;
+    ${draw(s)} INTO t;
     EXIT WHEN t IS NOT NULL;
     PERFORM ${s}.fence_advance();
   END LOOP;
@@ -77,15 +79,12 @@ END $f$;`;
 }
 
 /**
- * A new fence below the ceiling, or NULL: the caller must then run {@link advanceFencesSql} in a
- * transaction of its own and try again. As an SQL expression, `fence_try()` written out: a
- * statement planned once keeps its plan, where a call of the SQL function plans its body every
- * time (0.1 ms). For statements that may wait for row locks after it: raising the ceiling there
- * would hold the ceiling's row lock meanwhile, and a permit acquire that holds such a row and
- * wants the ceiling would deadlock with it.
+ * A new fence below the ceiling, or NULL, as an SQL expression: the caller must then run
+ * {@link advanceFencesSql} in a transaction of its own and try again. For statements that may wait
+ * for row locks after it: raising the ceiling there would hold the ceiling's row lock meanwhile,
+ * and a permit acquire that holds such a row and wants the ceiling would deadlock with it.
  */
-export const fenceTry = (s: string) =>
-  `(SELECT CASE WHEN n.v < c.ceiling THEN n.v END FROM (SELECT nextval('"${s}".fence') AS v) n, "${s}".fence_ceiling c, "${s}".fence_live)`;
+export const fenceTry = (s: string) => `(${draw(`"${s}"`)})`;
 
 /**
  * A new fence, raising the ceiling in this transaction when it must (the commit then waits for

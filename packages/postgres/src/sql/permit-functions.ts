@@ -54,11 +54,6 @@ CREATE TABLE IF NOT EXISTS ${s}.permits (
   lock_id bigint,
   PRIMARY KEY (key, owner)
 );
-CREATE OR REPLACE FUNCTION ${s}.permit_lock(p_key text, p_lock_id int8) RETURNS void
-LANGUAGE plpgsql AS $f$
-BEGIN
-  ${lockKey};
-END $f$;
 CREATE OR REPLACE FUNCTION ${s}.permit_settle(p_key text) RETURNS integer
 LANGUAGE plpgsql AS $f$
 BEGIN
@@ -85,7 +80,8 @@ BEGIN
   DELETE FROM ${s}.permits h WHERE h.key = p_key AND h.owner = p_owner RETURNING ${live} INTO was_live;
   IF FOUND THEN
     PERFORM ${s}.permit_settle(p_key);
-    -- A fresh snapshot under the key's lock sees every waiter that joined under it before.
+    -- Spares a call of wake when nobody waits; a fresh snapshot under the key's lock sees every
+    -- waiter that joined under it before, so none is missed.
     IF EXISTS (SELECT 1 FROM ${s}.waiters q WHERE q.key = p_key) THEN
       PERFORM ${s}.wake(p_key);
     END IF;
