@@ -37,3 +37,18 @@ export function vsReferenceRow(f: {
     times(f.opsVsFloor),
   ];
 }
+
+/**
+ * A gap split into layers, from `floor` up: each layer's figure less the one below it, so the
+ * steps add up to the whole gap. A layer without a figure (an arm a store lacks) is skipped.
+ */
+export function layerSteps(floor: number, layers: ReadonlyArray<[string, number | undefined]>): string[] {
+  const steps: string[] = [];
+  let below = floor;
+  for (const [what, figure] of layers) {
+    if (figure === undefined) continue;
+    steps.push(`${what} ${ms(figure - below)}`);
+    below = figure;
+  }
+  return steps;
+}

@@ -1,6 +1,6 @@
 import type { LockArm } from '../arms/arm.js';
 import type { Context } from '../context.js';
-import { count, ms, times } from '../format.js';
+import { count, layerSteps, ms, times } from '../format.js';
 import type { SuiteResult } from '../report/types.js';
 import { type ArmFigures, measureStores, type Round } from './latency.js';
 
@@ -77,13 +77,7 @@ function gapNotes(data: Record<string, ArmFigures[]>): string[] {
       ["the backend's own statements and code", perOp(rows.find((r) => r.arm === 'oncelock-backend'))],
       ['`lease()` (token, validation, lease handle, heartbeat, signal)', whole],
     ];
-    const steps: string[] = [];
-    let below = floor;
-    for (const [what, t] of layers) {
-      if (t === undefined) continue;
-      steps.push(`${what} ${ms(t - below)}`);
-      below = t;
-    }
+    const steps = layerSteps(floor, layers);
     out.push(
       `${store}: time per operation (one second over ops/s) ${ms(whole)} against the floor's ${ms(floor)}; by layer: ${steps.join(', ')}.`,
     );

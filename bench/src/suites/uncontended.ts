@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { LockArm } from '../arms/arm.js';
 import type { Context } from '../context.js';
-import { count, ms, times } from '../format.js';
+import { count, layerSteps, ms, times } from '../format.js';
 import type { Chart, SuiteResult, Table } from '../report/types.js';
 import { type ArmFigures, type Counter, measureStores, type Round } from './latency.js';
 
@@ -72,13 +72,7 @@ function gapNotes(data: Record<string, ArmFigures[]>): string[] {
       ["the backend's own code", at('oncelock-backend')],
       ['`lease()` (token, validation, lease handle, heartbeat, signal)', whole],
     ];
-    const steps: string[] = [];
-    let below = floor;
-    for (const [what, p50] of layers) {
-      if (p50 === undefined) continue;
-      steps.push(`${what} ${ms(p50 - below)}`);
-      below = p50;
-    }
+    const steps = layerSteps(floor, layers);
     if (steps.length > 1)
       out.push(
         `${store}: oncelock's p50 is ${ms(whole - floor)} above the floor's; by layer: ${steps.join(', ')}.`,
