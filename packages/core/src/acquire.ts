@@ -87,10 +87,12 @@ function answer(
       });
     return { granted: false, holder: result.holder };
   }
-  const validUntil = startedAt + ttl - driftFor(ttl);
+  // A grant handed over at a release counts from the waiter's earlier request (see AcquireResult).
+  const from = result.validFrom !== undefined && result.validFrom < startedAt ? result.validFrom : startedAt;
+  const validUntil = from + ttl - driftFor(ttl);
   const grantedAt = now();
   if (grantedAt >= validUntil - safetyMargin(ttl)) return STALE;
-  return { granted: true, fence: result.fence, startedAt, grantedAt, validUntil };
+  return { granted: true, fence: result.fence, startedAt: from, grantedAt, validUntil };
 }
 
 /**

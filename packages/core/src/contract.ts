@@ -84,7 +84,17 @@ export interface AcquireRequest {
  * made for it at enqueue time (its owner is the job id).
  */
 export type AcquireResult =
-  | { readonly granted: true; readonly fence?: number }
+  | {
+      readonly granted: true;
+      readonly fence?: number;
+      /**
+       * When the grant's TTL may have started before this request was sent, the `performance.now()`
+       * of this process no later than that start; core counts local validity from it. A store that
+       * hands a released key straight to a waiter sets the TTL at the release, after the waiter's
+       * earlier request queued it: it answers that request's send time, not the later call's.
+       */
+      readonly validFrom?: number;
+    }
   | {
       readonly granted: false;
       readonly holder?: Holder;

@@ -8,6 +8,8 @@ import type { ExtendRequest } from '@oncelock/core/backend';
 export function faulty(inner: LockBackend) {
   const state = {
     acquireDelay: 0,
+    /** Set: a grant answers `validFrom` this many ms before the call, as a grant handed over at a release does. */
+    handedEarlier: undefined as number | undefined,
     extendFails: false,
     extendManyCalls: 0,
     extendCalls: 0,
@@ -18,6 +20,8 @@ export function faulty(inner: LockBackend) {
     async acquire(req) {
       const r = await inner.acquire(req);
       if (state.acquireDelay) await new Promise((res) => setTimeout(res, state.acquireDelay));
+      if (r.granted && state.handedEarlier !== undefined)
+        return { ...r, validFrom: performance.now() - state.handedEarlier };
       return r;
     },
     async extend(req) {

@@ -38,6 +38,32 @@ describe('lease', () => {
     expect(await backend.inspect('slow')).toBeNull();
   });
 
+  it('a grant handed over at a release counts its validity from the earlier request the store names', async () => {
+    const { backend, state } = faulty(memoryBackend());
+    state.handedEarlier = 400;
+    const before = performance.now();
+    const l = await lease(backend, 'handed', { ttl: 1000, autoExtend: false });
+    // Counted from 400 ms before the call, not from the call: at most 600 ms are left.
+    expect(l.expiresLocallyAt).toBeLessThanOrEqual(before + 600);
+    expect(l.expiresLocallyAt).toBeGreaterThan(before + 400);
+    expect(l.renewedAt).toBeLessThan(before);
+    await l.release();
+    // An answer later than the send time changes nothing: validity never starts after the request.
+    state.handedEarlier = -5000;
+    const sent = performance.now();
+    const late = await lease(backend, 'handed', { ttl: 1000, autoExtend: false });
+    expect(late.expiresLocallyAt).toBeLessThanOrEqual(performance.now() + 1000);
+    expect(late.renewedAt).toBeGreaterThanOrEqual(sent);
+    await late.release();
+  });
+
+  it('a handed grant whose validity has already run out counts as refused, and is given back', async () => {
+    const { backend, state } = faulty(memoryBackend());
+    state.handedEarlier = 1000;
+    expect(await tryLease(backend, 'handed-stale', { ttl: 500 })).toBeNull();
+    expect(await backend.inspect('handed-stale')).toBeNull();
+  });
+
   it('one heartbeat loop extends many leases in batches, not a round trip per lease', async () => {
     const { backend, state } = faulty(memoryBackend());
     const leases: Lease[] = [];
