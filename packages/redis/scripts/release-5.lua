@@ -1,4 +1,5 @@
--- release: compare-and-delete of a lease or of one permit, then wakes the first waiter still listening.
+-- release: compare-and-delete of a lease or of one permit, then hands it to the first waiter still
+-- listening, or wakes that waiter.
 --
 -- KEYS[1]  the lock
 -- KEYS[2]  its fence record, which stays ARGV[2] ms after the lock or the last permit is gone
@@ -13,6 +14,18 @@
 --          process is gone) is dropped and the next is tried. On a Cluster PUBLISH counts only
 --          the listeners on this node, so a Cluster tries one.
 -- ARGV[5]  the limit the permit to release was granted under; '' for a lease
+-- ARGV[6]  '1' to hand what the release frees straight to the first waiter when that waiter joined
+--          with its terms (see below); '' only wakes (a Cluster, where PUBLISH cannot tell
+--          whether anyone heard)
+--
+-- A waiter joins the waiters as '<backend id> <owner>', or with its terms as
+-- '<backend id> \0<ttl>\0<anchor>\0<limit>\0<owner>': its TTL, an instant of its own process's clock
+-- before it first joined, and the limit it asked under (1: a lease). (An older release reads the
+-- terms as part of the owner, and its wake-up still reaches that backend.) When a release frees
+-- a lease, or a permit of the limit that waiter asked under, the first such waiter is granted it
+-- here, as acquire-5.lua would grant it, and told its fence with the anchor: the grant's TTL starts
+-- now, after the anchor, so the waiter counts its validity from the anchor and sends no acquire
+-- of its own. A hand that nobody hears is taken back.
 --
 -- Returns  1 if the owner held the lease or permit until now (or, passing on, if the key has
 --          room), else 0
@@ -21,6 +34,10 @@ local function ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- `held`: the lock is the released lease's, still to delete. `free`: the key is free for a lease.
+-- `room`: a released permit's limit (the key has room for one permit); `liveLast`: the expiry of
+-- the permit that ends last among those still live.
+local held, free, room, liveLast = false, false, nil, nil
 if ARGV[1] == '' then
   if redis.call('EXISTS', KEYS[1]) == 1 then
     return 0
@@ -29,13 +46,15 @@ if ARGV[1] == '' then
   if live > 0 and live >= tonumber(redis.call('HGET', KEYS[5], 'limit') or 0) then
     return 0
   end
+  free = live == 0
 elseif ARGV[5] == '' then
   if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then
     return 0
   end
   -- The fence record is left as it is: every write of the lock's TTL (grant, re-entry, extension)
   -- sets the record's to that TTL plus ARGV[2], so it already outlives this release by ARGV[2].
-  redis.call('DEL', KEYS[1])
+  -- The lock itself goes below, unless a hand overwrites it.
+  held = true
 else
   local now, limit = ms(), tonumber(ARGV[5])
   -- This permit's expiry, and the expiry of the one that ends last once it is gone.
@@ -64,7 +83,10 @@ else
   if limit > 16 then
     last = tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
   end
+  -- A live permit was released from at most `limit` live ones: the key has room for one more.
+  room = limit
   if last and last >= now then
+    liveLast = last
     -- Permits whose TTL ran out stay until the next acquire prunes them: they no longer count.
     redis.call('HDEL', KEYS[5], 'fence:' .. ARGV[1], 'since:' .. ARGV[1])
     -- The keys live as long as the last permit: only the release of that one moves them.
@@ -78,6 +100,64 @@ else
     redis.call('DEL', KEYS[4], KEYS[5])
   end
 end
+-- The fence of a grant made now, and now in ms, as acquire-5.lua makes them (see there).
+local function fenceNow()
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local fence = math.max(tonumber(redis.call('GET', KEYS[2]) or 0) + 1, now)
+  if fence >= 9007199254740991 then
+    return nil
+  end
+  return string.format('%.0f', fence), math.floor(now / 1000)
+end
+
+-- Tells the waiter's backend its grant, NUL apart: owner, lock, fence, anchor and limit. True if heard.
+local function tell(channel, owner, fence, anchor, limit)
+  local grant = owner .. '\0' .. KEYS[1] .. '\0' .. fence .. '\0' .. anchor .. '\0' .. limit
+  return redis.call('PUBLISH', channel, grant) > 0
+end
+
+-- Grants the freed lease to `owner` for `ttl` ms: true if its backend heard.
+local function handLease(channel, owner, ttl, anchor)
+  local fence, at = fenceNow()
+  if not fence then
+    return false
+  end
+  redis.call('HSET', KEYS[1], 'owner', owner, 'fence', fence, 'since', string.format('%.0f', at))
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('SET', KEYS[2], fence, 'PX', ttl + tonumber(ARGV[2]))
+  held = false
+  if tell(channel, owner, fence, anchor, 1) then
+    return true
+  end
+  -- Nobody heard (its process is gone): the lock is taken back; its fence stays unused.
+  redis.call('DEL', KEYS[1])
+  return false
+end
+
+-- Grants the freed permit to `owner` for `ttl` ms: true if its backend heard.
+local function handPermit(channel, owner, ttl, anchor)
+  local fence, at = fenceNow()
+  if not fence then
+    return false
+  end
+  local expiry = at + ttl
+  local last = math.max(expiry, liveLast or 0)
+  redis.call('ZADD', KEYS[4], expiry, owner)
+  redis.call('HSET', KEYS[5], 'limit', room, 'fence:' .. owner, fence, 'since:' .. owner, string.format('%.0f', at))
+  redis.call('PEXPIREAT', KEYS[4], last)
+  redis.call('PEXPIREAT', KEYS[5], last)
+  redis.call('SET', KEYS[2], fence, 'PX', last - at + tonumber(ARGV[2]))
+  if tell(channel, owner, fence, anchor, room) then
+    return true
+  end
+  -- Nobody heard: the permit is taken back (the keys may outlive it a while, which nothing minds).
+  redis.call('ZREM', KEYS[4], owner)
+  redis.call('HDEL', KEYS[5], 'fence:' .. owner, 'since:' .. owner)
+  return false
+end
+
+local handing = ARGV[6] == '1'
 if ARGV[3] ~= '' then
   for _ = 1, tonumber(ARGV[4]) do
     local first = redis.call('ZPOPMIN', KEYS[3])
@@ -85,10 +165,24 @@ if ARGV[3] ~= '' then
       break
     end
     local backend, owner = string.match(first[1], '^([^ ]+) (.*)$')
+    local ttl, anchor, limit, waiter = string.match(owner, '^%z(%d+)%z(%d+)%z(%d+)%z(.*)$')
+    local channel = ARGV[3] .. backend
+    limit = tonumber(limit)
+    if handing and limit == 1 and (held or free) then
+      if handLease(channel, waiter, tonumber(ttl), anchor) then
+        break
+      end
+    elseif handing and limit and limit == room then
+      if handPermit(channel, waiter, tonumber(ttl), anchor) then
+        break
+      end
     -- The waiter's owner, a NUL (no owner holds one), then the lock: the backend wakes that waiter.
-    if redis.call('PUBLISH', ARGV[3] .. backend, owner .. '\0' .. KEYS[1]) > 0 then
+    elseif redis.call('PUBLISH', channel, (waiter or owner) .. '\0' .. KEYS[1]) > 0 then
       break
     end
   end
+end
+if held then
+  redis.call('DEL', KEYS[1])
 end
 return 1

@@ -2,6 +2,7 @@ import type { AcquireRequest, ExtendRequest, Holder, ReleaseRequest } from '@onc
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import type { Connection } from './connection.js';
+import { Handoffs } from './handoffs.js';
 import type { KeySpace } from './keys.js';
 import * as lua from './lua.generated.js';
 import { acquireReply, inspectReply, listReply, type NodeAcquire } from './replies.js';
@@ -12,13 +13,24 @@ import { runScript } from './run-script.js';
  * `redisBackend` serves them as they are; `redlockBackend` sends each to every node.
  */
 export interface LockCommands {
-  acquire(request: AcquireRequest): Promise<NodeAcquire>;
+  /** A grant handed over at a release (see handoffs.ts) carries `validFrom`. */
+  acquire(request: AcquireRequest): Promise<NodeAcquire & { validFrom?: number }>;
   extendMany(requests: readonly ExtendRequest[]): Promise<boolean[]>;
   release(request: ReleaseRequest): Promise<boolean>;
   /** Wakes the next waiter for `key` if the key has room: for a woken backend that no longer waits. */
   passOn(key: string): Promise<void>;
   /** A release took `owner` out of `key`'s waiters to wake it: its grant need not take it out. */
   popped(key: string, owner: string): void;
+  /**
+   * A release handed `key` to `owner` (see handoffs.ts). True: the owner's waiter here takes it
+   * with its next try, so wake it; false: nothing to wake.
+   */
+  handed(
+    key: string,
+    owner: string,
+    grant: { fence: number; anchor: string; limit: number | undefined },
+    listening: boolean,
+  ): boolean;
   /**
    * `owner` no longer waits for `key`: takes it out of the key's waiters if it is still among
    * them, so that waiters who give up do not pile up there while the key stays busy.
@@ -37,6 +49,13 @@ export interface LockCommandsOptions {
     readonly id: string;
     /** Waiters to try per release (see release-5.lua). */
     readonly tries: number;
+    /**
+     * Whether a release hands what it frees to its first waiter (see release-5.lua): not on a
+     * Cluster, where PUBLISH cannot tell whether the waiter's backend heard the hand.
+     */
+    readonly hand: boolean;
+    /** Whether a waiter here subscribed to `key`'s releases as `owner`: only those are handed the key. */
+    listens(key: string, owner: string): boolean;
   };
 }
 
@@ -82,14 +101,39 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
         wake ? keys.wakePrefix : '',
         wake?.tries ?? 0,
         limit ?? '',
+        wake?.hand ? 1 : '',
       ]),
     );
     return reply === 1;
   }
 
+  // A hand nobody here takes is released, which hands the key on; if that fails, it ends at its TTL.
+  const handoffs = new Handoffs(options.wake?.id ?? '', (key, owner, limit) => {
+    release(key, owner, limit).catch(() => {});
+  });
+
+  /** The grant handed to the waiting (key, owner), if one arrived: it is no longer among the waiters. */
+  function takeHand(key: string, owner: string, limit: number | undefined) {
+    const hand = handoffs.take(key, owner, limit);
+    if (!hand) return undefined;
+    queued.delete(pair(key, owner));
+    return { granted: true as const, fence: hand.fence, renewed: false, validFrom: hand.validFrom };
+  }
+
   return {
     async acquire({ key, owner, ttl, waiting, limit }) {
-      const waiter = waiting && options.wake ? member(options.wake.id, owner) : '';
+      // A waiter whose subscription names it may be handed the key at a release (handoffs.ts),
+      // and may have been already: no round trip then.
+      const hands = waiting === true && options.wake?.hand === true && options.wake.listens(key, owner);
+      // Handed already: no round trip.
+      const early = hands ? takeHand(key, owner, limit) : undefined;
+      if (early) return early;
+      const waiter =
+        !waiting || !options.wake
+          ? ''
+          : hands
+            ? handoffs.member(key, owner, ttl, limit)
+            : member(options.wake.id, owner);
       const queuedAs = waiter === '' ? '' : pair(key, owner);
       // A waiter not among the key's waiters (its first try, or one a release took out to wake
       // it) spares its grant a ZREM.
@@ -98,6 +142,12 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
         runScript(c, lua.acquire, keys.family(key), [owner, ttl, retention, waiter, limit ?? '', among]),
       );
       const result = acquireReply(reply);
+      if (result.granted) handoffs.granted(key, owner);
+      else if (hands) {
+        // Refused, then handed the key: the hand came after this try, and is the newer answer.
+        const late = takeHand(key, owner, limit);
+        if (late) return late;
+      }
       if (queuedAs !== '') {
         // The script put a refused waiter among the key's waiters and took a granted one (or
         // one that asked with another limit) out.
@@ -144,9 +194,12 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
       queued.delete(pair(key, owner));
     },
 
+    handed: (key, owner, grant, listening) => handoffs.handed(key, owner, grant, listening),
+
     leave(key, owner) {
+      const stayed = handoffs.left(key, owner);
       if (!options.wake || !queued.delete(pair(key, owner))) return;
-      const gone = member(options.wake.id, owner);
+      const gone = stayed ?? member(options.wake.id, owner);
       // Best effort: a member left behind is dropped when a release pops it, or with the set.
       conn.run((c) => c.zrem(keys.waiters(key), gone)).catch(() => {});
     },

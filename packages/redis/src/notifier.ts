@@ -2,6 +2,14 @@ import type { Unsubscribe } from '@oncelock/core/backend';
 import { joinWhenLive, type ListenerGroups } from './listener-groups.js';
 import type { Subscriber } from './subscriber.js';
 
+/** A hand of `lockKey` to `owner` (a lease, or a permit under `limit`); `listening`: that owner's waiter is here. */
+type Handed = (
+  lockKey: string,
+  owner: string,
+  grant: { fence: number; anchor: string; limit: number | undefined },
+  listening: boolean,
+) => boolean;
+
 /**
  * Wake-ups: the backend's subscriber connection (subscriber.ts), subscribed on the first wait to
  * one channel of this backend's own. A waiter joins the key's waiters in Redis with its next acquire
@@ -17,23 +25,27 @@ export class Notifier {
   readonly #channel: string;
   readonly #onUnheard: (lockKey: string) => void;
   readonly #onPopped: (lockKey: string, owner: string) => void;
+  readonly #onHanded: Handed;
   /** Listeners per lock key (the Redis key, which is what a wake-up names), oldest first, with their owners. */
   readonly #listeners: ListenerGroups<string | undefined> = new Map();
 
   /**
    * @param onUnheard - A wake-up for a lock nobody here waits for: pass it on.
    * @param onPopped - Every wake-up: the release took its owner out of the lock's waiters.
+   * @param onHanded - A release handed the lease to its owner (see handoffs.ts): true to wake that owner's waiter.
    */
   constructor(
     subscriber: Subscriber,
     channel: string,
     onUnheard: (lockKey: string) => void,
     onPopped: (lockKey: string, owner: string) => void,
+    onHanded: Handed,
   ) {
     this.#subscriber = subscriber;
     this.#channel = channel;
     this.#onUnheard = onUnheard;
     this.#onPopped = onPopped;
+    this.#onHanded = onHanded;
   }
 
   subscribe(lockKey: string, listener: () => void, owner?: string): Promise<Unsubscribe> {
@@ -41,24 +53,38 @@ export class Notifier {
     return joinWhenLive(this.#listeners, lockKey, listener, owner, live);
   }
 
+  /** Whether a waiter here subscribed to `lockKey` as `owner`. */
+  listens(lockKey: string, owner: string): boolean {
+    for (const own of this.#listeners.get(lockKey)?.values() ?? []) if (own === owner) return true;
+    return false;
+  }
+
   #wake(message: string): void {
-    // '<owner>\0<lock key>' (release-5.lua); neither holds a NUL.
-    const split = message.indexOf('\0');
-    const owner = message.slice(0, split);
-    const lockKey = message.slice(split + 1);
+    // NUL apart (no owner or key holds one), see release-5.lua: '<owner>\0<lock key>' wakes a
+    // waiter; '<owner>\0<lock key>\0<fence>\0<anchor>\0<limit>' hands it the lease or permit.
+    // An older release wakes a waiter that joined with its terms as
+    // '\0<ttl>\0<anchor>\0<limit>\0<owner>\0<lock key>'.
+    const parts = message.split('\0');
+    const [owner, lockKey] = parts[0] === '' ? [parts[4] ?? '', parts[5] ?? ''] : [parts[0]!, parts[1] ?? ''];
     this.#onPopped(lockKey, owner);
     const waiting = this.#listeners.get(lockKey);
+    let named: (() => void) | undefined;
+    for (const [listener, own] of waiting ?? []) {
+      if (own === owner) {
+        named = listener;
+        break;
+      }
+    }
+    if (parts.length === 5 && parts[0] !== '') {
+      const limit = Number(parts[4]);
+      const grant = { fence: Number(parts[2]), anchor: parts[3]!, limit: limit > 1 ? limit : undefined };
+      if (this.#onHanded(lockKey, owner, grant, named !== undefined)) named?.();
+      return;
+    }
     if (!waiting) {
       this.#onUnheard(lockKey);
       return;
     }
-    let wake = waiting.keys().next().value;
-    for (const [listener, own] of waiting) {
-      if (own === owner) {
-        wake = listener;
-        break;
-      }
-    }
-    wake?.();
+    (named ?? waiting.keys().next().value)?.();
   }
 }

@@ -103,7 +103,12 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
   // Names this backend object's waiters in Redis and its wake-up channel.
   const id = randomUUID();
   // PUBLISH on a Cluster counts only the listeners on its own node: a release there tries one waiter.
-  const wake = { id, tries: conn.isCluster ? 1 : 16 };
+  const wake = {
+    id,
+    tries: conn.isCluster ? 1 : 16,
+    hand: !conn.isCluster,
+    listens: (key: string, owner: string) => notifier.listens(keys.lock(key), owner),
+  };
   const commands = lockCommands(conn, keys, { retention: o.fenceRetention, wake });
   // One subscriber connection, made on first use, for release wake-ups and topics alike.
   const subscriber = new Subscriber(conn, o.timeout);
@@ -118,6 +123,10 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
     (lockKey, owner) => {
       const key = keys.keyOf(lockKey);
       if (key !== undefined) commands.popped(key, owner);
+    },
+    (lockKey, owner, grant, listening) => {
+      const key = keys.keyOf(lockKey);
+      return key !== undefined && commands.handed(key, owner, grant, listening);
     },
   );
 
@@ -136,7 +145,15 @@ export function redisBackend(options: RedisBackendOptions): RedisBackend {
     ops: {
       // A refusal already has the contract's shape; a grant drops the commands' own fields.
       acquire: (request) =>
-        commands.acquire(request).then((r) => (r.granted ? { granted: true, fence: r.fence } : r)),
+        commands
+          .acquire(request)
+          .then((r) =>
+            !r.granted
+              ? r
+              : r.validFrom === undefined
+                ? { granted: true, fence: r.fence }
+                : { granted: true, fence: r.fence, validFrom: r.validFrom },
+          ),
       extendMany: commands.extendMany,
       release: commands.release,
       inspect: commands.inspect,

@@ -1,0 +1,142 @@
+/**
+ * Leases and permits handed over at a release (see release-5.lua): a waiter whose subscription
+ * names it joins a key's waiters with its TTL, its limit and an anchor, an instant of this
+ * process's clock taken before its first waiting try was sent. A release that frees what it waits
+ * for grants it to the first such waiter in the same script, with a TTL that starts after the
+ * anchor, and tells that waiter's backend the fence and the anchor. The waiter's next try then
+ * takes the grant here, with no round trip, and counts its validity from the anchor.
+ *
+ * What this keeps, per (key, owner), is the waiter's stay: from its first waiting try to its grant,
+ * or to its leaving. A hand is only taken by the stay it was made for (the same anchor and limit);
+ * a hand for a stay that ended with a grant is a late copy of what the owner already holds; one
+ * for a stay that left, or that nobody here waits for, is given back at once (`giveBack`), which
+ * hands the key on to the next waiter.
+ */
+
+/** How long an ended stay is remembered, for a hand still on its way: as long as a key's waiters live. */
+const REMEMBER_MS = 60_000;
+
+interface Stay {
+  /** The waiters' member it joins as: `<backend id> \0<ttl>\0<anchor>\0<limit>\0<owner>`. */
+  readonly member: string;
+  /** The limit it waits under: undefined for a lease. */
+  readonly limit: number | undefined;
+  /** Microseconds of this process's `performance.now()`, as the member and a hand carry it. */
+  readonly anchor: string;
+  state: 'waiting' | 'granted' | 'left';
+  /** The fence of a hand that arrived and is not yet taken. */
+  fence?: number;
+}
+
+/** A grant handed over: its fence, and the instant its validity counts from. */
+export interface Hand {
+  readonly fence: number;
+  readonly validFrom: number;
+}
+
+const pairOf = (key: string, owner: string) => `${key}\0${owner}`;
+
+export class Handoffs {
+  readonly #id: string;
+  readonly #giveBack: (key: string, owner: string, limit: number | undefined) => void;
+  readonly #stays = new Map<string, Stay>();
+  /** Ended stays, oldest first, forgotten after REMEMBER_MS. */
+  readonly #ended: Array<{ pair: string; stay: Stay; at: number }> = [];
+
+  /**
+   * @param id - This backend object's id, which names its wake-up channel.
+   * @param giveBack - Releases a hand nobody here takes (best effort; the lease ends at its TTL otherwise).
+   */
+  constructor(id: string, giveBack: (key: string, owner: string, limit: number | undefined) => void) {
+    this.#id = id;
+    this.#giveBack = giveBack;
+  }
+
+  /** The member a waiting try of a lease or a permit (`limit`) joins as: its stay's, made on the first try. */
+  member(key: string, owner: string, ttl: number, limit: number | undefined): string {
+    const pair = pairOf(key, owner);
+    const stay = this.#stays.get(pair);
+    if (stay?.state === 'waiting') return stay.member;
+    this.#forgetOld();
+    // Floored, so that the anchor is never later than the instant read.
+    const anchor = String(Math.floor(performance.now() * 1000));
+    const made: Stay = {
+      member: `${this.#id} \0${ttl}\0${anchor}\0${limit ?? 1}\0${owner}`,
+      limit,
+      anchor,
+      state: 'waiting',
+    };
+    this.#stays.set(pair, made);
+    return made.member;
+  }
+
+  /** Takes the hand that arrived for the waiting (key, owner) under `limit`, ending its stay; undefined if none. */
+  take(key: string, owner: string, limit: number | undefined): Hand | undefined {
+    const pair = pairOf(key, owner);
+    const stay = this.#stays.get(pair);
+    const fence = stay?.state === 'waiting' && stay.limit === limit ? stay.fence : undefined;
+    if (fence === undefined) return undefined;
+    this.#end(pair, stay!, 'granted');
+    return { fence, validFrom: Number(stay!.anchor) / 1000 };
+  }
+
+  /** A try of (key, owner) was granted: its stay is over, and a hand still to come is a copy of that grant. */
+  granted(key: string, owner: string): void {
+    const pair = pairOf(key, owner);
+    const stay = this.#stays.get(pair);
+    if (stay?.state === 'waiting') this.#end(pair, stay, 'granted');
+  }
+
+  /**
+   * (key, owner) stopped waiting: a hand here, or one still to come, is given back. Returns the
+   * member it waited as, if it had a stay.
+   */
+  left(key: string, owner: string): string | undefined {
+    const pair = pairOf(key, owner);
+    const stay = this.#stays.get(pair);
+    if (stay?.state !== 'waiting') return undefined;
+    const unclaimed = stay.fence !== undefined;
+    this.#end(pair, stay, 'left');
+    if (unclaimed) this.#giveBack(key, owner, stay.limit);
+    return stay.member;
+  }
+
+  /**
+   * A hand of `key` to `owner` arrived, with its fence, anchor and limit (undefined: a lease).
+   * True: keep it for the owner's waiter, which `listening` says is here (wake it). False: it
+   * was a copy, or it was given back.
+   */
+  handed(
+    key: string,
+    owner: string,
+    grant: { fence: number; anchor: string; limit: number | undefined },
+    listening: boolean,
+  ): boolean {
+    const { fence, anchor, limit } = grant;
+    const pair = pairOf(key, owner);
+    const stay = this.#stays.get(pair);
+    if (stay && stay.anchor !== anchor) return false; // another stay of this owner: not this one's hand
+    if (stay?.state === 'granted') return false;
+    if (stay?.state === 'waiting' && stay.limit === limit && listening && Number.isSafeInteger(fence)) {
+      stay.fence = fence;
+      return true;
+    }
+    if (stay?.state === 'waiting') this.#end(pair, stay, 'left');
+    this.#giveBack(key, owner, limit);
+    return false;
+  }
+
+  #end(pair: string, stay: Stay, state: 'granted' | 'left'): void {
+    stay.state = state;
+    stay.fence = undefined;
+    this.#ended.push({ pair, stay, at: performance.now() });
+  }
+
+  #forgetOld(): void {
+    const before = performance.now() - REMEMBER_MS;
+    while (this.#ended.length > 0 && this.#ended[0]!.at < before) {
+      const { pair, stay } = this.#ended.shift()!;
+      if (this.#stays.get(pair) === stay) this.#stays.delete(pair);
+    }
+  }
+}

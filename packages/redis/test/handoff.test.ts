@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import { type Lease, lease, type RedisBackend, redisBackend } from '@oncelock/redis';
+import { keySpace } from '@oncelock/redis/lua';
+import { delay } from '@oncelock/testkit';
+import { spawnWorker, stopAllWorkers } from '@oncelock/testkit/faults';
+import { historyNow } from '@oncelock/testkit/history';
+import { redisUrl } from '@oncelock/testkit/servers';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { raw, unique } from './helpers.js';
+
+// A release hands a freed lease straight to its first waiter (release-5.lua, handoffs.ts): the
+// waiter's grant comes with the wake-up, and it sends no acquire of its own.
+
+const url = redisUrl;
+const backends: RedisBackend[] = [];
+const inspector = raw(url);
+afterAll(() => Promise.all([stopAllWorkers(), ...backends.map((b) => b.close())]));
+
+/** A backend on a client of its own whose acquire scripts are counted as they are sent. */
+function counted() {
+  const client = new Redis(url);
+  client.on('error', () => {});
+  const backend = redisBackend({ client });
+  backends.push(backend);
+  const acquireSha = (sha: string) => sha === scripts.acquire;
+  let acquires = 0;
+  const call = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as unknown as { call: typeof call }).call = (...args: unknown[]) => {
+    const argv = args[1] as unknown[] | undefined;
+    if (args[0] === 'evalsha' && acquireSha(String(argv?.[0]))) acquires++;
+    return call(...args);
+  };
+  afterAll(() => client.quit().catch(() => client.disconnect()));
+  return { backend, acquires: () => acquires };
+}
+const { scripts } = await import('@oncelock/redis/lua').then((m) => ({
+  scripts: { acquire: m.scripts.acquire.sha },
+}));
+
+const waiters = (key: string) => inspector.zcard(keySpace('oncelock:').waiters(key));
+
+/**
+ * Starts a wait for `key` and resolves once it has joined the key's waiters, with the wait in an
+ * object (an async function returning the promise itself would wait for it).
+ */
+async function join(backend: RedisBackend, key: string, ttl = 30_000) {
+  const before = await waiters(key);
+  const waiting = lease(backend, key, { ttl, wait: 20_000 });
+  waiting.catch(() => {});
+  while ((await waiters(key)) === before) await delay(2);
+  return { waiting };
+}
+
+describe('handoff at a release', () => {
+  it('hands the key down a line of waiters: each grant needs no acquire of its own, and fences rise', async () => {
+    const holder = redisBackend({ url });
+    backends.push(holder);
+    const line = [counted(), counted(), counted()];
+    const key = unique('hand-line');
+    let current: Lease = await lease(holder, key, { ttl: 30_000 });
+    const pending: Array<Promise<Lease>> = [];
+    for (const w of line) pending.push((await join(w.backend, key)).waiting);
+    const sent = line.map((w) => w.acquires());
+    const fences = [current.fence];
+    for (const [i, next] of pending.entries()) {
+      await current.release();
+      current = await next;
+      fences.push(current.fence);
+      // Granted by the hand: no acquire was sent since it joined.
+      expect(line[i]!.acquires()).toBe(sent[i]);
+      expect((await line[i]!.backend.inspect(key))?.owner).toBe(current.token);
+    }
+    await current.release();
+    for (let i = 1; i < fences.length; i++) expect(fences[i]!).toBeGreaterThan(fences[i - 1]!);
+    expect(await holder.inspect(key)).toBeNull();
+  });
+
+  it("a handed lease's local validity counts from before the waiter joined, not from the hand", async () => {
+    const holder = redisBackend({ url });
+    backends.push(holder);
+    const waiter = counted();
+    const key = unique('hand-anchor');
+    const held = await lease(holder, key, { ttl: 30_000 });
+    const ttl = 5000;
+    const { waiting } = await join(waiter.backend, key, ttl);
+    await delay(1000);
+    await held.release();
+    const got = await waiting;
+    // Counted from the hand, about ttl - 300 ms (the safety margin and drift) would be left;
+    // counted from the waiter's first try, 1 s less.
+    expect(got.remaining()).toBeLessThan(ttl - 1000);
+    // The server's TTL started at the hand: it outlasts the local validity.
+    expect(await inspector.pttl(keySpace('oncelock:').lock(key))).toBeGreaterThan(got.remaining());
+    await got.release();
+  });
+
+  it('an older release wakes a waiter that joined with its terms, which then acquires', async () => {
+    const older = readFileSync(new URL('./fixtures/release-5.before-handoff.lua', import.meta.url), 'utf8');
+    const holder = redisBackend({ url });
+    backends.push(holder);
+    const waiter = counted();
+    const key = unique('hand-older');
+    const held = await lease(holder, key, { ttl: 30_000 });
+    const { waiting } = await join(waiter.backend, key);
+    const before = waiter.acquires();
+    const ks = keySpace('oncelock:');
+    const family = [ks.lock(key), ks.record(key), ks.waiters(key), ks.permits(key), ks.grants(key)];
+    expect(await inspector.eval(older, 5, ...family, held.token, 60_000, ks.wakePrefix, 16, '')).toBe(1);
+    const releasedAt = performance.now();
+    const got = await waiting;
+    // Woken (not after the ~1 s fallback poll), and granted by an acquire of its own.
+    expect(performance.now() - releasedAt).toBeLessThan(600);
+    expect(waiter.acquires()).toBeGreaterThan(before);
+    expect((await holder.inspect(key))?.owner).toBe(got.token);
+    await got.release();
+  });
+
+  it('a waiter that leaves while its hand is on the way gives the key back, which goes to the next', async () => {
+    const holder = redisBackend({ url });
+    backends.push(holder);
+    const [quitter, next] = [counted(), counted()];
+    const key = unique('hand-left');
+    const held = await lease(holder, key, { ttl: 30_000 });
+    const abort = new AbortController();
+    const gaveUp = lease(quitter.backend, key, { ttl: 30_000, wait: 20_000, signal: abort.signal });
+    gaveUp.catch(() => {});
+    while ((await waiters(key)) === 0) await delay(2);
+    const [member] = await inspector.zrange(keySpace('oncelock:').waiters(key), 0, 0);
+    const { waiting } = await join(next.backend, key);
+    abort.abort(new Error('no longer needed'));
+    await expect(gaveUp).rejects.toThrow();
+    // Its place is gone; put it back first in line, as if the release had popped it before it left.
+    while ((await inspector.zscore(keySpace('oncelock:').waiters(key), member!)) !== null) await delay(5);
+    await inspector.zadd(keySpace('oncelock:').waiters(key), 0, member!);
+    const releasedAt = performance.now();
+    await held.release();
+    const got = await waiting;
+    expect(performance.now() - releasedAt).toBeLessThan(600);
+    expect(got.fence).toBeGreaterThan(held.fence);
+    await got.release();
+  });
+
+  it('a waiter frozen while it was handed the key does not count it held once its TTL has run out', async () => {
+    const holder = redisBackend({ url });
+    backends.push(holder);
+    const key = unique('hand-frozen');
+    const first = await lease(holder, key, { ttl: 30_000 });
+    const child = spawnWorker(new URL('./fixtures/waiter.mjs', import.meta.url), [url, key, '1000']);
+    while ((await waiters(key)) === 0) await delay(5);
+    child.freeze();
+    await first.release();
+    // Handed to the frozen process: its subscriber connection took the message.
+    expect((await holder.inspect(key))?.owner).not.toBe(first.token);
+    while ((await holder.inspect(key)) !== null) await delay(50);
+    const second = await lease(holder, key, { ttl: 30_000 });
+    child.thaw();
+    // Thawed, it finds its hand's validity gone: it gives it back and waits again behind `second`.
+    await delay(500);
+    const releasedAt = historyNow();
+    await second.release();
+    const held = await child.next<{ type: string; fence: number; at: number }>((m) => m.type === 'held');
+    expect(held.at).toBeGreaterThan(releasedAt);
+    expect(held.fence).toBeGreaterThan(second.fence);
+  });
+
+  it('hands a freed permit to the first waiter under the same limit: no acquire of its own, fences rise', async () => {
+    const holder = redisBackend({ url });
+    backends.push(holder);
+    const line = [counted(), counted()];
+    const key = unique('hand-permit');
+    const held = [
+      await lease(holder, key, { ttl: 30_000, limit: 2 }),
+      await lease(holder, key, { ttl: 30_000, limit: 2 }),
+    ];
+    const pending: Array<Promise<Lease>> = [];
+    for (const w of line) {
+      const before = await waiters(key);
+      const waiting = lease(w.backend, key, { ttl: 30_000, wait: 20_000, limit: 2 });
+      waiting.catch(() => {});
+      while ((await waiters(key)) === before) await delay(2);
+      pending.push(waiting);
+    }
+    const sent = line.map((w) => w.acquires());
+    let top = Math.max(...held.map((l) => l.fence));
+    for (const [i, next] of pending.entries()) {
+      await held[i]!.release();
+      const got = await next;
+      expect(got.limit).toBe(2);
+      expect(got.fence).toBeGreaterThan(top);
+      top = got.fence;
+      expect(line[i]!.acquires()).toBe(sent[i]);
+      const holders = (await holder.inspect(key))?.holders?.map((h) => h.owner) ?? [];
+      expect(holders).toContain(got.token);
+      expect(holders).toHaveLength(2);
+      held.push(got);
+    }
+    await Promise.all(held.slice(2).map((l) => l.release()));
+    expect(await holder.inspect(key)).toBeNull();
+  });
+});
