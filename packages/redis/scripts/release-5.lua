@@ -37,7 +37,8 @@ end
 -- `held`: the lock is the released lease's, still to delete. `free`: the key is free for a lease.
 -- `room`: a released permit's limit (the key has room for one permit); `liveLast`: the expiry of
 -- the permit that ends last among those still live.
-local held, free, room, liveLast = false, false, nil, nil
+-- `drawn`: the last fence handed out for the key, when known without reading the record.
+local held, free, room, liveLast, drawn = false, false, nil, nil, nil
 if ARGV[1] == '' then
   if redis.call('EXISTS', KEYS[1]) == 1 then
     return 0
@@ -48,9 +49,13 @@ if ARGV[1] == '' then
   end
   free = live == 0
 elseif ARGV[5] == '' then
-  if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then
+  local lock = redis.call('HMGET', KEYS[1], 'owner', 'fence')
+  if lock[1] ~= ARGV[1] then
     return 0
   end
+  -- The lease's fence is the last one handed out for the key: nothing is granted on a key while
+  -- a lease holds it, and the record only ever matches it. A hand draws above it without a GET.
+  drawn = tonumber(lock[2])
   -- The fence record is left as it is: every write of the lock's TTL (grant, re-entry, extension)
   -- sets the record's to that TTL plus ARGV[2], so it already outlives this release by ARGV[2].
   -- The lock itself goes below, unless a hand overwrites it.
@@ -104,10 +109,12 @@ end
 local function fenceNow()
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  local fence = math.max(tonumber(redis.call('GET', KEYS[2]) or 0) + 1, now)
+  local fence = math.max((drawn or tonumber(redis.call('GET', KEYS[2]) or 0)) + 1, now)
   if fence >= 9007199254740991 then
     return nil
   end
+  -- A hand taken back leaves its fence unused: the next one draws above it.
+  drawn = fence
   return string.format('%.0f', fence), math.floor(now / 1000)
 end
 
