@@ -1,6 +1,7 @@
 import type { AcquireResult, ExtendRequest } from '@oncelock/core/backend';
 import { uniquePairs } from './batch.js';
 import { GrantLedger } from './grant-ledger.js';
+import { Hands } from './hands.js';
 import { LockConnection } from './lock-connection.js';
 import type { Mode, Shared } from './mode.js';
 import { PairQueue } from './pair-queue.js';
@@ -26,6 +27,8 @@ interface AcquireRow extends PermitRow {
   joined?: boolean;
   /** A plain acquire's: nothing was taken, the fence ceiling must be raised first. */
   no_fence?: boolean;
+  /** A plain acquire's: refused, the caller waits with terms, and the session keeps its count for it. */
+  kept?: boolean | null;
 }
 
 const LOST_TRACK = 'an unlock found no lock to give back';
@@ -65,6 +68,31 @@ export function advisoryMode(shared: Shared): Mode {
   });
   const queue = new PairQueue();
   const now = () => performance.now();
+  const hands = new Hands(
+    (key, owner, fn) => queue.run(key, owner, fn),
+    (key, owner) => {
+      // A hand nobody claims: its row lives on the count the pair kept while it waited.
+      const w = grants.waiting(key, owner);
+      if (w && !w.session.dead) grants.promote(w, Number.POSITIVE_INFINITY);
+      return releaseOnce(key, owner, undefined);
+    },
+    (key, owner) => {
+      const w = grants.waiting(key, owner);
+      if (w) grants.stopWaiting(w);
+    },
+  );
+  waiters.route(hands);
+
+  /** The grant a hand made to (key, owner), if one is here and good for `ttl` (see hands.ts). */
+  function claim(key: string, owner: string, ttl: number): AcquireResult | undefined {
+    const hand = hands.claim(key, owner, ttl);
+    if (!hand) return undefined;
+    const w = grants.waiting(key, owner);
+    // Its row lives on the count kept while waiting; without it, the acquire's statement decides.
+    if (!w || w.session.dead || grants.get(key, owner)) return undefined;
+    grants.promote(w, hand.anchor + hand.ttl);
+    return { granted: true, fence: hand.fence, validFrom: hand.anchor };
+  }
 
   /**
    * One acquire of a lease, or of a permit under `limit`; `waiter`: the LISTEN pid a waiting
@@ -80,6 +108,9 @@ export function advisoryMode(shared: Shared): Mode {
     again = true,
     freed = FREED_RETRIES,
   ): Promise<AcquireResult> {
+    const plain = limit === undefined;
+    const handed = plain ? claim(key, owner, ttl) : undefined;
+    if (handed) return handed;
     await ready();
     const s = await connection.session();
     let g = grants.get(key, owner);
@@ -87,18 +118,23 @@ export function advisoryMode(shared: Shared): Mode {
       grants.drop(g);
       g = undefined;
     }
+    // The count a plain waiter kept (one per pair: a grant's, if it has one, stands for it).
+    let kept = plain ? grants.waiting(key, owner) : undefined;
+    if (kept && (g || kept.session !== s)) {
+      grants.stopWaiting(kept);
+      kept = undefined;
+    }
     grants.holdOff([{ key, owner, ttl }]);
-    const expiresAt = now() + ttl;
+    const sent = now();
+    const expiresAt = sent + ttl;
     const id = permits.lockId(key);
-    const values = [s.marker, id, key, owner, ttl, g !== undefined];
-    const row =
-      limit === undefined
-        ? await connection.exec<AcquireRow>(s, 'acquire', sql.acquire, [...values, waiter])
-        : await connection.exec<AcquireRow>(s, 'permit_acquire', sql.permitAcquire, [
-            ...values,
-            limit,
-            waiter,
-          ]);
+    const values = [s.marker, id, key, owner, ttl, g !== undefined || kept !== undefined];
+    // Terms for a hand: the anchor is this send time (see sql/hand.ts).
+    const anchor = plain && waiter !== null && waiters.handable(key, owner) ? sent : null;
+    if (anchor !== null) hands.track(key, owner);
+    const row = plain
+      ? await connection.exec<AcquireRow>(s, 'acquire', sql.acquire, [...values, waiter, anchor])
+      : await connection.exec<AcquireRow>(s, 'permit_acquire', sql.permitAcquire, [...values, limit, waiter]);
     if (row.unlocked === false) {
       s.end(LOST_TRACK);
       throw new Error('the lock connection lost track of its locks');
@@ -107,14 +143,19 @@ export function advisoryMode(shared: Shared): Mode {
       await advanceFences();
       return acquireOnce(key, owner, ttl, limit, waiter, again, freed);
     }
+    if (plain) hands.replied(key, owner, sent, row.granted_fence !== null);
     if (row.granted_fence === null) {
-      // Someone else holds it now (our earlier grant, if any, was released or taken over),
-      // unless the key is held under another limit: then a grant of ours is still what it was.
-      if (g && (limit === undefined || row.held_limit === limit)) grants.drop(g);
       if (limit !== undefined) {
+        // Someone else holds it now (our earlier grant, if any, was released or taken over),
+        // unless the key is held under another limit: then a grant of ours is still what it was.
+        if (g && row.held_limit === limit) grants.drop(g);
         if (waiter !== null) waiters.joined(key, owner, row.held_limit === limit);
         return permitOutcome(row);
       }
+      // Someone else holds it now: the count this pair had (or took) stays only while it waits.
+      if (row.kept) grants.keepWaiting({ key, owner, id, session: s, expiresAt: Number.POSITIVE_INFINITY });
+      else if (g) grants.drop(g);
+      else if (kept) grants.stopWaiting(kept);
       if (row.permit_limit != null)
         return permits.refusedPlain(
           key,
@@ -126,11 +167,18 @@ export function advisoryMode(shared: Shared): Mode {
         // Refused by a holder whose release came before our place was taken: try again now.
         if (!row.joined && freed > 0) return acquireOnce(key, owner, ttl, limit, waiter, again, freed - 1);
       }
-      return { granted: false, holder: row.owner ? toHolder(row as HolderRow) : undefined };
+      // A hand that came while this ran, made after it was sent: the newer truth (see hands.ts).
+      return (
+        claim(key, owner, ttl) ?? {
+          granted: false,
+          holder: row.owner ? toHolder(row as HolderRow) : undefined,
+        }
+      );
     }
     if (waiter !== null) waiters.joined(key, owner, false);
     if (s.dead) throw new Error('the lock connection ended just after the grant');
-    grants.record({ key, owner, id, session: s, expiresAt }, g);
+    if (kept) grants.promote(kept, expiresAt);
+    else grants.record({ key, owner, id, session: s, expiresAt }, g);
     return { granted: true, fence: Number(row.granted_fence) };
   }
 

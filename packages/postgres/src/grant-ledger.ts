@@ -18,9 +18,16 @@ export interface Grant {
  * The grants this backend's lock sessions hold, one advisory lock count each, and the giving
  * back of those counts: exactly once per grant, on release, at expiry (a timer), or when the
  * store says the grant is gone. Counts dropped in one tick go back in one statement per session.
+ *
+ * Beside grants, the counts kept by waiters: a refused waiting acquire keeps its count while the
+ * pair is among the key's waiters, so that a release can hand it the key (see sql/hand.ts). Such
+ * a count becomes the grant's when the pair is granted or a hand is claimed (`promote`), and is
+ * given back once when the pair stops waiting without a grant (`stopWaiting`).
  */
 export class GrantLedger {
   readonly #grants = new Map<string, Grant>();
+  /** Counts kept by waiting pairs; their `expiresAt` means nothing (no sweep: they last while the pair waits). */
+  readonly #waiting = new Map<string, Grant>();
   /** Lock ids to give one count back for, per session, sent together at the end of the tick. */
   readonly #toUnlock = new Map<LockSession, string[]>();
   readonly #unlock: (s: LockSession, ids: string[]) => Promise<boolean[]>;
@@ -64,7 +71,55 @@ export class GrantLedger {
 
   /** Forgets `g` and gives its count back (batched). Only the caller that removes it gives it back. */
   drop(g: Grant, reschedule = true): void {
-    if (!this.forget(g, reschedule) || g.session.dead) return;
+    if (this.forget(g, reschedule)) this.#giveBack(g);
+  }
+
+  /** The count (key, owner) keeps while it waits, if any. */
+  waiting(key: string, owner: string): Grant | undefined {
+    return this.#waiting.get(pairKey(key, owner));
+  }
+
+  /**
+   * Records the count a refused waiting acquire kept: the pair's kept count if it had one, else
+   * its grant's (refused now, the grant is gone), else a fresh one.
+   */
+  keepWaiting(w: Grant): void {
+    const k = pairKey(w.key, w.owner);
+    const g = this.#grants.get(k);
+    if (this.#waiting.has(k)) {
+      if (g) this.drop(g);
+      return;
+    }
+    if (g) this.forget(g);
+    this.#waiting.set(k, w);
+  }
+
+  /**
+   * The pair's kept count is now its grant's, until `expiresAt`; if the pair somehow has a grant
+   * already, that one stays and the kept count is given back.
+   */
+  promote(w: Grant, expiresAt: number): void {
+    const k = pairKey(w.key, w.owner);
+    if (this.#waiting.get(k) !== w) return;
+    this.#waiting.delete(k);
+    if (this.#grants.has(k)) {
+      this.#giveBack(w);
+      return;
+    }
+    w.expiresAt = expiresAt;
+    this.record(w, undefined);
+  }
+
+  /** The pair stopped waiting without a grant: its kept count goes back (batched). */
+  stopWaiting(w: Grant): void {
+    const k = pairKey(w.key, w.owner);
+    if (this.#waiting.get(k) !== w) return;
+    this.#waiting.delete(k);
+    this.#giveBack(w);
+  }
+
+  #giveBack(g: Grant): void {
+    if (g.session.dead) return;
     const ids = this.#toUnlock.get(g.session);
     if (ids) {
       ids.push(g.id);
@@ -85,6 +140,7 @@ export class GrantLedger {
         this.#grants.delete(k);
         keys.push(g.key);
       }
+    for (const [k, w] of this.#waiting) if (w.session === s) this.#waiting.delete(k);
     this.#toUnlock.delete(s);
     this.#schedule();
     return keys;
@@ -96,6 +152,7 @@ export class GrantLedger {
     clearTimeout(this.#sweepTimer);
     const had = this.#grants.size > 0;
     this.#grants.clear();
+    this.#waiting.clear();
     return had;
   }
 

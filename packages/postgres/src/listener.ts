@@ -1,5 +1,6 @@
 import type { Unsubscribe } from '@oncelock/core/backend';
 import type { Dedicated } from './db.js';
+import type { Hand } from './hands.js';
 import { wakeChannel } from './sql/waiters.js';
 
 /** The open LISTEN connection, and the LISTEN of each topic channel sent on it. */
@@ -20,12 +21,25 @@ interface Watch {
 /** Subscriptions per key, oldest first. */
 type Watchers = Map<string, Map<() => void, Watch>>;
 
-/** A wake-up's payload, `[owner, key]` (see sql/waiters.ts); undefined if it is not one. */
-function wakeUp(payload: string | undefined): [string, string] | undefined {
+/** What a NOTIFY on the wake channel says: a waiter's wake-up, or with `hand` the key handed to it. */
+interface Notice {
+  readonly owner: string;
+  readonly key: string;
+  readonly hand?: Hand;
+}
+
+/**
+ * A wake-up's payload, `[owner, key]` (see sql/waiters.ts), or a hand's, `[owner, key, fence,
+ * anchor, ttl]` (see sql/hand.ts); undefined if it is neither.
+ */
+function noticeOf(payload: string | undefined): Notice | undefined {
   try {
-    const value: unknown = JSON.parse(payload ?? '');
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
-      return value as [string, string];
+    const v: unknown = JSON.parse(payload ?? '');
+    if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string') return undefined;
+    if (v.length === 2) return { owner: v[0], key: v[1] };
+    const [, , fence, anchor, ttl] = v;
+    if (v.length === 5 && typeof fence === 'string' && typeof anchor === 'number' && typeof ttl === 'number')
+      return { owner: v[0], key: v[1], hand: { fence: Number(fence), anchor, ttl } };
   } catch {}
   return undefined;
 }
@@ -53,7 +67,8 @@ const wake = (sets: Iterable<Iterable<() => void>>) => {
  * One LISTEN connection per backend, shared by every waiter and every topic listener.
  *
  * A release wakes one waiter: it NOTIFYs the channel of the waiter's LISTEN session,
- * `oncelock!<pid>`, with `[owner, key]` (see sql/waiters.ts). That wakes the subscription of the
+ * `oncelock!<pid>`, with `[owner, key]` (see sql/waiters.ts), or hands it the key, with
+ * `[owner, key, fence, anchor, ttl]` (see sql/hand.ts; what becomes of a hand: hands.ts). That wakes the subscription of the
  * owner named, or else the key's oldest one here (a subscriber that waits on behalf of others, as
  * BullMQ's put-back jobs do); if nobody here watches the key any more, the wake-up is passed on
  * (`onUnheard`). A subscription that leaves while its owner is among the key's waiters passes its
@@ -77,6 +92,8 @@ export class Listener {
   #lost = false;
   #closed = false;
   #unheard: (key: string, owner: string) => void = () => {};
+  #handed: (key: string, owner: string, hand: Hand, watched: boolean) => boolean = () => false;
+  #left: (key: string, owner: string) => void = () => {};
 
   constructor(open: () => Promise<Dedicated>, channel: string) {
     this.#open = open;
@@ -91,6 +108,25 @@ export class Listener {
   /** Sets what to do with a wake-up of `owner` for `key` that nobody here takes: pass it on. */
   onUnheard(fn: (key: string, owner: string) => void): void {
     this.#unheard = fn;
+  }
+
+  /**
+   * Sets what to do with a key handed to `owner` (see hands.ts); `watched` says whether a
+   * subscription of the owner is here. It returns true to have that subscription woken.
+   */
+  onHand(fn: (key: string, owner: string, hand: Hand, watched: boolean) => boolean): void {
+    this.#handed = fn;
+  }
+
+  /** Sets what to do when the last subscription of `owner` to `key` leaves. */
+  onLeft(fn: (key: string, owner: string) => void): void {
+    this.#left = fn;
+  }
+
+  /** Whether a subscription of `owner` to `key` is here: a hand to it would be claimed. */
+  watches(key: string, owner: string): boolean {
+    for (const watch of this.#watchers.get(key)?.values() ?? []) if (watch.owner === owner) return true;
+    return false;
   }
 
   /** Watches `key`'s releases for `owner`; resolves once the wake channels are LISTENed. */
@@ -109,6 +145,7 @@ export class Listener {
     return () => {
       if (!joined.delete(entry)) return;
       if (joined.size === 0 && this.#watchers.get(key) === joined) this.#watchers.delete(key);
+      if (owner !== undefined && !this.watches(key, owner)) this.#left(key, owner);
       // Still among the key's waiters (it timed out, was aborted, or was woken and gave up): pass its place on.
       if (watch.joined && owner !== undefined) this.#unheard(key, owner);
     };
@@ -216,19 +253,31 @@ export class Listener {
     return live;
   }
 
-  /** A wake-up of one waiter: its own subscription, else the key's oldest here, else passed on. */
+  /**
+   * A wake-up of one waiter: its own subscription, else the key's oldest here, else passed on. A
+   * hand wakes the owner's own subscription only, if the hand is kept for it (see hands.ts).
+   */
   #wakeOne(payload: string | undefined): void {
-    const named = wakeUp(payload);
-    if (!named) return;
-    const [owner, key] = named;
+    const notice = noticeOf(payload);
+    if (!notice) return;
+    const { owner, key, hand } = notice;
     const group = this.#watchers.get(key);
     let chosen: (() => void) | undefined;
+    let own: Watch | undefined;
     for (const [entry, watch] of group ?? []) {
       chosen ??= entry;
       if (watch.owner === owner) {
         chosen = entry;
+        own = watch;
         break;
       }
+    }
+    if (hand) {
+      if (!this.#handed(key, owner, hand, own !== undefined) || !own || !chosen) return;
+      // The hand took its place among the key's waiters: nothing to pass on when it leaves.
+      own.joined = false;
+      queueMicrotask(chosen);
+      return;
     }
     if (chosen) queueMicrotask(chosen);
     else this.#unheard(key, owner);

@@ -1,6 +1,7 @@
 import type { Db } from './db.js';
 import { advisoryLockId } from './lock-id.js';
 import { fencesSql } from './sql/fences.js';
+import { handSql } from './sql/hand.js';
 import { permitFunctionsSql } from './sql/permit-functions.js';
 import { rateFunctionsSql } from './sql/rates.js';
 import { statesTableSql } from './sql/states.js';
@@ -9,11 +10,12 @@ import { waitersSql } from './sql/waiters.js';
 /**
  * The version of the schema {@link migrationSql} makes. 1: the fence sequence, `locks`, `permits`
  * and the permit functions (recorded nowhere: the versions table came with 2). 2: `rates` and
- * `rate_limit` (rate limits), `states` (saved state), and the `versions` table. Every migration
- * is additive and idempotent, so running this package's on a schema of an older version brings it
- * up to this one. On a schema of a newer version it changes nothing (see {@link NEWER_SCHEMA}).
+ * `rate_limit` (rate limits), `states` (saved state), and the `versions` table. 3: `waiters`
+ * (one waiter woken per release). 4: the fence ceiling. 5: waiters' terms and `hand` (a plain
+ * release hands the key to its oldest waiter; see sql/hand.ts). Every migration is additive and
+ * idempotent, so running this package's on a schema of an older version brings it up to this one. On a schema of a newer version it changes nothing (see {@link NEWER_SCHEMA}).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * The SQLSTATE with which the migration stops, changing nothing, on a schema already migrated to
@@ -37,7 +39,8 @@ export const NEWER_SCHEMA = 'OLNEW';
  * - `rates` and `rate_limit`: rate limits (see sql/rates.ts); `states`: saved state (sql/states.ts).
  * - `waiters`, `wake` and `pass_on`: the callers waiting for each key, oldest first, and the
  *   waking of one of them when the key frees (see sql/waiters.ts). Unlogged: a crash forgets who
- *   waited, and each waiter joins again at its next try.
+ *   waited, and each waiter joins again at its next try. `hand`: a plain release hands the key
+ *   to the oldest waiter, on the terms its join stored (see sql/hand.ts).
  * - `versions`: one row per {@link SCHEMA_VERSION} this schema has been migrated to.
  *
  * @param schema - The schema to create them in: the backend's `schema` option (default
@@ -69,6 +72,7 @@ CREATE TABLE IF NOT EXISTS ${s}.locks (
   lock_id bigint
 );
 ${waitersSql(schema)}
+${handSql(schema)}
 ${permitFunctionsSql(schema)}
 ${rateFunctionsSql(schema)}
 ${statesTableSql(schema)}

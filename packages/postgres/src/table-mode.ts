@@ -1,5 +1,6 @@
 import type { AcquireRequest, AcquireResult, ExtendRequest, ReleaseRequest } from '@oncelock/core/backend';
 import { uniquePairs } from './batch.js';
+import { Hands } from './hands.js';
 import type { Mode, Shared } from './mode.js';
 import { periodic } from './periodic.js';
 import { type PermitRow, permitOutcome, permitsOf } from './permits.js';
@@ -38,6 +39,32 @@ export function tableMode(shared: Shared): Mode {
   };
   const permits = permitsOf(shared);
   const prune = periodic(PRUNE_EVERY, () => db.rows(sql.prune));
+  // No ledger here: a hand nobody claims is just released (see hands.ts).
+  const hands = new Hands(
+    (_key, _owner, fn) => fn(),
+    (key, owner) => release({ key, owner }),
+  );
+  waiters.route(hands);
+
+  /** The grant a hand made to (key, owner), if one is here and good for `ttl` (see hands.ts). */
+  function claim(key: string, owner: string, ttl: number): AcquireResult | undefined {
+    const hand = hands.claim(key, owner, ttl);
+    return hand && { granted: true, fence: hand.fence, validFrom: hand.anchor };
+  }
+
+  async function release({ key, owner, limit }: ReleaseRequest): Promise<boolean> {
+    await ready();
+    const [row] =
+      limit === undefined
+        ? await db.rows<{ live: boolean }>(sql.release, [key, owner])
+        : await db.rows<{ live: boolean | null }>(sql.permitRelease, [
+            key,
+            owner,
+            permits.lockId(key),
+            channel,
+          ]);
+    return row?.live === true;
+  }
 
   /**
    * `waiter`: the LISTEN pid a waiting caller names, or null; `again`: may try once more after a
@@ -52,13 +79,20 @@ export function tableMode(shared: Shared): Mode {
     again = true,
     freed = FREED_RETRIES,
   ): Promise<AcquireResult> {
+    const handed = claim(key, owner, ttl);
+    if (handed) return handed;
     type Row = Partial<HolderRow> & { granted_fence: string | null; joined: boolean; no_fence: boolean };
-    const [row] = await db.rows<Row>(sql.acquire, [key, owner, ttl, waiter]);
+    const sent = performance.now();
+    // Terms for a hand: the anchor is this send time (see sql/hand.ts).
+    const anchor = waiter !== null && waiters.handable(key, owner) ? sent : null;
+    if (anchor !== null) hands.track(key, owner);
+    const [row] = await db.rows<Row>(sql.acquire, [key, owner, ttl, waiter, anchor]);
     prune.tick();
     if (row?.no_fence) {
       await advanceFences();
       return acquirePlain(key, owner, ttl, waiter, again, freed);
     }
+    hands.replied(key, owner, sent, !!row?.granted_fence);
     if (waiter !== null) waiters.joined(key, owner, row?.joined === true);
     if (row?.granted_fence) return { granted: true, fence: Number(row.granted_fence) };
     if (row?.permit_limit != null)
@@ -70,7 +104,13 @@ export function tableMode(shared: Shared): Mode {
     // Refused by a holder whose release came before our place was taken: try again now.
     if (waiter !== null && !row?.joined && freed > 0)
       return acquirePlain(key, owner, ttl, waiter, again, freed - 1);
-    return { granted: false, holder: row?.owner ? toHolder(row as HolderRow) : undefined };
+    // A hand that came while this ran, made after it was sent: the newer truth (see hands.ts).
+    return (
+      claim(key, owner, ttl) ?? {
+        granted: false,
+        holder: row?.owner ? toHolder(row as HolderRow) : undefined,
+      }
+    );
   }
 
   return {
@@ -111,19 +151,7 @@ export function tableMode(shared: Shared): Mode {
         return slot.map((position) => held.has(position));
       },
 
-      async release({ key, owner, limit }: ReleaseRequest): Promise<boolean> {
-        await ready();
-        const [row] =
-          limit === undefined
-            ? await db.rows<{ live: boolean }>(sql.release, [key, owner])
-            : await db.rows<{ live: boolean | null }>(sql.permitRelease, [
-                key,
-                owner,
-                permits.lockId(key),
-                channel,
-              ]);
-        return row?.live === true;
-      },
+      release,
     },
 
     async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { AcquireRequest } from '@oncelock/core/backend';
 import type { Db } from './db.js';
+import type { Hands } from './hands.js';
 import type { Listener } from './listener.js';
 import { periodic } from './periodic.js';
 import { passOnSql, pruneWaitersSql } from './sql/waiters.js';
@@ -27,6 +28,13 @@ export interface Waiters {
    * null when the caller does not wait or no LISTEN connection is live (then it joins nothing).
    */
   pidFor(request: AcquireRequest): number | null;
+  /**
+   * Whether a waiting acquire of (key, owner) gives terms for a hand (see sql/hand.ts): only while
+   * a subscription of the pair is here to claim it.
+   */
+  handable(key: string, owner: string): boolean;
+  /** Sends the hands this backend's waiters receive, and the leaving of their subscriptions, to `hands`. */
+  route(hands: Hands): void;
   /** A waiting acquire's outcome for (key, owner): in the key's waiters now, or not. */
   joined(key: string, owner: string, joined: boolean): void;
   /** Keys whose grants ended without a release (a lock session ended): wake their next waiters. */
@@ -52,6 +60,11 @@ export function waitersOf(db: Db, schema: string, listener: Listener | undefined
   listener?.onUnheard((key, owner) => send([key], [owner]));
   return {
     pidFor: (request) => (request.waiting ? (listener?.pid() ?? null) : null),
+    handable: (key, owner) => listener?.watches(key, owner) ?? false,
+    route(hands) {
+      listener?.onHand((key, owner, hand, watched) => hands.arrived(key, owner, hand, watched));
+      listener?.onLeft((key, owner) => hands.left(key, owner));
+    },
     joined(key, owner, joined) {
       listener?.mark(key, owner, joined);
       if (joined) prune.tick();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type PostgresBackend, type PostgresMode, postgresBackend } from '@oncelock/postgres';
 import { postgresUrl } from '@oncelock/testkit/servers';
 import pg from 'pg';
 
@@ -36,4 +37,24 @@ export async function advisoryLocksOf(pid: number): Promise<number> {
     [pid],
   );
   return Number(row?.n ?? 0);
+}
+
+/** Backends on `schema` that a test makes (table mode with a LISTEN connection), and their closing. */
+export function backendsOn(schema: string) {
+  const made: PostgresBackend[] = [];
+  return {
+    make(mode: PostgresMode = 'advisory'): PostgresBackend {
+      const b = postgresBackend({
+        connectionString: postgresUrl,
+        schema,
+        mode,
+        ...(mode === 'table' && { listen: postgresUrl }),
+      });
+      made.push(b);
+      return b;
+    },
+    async closeAll(): Promise<void> {
+      await Promise.all(made.splice(0).map((b) => b.close()));
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { dropSchema, sql, testSchema } from './helpers.js';
 const schemas: string[] = [];
 afterAll(() => Promise.all(schemas.map(dropSchema)));
 
-async function schemaOf(version: 1 | 2, name: string): Promise<string> {
+async function schemaOf(version: 1 | 2 | 4, name: string): Promise<string> {
   const schema = testSchema(name);
   schemas.push(schema);
   const text = await readFile(new URL(`./fixtures/schema-v${version}.sql`, import.meta.url), 'utf8');
@@ -26,7 +26,7 @@ const exists = async (schema: string, table: string) =>
 describe('migration', () => {
   it('brings a version 1 schema up to this version on first use, keeping its leases', async () => {
     const schema = await versionOneSchema('migrate_v1');
-    expect(SCHEMA_VERSION).toBe(4);
+    expect(SCHEMA_VERSION).toBe(5);
     expect(await exists(schema, 'rates')).toBe(false);
     // A lease taken by the previous release, in table mode: its row, as that release writes it.
     const [lease] = await sql<{ fence: string }>(
@@ -43,7 +43,7 @@ describe('migration', () => {
       expect(await b.saveState({ key: 'cursor', owner: 'old', value: '7' })).toBe(true);
       expect(await b.loadState('cursor')).toMatchObject({ value: '7', fence: Number(lease?.fence) });
       const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".versions`);
-      expect(versions.map((v) => v.version)).toEqual([4]);
+      expect(versions.map((v) => v.version)).toEqual([5]);
     } finally {
       await b.close();
     }
@@ -57,7 +57,7 @@ describe('migration', () => {
       await b.migrate();
       expect(await exists(schema, 'waiters')).toBe(true);
       const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".versions ORDER BY 1`);
-      expect(versions.map((v) => v.version)).toEqual([2, 4]);
+      expect(versions.map((v) => v.version)).toEqual([2, 5]);
       // A process of version 2, still running during a deploy, calls permit_acquire with six arguments.
       const [old] = await sql<{ granted_fence: string | null }>(
         `SELECT granted_fence FROM "${schema}".permit_acquire('p', 'old', 60000, 2, 7, NULL)`,
@@ -69,13 +69,32 @@ describe('migration', () => {
     }
   });
 
+  it('brings a version 4 schema up to this version: a waiter of version 4 keeps its place, without terms', async () => {
+    const schema = await schemaOf(4, 'migrate_v4');
+    // A process of version 4 waits for a key: its row, as that release writes it.
+    await sql(
+      `INSERT INTO "${schema}".waiters (key, owner, since, pid, expires_at)
+       VALUES ('k', 'old', clock_timestamp(), pg_backend_pid(), now() + interval '60 seconds')`,
+    );
+    const b = postgresBackend({ connectionString: postgresUrl, schema });
+    try {
+      await b.migrate();
+      const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".versions ORDER BY 1`);
+      expect(versions.map((v) => v.version)).toEqual([4, 5]);
+      const [row] = await sql(`SELECT owner, ttl_ms, anchor, lock_pid, lock_id FROM "${schema}".waiters`);
+      expect(row).toEqual({ owner: 'old', ttl_ms: null, anchor: null, lock_pid: null, lock_id: null });
+    } finally {
+      await b.close();
+    }
+  });
+
   it('leaves a schema of a newer version as it is, and works on it', async () => {
     const schema = await versionOneSchema('migrate_newer');
     const first = postgresBackend({ connectionString: postgresUrl, schema });
     await first.migrate();
     await first.close();
     // A newer release has migrated (say it dropped what this one would create again).
-    await sql(`INSERT INTO "${schema}".versions (version) VALUES (5); DROP TABLE "${schema}".states`);
+    await sql(`INSERT INTO "${schema}".versions (version) VALUES (6); DROP TABLE "${schema}".states`);
     const b = postgresBackend({ connectionString: postgresUrl, schema });
     try {
       await b.migrate();

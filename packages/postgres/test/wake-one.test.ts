@@ -1,65 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { type PostgresBackend, type PostgresMode, postgresBackend } from '@oncelock/postgres';
-import { postgresUrl } from '@oncelock/testkit/servers';
+import type { PostgresMode } from '@oncelock/postgres';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { dropSchema, holderPid, sql, testSchema } from './helpers.js';
+import { backendsOn, dropSchema, holderPid, sql, testSchema } from './helpers.js';
+import { type Waiter, waiter } from './waiter.js';
 
 // A release wakes one waiter, the one that has waited longest, and nobody swallows a wake-up.
 // Each waiter is a backend of its own (its own LISTEN session, as a process has), driven by hand
 // through subscribe and `waiting` acquires, as core's waiting loop does, without its fallback
 // poll: so whom a release woke is read from the waiters' rows and the subscriptions called.
+// A plain release hands the key to the waiter it picks (see hand.test.ts); the waking alone is
+// tested here on waiters without terms, as processes of releases before schema version 5 join.
 const schema = testSchema('wake_one');
-const made: PostgresBackend[] = [];
-const make = (mode: PostgresMode) => {
-  const b = postgresBackend({
-    connectionString: postgresUrl,
-    schema,
-    mode,
-    ...(mode === 'table' && { listen: postgresUrl }),
-  });
-  made.push(b);
-  return b;
-};
+const { make, closeAll } = backendsOn(schema);
 
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((b) => b.close()));
-});
+afterEach(closeAll);
 afterAll(() => dropSchema(schema));
-
-/** A waiter: its backend, owner, how often its subscription was called, and the next call. */
-interface Waiter {
-  readonly backend: PostgresBackend;
-  readonly owner: string;
-  calls: number;
-  woken(): Promise<void>;
-  unsubscribe(): void;
-  /** One waiting acquire, as core's loop sends it once subscribed. */
-  tryOnce(limit?: number): Promise<boolean>;
-}
-
-async function waiter(backend: PostgresBackend, key: string, owner = randomUUID()): Promise<Waiter> {
-  let next: (() => void) | undefined;
-  const w: Waiter = {
-    backend,
-    owner,
-    calls: 0,
-    woken: () => new Promise<void>((resolve) => (next = resolve)),
-    unsubscribe: () => {},
-    async tryOnce(limit) {
-      const r = await backend.acquire({ key, owner, ttl: 10_000, waiting: true, ...(limit && { limit }) });
-      return r.granted;
-    },
-  };
-  w.unsubscribe = await backend.subscribe!(
-    key,
-    () => {
-      w.calls++;
-      next?.();
-    },
-    owner,
-  );
-  return w;
-}
 
 /** The key's waiters as the store has them, oldest first: owner and whether woken. */
 const queue = (key: string) =>
@@ -68,8 +23,11 @@ const queue = (key: string) =>
     [key],
   );
 
-/** `key` held by a backend of its own (owner 'h'), and `n` waiters joined behind it, oldest first. */
-async function heldWithWaiters(mode: PostgresMode, name: string, n: number) {
+/**
+ * `key` held by a backend of its own (owner 'h'), and `n` waiters joined behind it, oldest first.
+ * `terms`: false drops their terms, as a waiter of a release before schema version 5 joins.
+ */
+async function heldWithWaiters(mode: PostgresMode, name: string, n: number, terms = true) {
   const holder = make(mode);
   const key = `${name}:${randomUUID()}`;
   expect((await holder.acquire({ key, owner: 'h', ttl: 60_000 })).granted).toBe(true);
@@ -79,12 +37,13 @@ async function heldWithWaiters(mode: PostgresMode, name: string, n: number) {
     expect(await w.tryOnce()).toBe(false);
     waiters.push(w);
   }
+  if (!terms) await sql(`UPDATE "${schema}".waiters SET ttl_ms = NULL, anchor = NULL WHERE key = $1`, [key]);
   return { holder, key, waiters };
 }
 
 describe.each(['advisory', 'table'] as const)('wake one waiter, %s mode', (mode) => {
   it('a release wakes the waiter that has waited longest, and only it; the next release the next', async () => {
-    const { holder, key, waiters } = await heldWithWaiters(mode, 'fifo', 3);
+    const { holder, key, waiters } = await heldWithWaiters(mode, 'fifo', 3, false);
     const [first, second, third] = waiters as [Waiter, Waiter, Waiter];
     expect(await queue(key)).toEqual(waiters.map((w) => ({ owner: w.owner, woken: false })));
 
@@ -96,6 +55,8 @@ describe.each(['advisory', 'table'] as const)('wake one waiter, %s mode', (mode)
     expect(await first.tryOnce()).toBe(true);
     expect((await queue(key)).map((q) => q.owner)).toEqual([second.owner, third.owner]);
 
+    // The next release finds waiters without terms again.
+    await sql(`UPDATE "${schema}".waiters SET ttl_ms = NULL, anchor = NULL WHERE key = $1`, [key]);
     const next = second.woken();
     await first.backend.release({ key, owner: first.owner });
     await next;
@@ -105,7 +66,7 @@ describe.each(['advisory', 'table'] as const)('wake one waiter, %s mode', (mode)
   });
 
   it('a waiter refused again after its wake-up keeps its place', async () => {
-    const { holder, key, waiters } = await heldWithWaiters(mode, 'place', 2);
+    const { holder, key, waiters } = await heldWithWaiters(mode, 'place', 2, false);
     const [first, second] = waiters as [Waiter, Waiter];
     const woken = first.woken();
     await holder.release({ key, owner: 'h' });
@@ -120,7 +81,7 @@ describe.each(['advisory', 'table'] as const)('wake one waiter, %s mode', (mode)
   });
 
   it('a waiter that stops waiting gives its place up and passes a wake-up on', async () => {
-    const { holder, key, waiters } = await heldWithWaiters(mode, 'gone', 2);
+    const { holder, key, waiters } = await heldWithWaiters(mode, 'gone', 2, false);
     const [first, second] = waiters as [Waiter, Waiter];
     // Woken, then it gives up before trying again (a timeout, an abort): the next waiter is woken.
     const woken = second.woken();

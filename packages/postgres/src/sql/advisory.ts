@@ -11,6 +11,7 @@
 // No statement waits for its commit to be flushed. A grant's row means nothing once its session
 // is gone, and a server crash ends every session, so losing any of these statements in a crash is
 // harmless; the fences they hand out are kept safe by the ceiling (see fences.ts).
+import { handCommit } from './hand.js';
 import { permitAcquire, permitRelease, permitResult } from './permits.js';
 import {
   BY_SESSION,
@@ -47,18 +48,22 @@ export const CLAIM_SESSION = `SELECT current_setting('oncelock.session', true) A
 
 /**
  * $1 marker, $2 lock id, $3 key, $4 owner, $5 ttl ms, $6 whether this session already holds a
- * count for this grant (a re-entrant acquire), $7 the waiter's LISTEN pid (NULL unless the caller
- * waits). A fresh count that wins nothing is given back in the same statement (`unlocked`). A
- * refused waiter joins the key's waiters, a granted one leaves them (see waiters.ts). `no_fence`:
- * nothing was taken because the fence ceiling must be raised first (see fences.ts).
+ * count for this pair (a re-entrant acquire, or a waiter's kept count), $7 the waiter's LISTEN pid
+ * (NULL unless the caller waits), $8 its anchor (NULL: no terms for a hand; see hand.ts). A fresh
+ * count that wins nothing is given back in the same statement (`unlocked`), unless the refused
+ * caller joined the key's waiters with terms: then the session keeps it while it waits (`kept`),
+ * so that a release can hand it the key. A granted caller leaves the waiters (see waiters.ts).
+ * `no_fence`: nothing was taken because the fence ceiling must be raised first (see fences.ts).
  */
 export const acquireSql = (s: string) => `WITH s AS (${MINE}),
 l AS (SELECT CASE WHEN NOT s.mine THEN false WHEN $6::bool THEN true ELSE pg_try_advisory_lock_shared($2::int8) END AS locked FROM s),
 ${upsert(s, live, { key: '$3', owner: '$4', ttl: '$5', pid: 'pg_backend_pid()', lockId: '$2::int8', from: 'l', when: 'l.locked' })},
-u AS (SELECT pg_advisory_unlock_shared($2::int8) AS ok FROM l WHERE l.locked AND NOT $6::bool AND NOT EXISTS (SELECT 1 FROM w)),
-${joinWaiters(s, live, { key: '$3', owner: '$4', waiter: '$7', guard: '(SELECT mine FROM s)' })}
-SELECT s.mine, (SELECT fence FROM w)::text AS granted_fence, ${NO_FENCE}, (SELECT ok FROM u) AS unlocked, ${JOINED}, holder.*,
-  ${commitMode("'off'")} AS commit_mode
+${joinWaiters(s, live, { key: '$3', owner: '$4', waiter: '$7', guard: '(SELECT mine FROM s)', ttl: '$5', anchor: '$8', lockPid: 'pg_backend_pid()', lockId: '$2::int8' })},
+kept AS (SELECT l.locked AND $8::float8 IS NOT NULL AND EXISTS (SELECT 1 FROM j) AS kept FROM l),
+u AS (SELECT pg_advisory_unlock_shared($2::int8) AS ok FROM l, kept
+  WHERE l.locked AND NOT $6::bool AND NOT EXISTS (SELECT 1 FROM w) AND NOT kept.kept)
+SELECT s.mine, (SELECT fence FROM w)::text AS granted_fence, ${NO_FENCE}, (SELECT ok FROM u) AS unlocked, ${JOINED},
+  (SELECT kept FROM kept) AS kept, holder.*, ${commitMode("'off'")} AS commit_mode
 FROM s ${refusalHolder(s, live, '$3', 'EXISTS (SELECT 1 FROM w)')}`;
 
 /** $1 marker, $2 keys, $3 owners, $4 ttls. */
@@ -69,14 +74,14 @@ SELECT s.mine, array(SELECT ord FROM u) AS held, ${commitMode("'off'")} AS commi
 /**
  * $1 marker, $2 key, $3 owner, $4 the lock id to give one count back for (NULL when this session
  * made no grant for it). The row is deleted (and its liveness read) before the count is given
- * back; then the key's next waiter is woken (see waiters.ts).
+ * back; then the key is handed to its next waiter, or that waiter woken (see hand.ts).
  */
 export const releaseSql = (s: string) => `WITH s AS (${MINE}),
 d AS (${deleteOwn(s, ownGrantLive('$4'), '$2', '$3', '(SELECT mine FROM s)')}),
 u AS (SELECT pg_advisory_unlock_shared($4::int8) AS ok FROM s WHERE s.mine AND $4::int8 IS NOT NULL AND (SELECT count(*) FROM d) >= 0),
-n AS (SELECT "${s}".wake(d.key) AS woken FROM d)
-SELECT s.mine, (SELECT live FROM d) AS live, (SELECT ok FROM u) AS unlocked, (SELECT count(*) FROM n) AS notified,
-  ${commitMode("'off'")} AS commit_mode FROM s`;
+n AS (SELECT "${s}".hand(d.key) AS r FROM d)
+SELECT s.mine, (SELECT live FROM d) AS live, (SELECT ok FROM u) AS unlocked, (SELECT r FROM n) AS handed,
+  ${commitMode(handCommit('(SELECT r FROM n)'))} AS commit_mode FROM s`;
 
 /** $1 marker, $2 lock ids: gives one count back for each. `unlocked` has one boolean per id. */
 export const unlockSql = `WITH s AS (${MINE}),

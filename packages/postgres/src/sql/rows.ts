@@ -11,6 +11,15 @@ import { fenceTry } from './fences.js';
 export const UNEXPIRED = 'h.expires_at > statement_timestamp()';
 const DATABASE = '(SELECT oid FROM pg_database WHERE datname = current_database())';
 
+/**
+ * Whether server session `pid` holds a count of the shared advisory lock `id` (SQL expressions),
+ * read from pg_locks: what keeps an advisory-mode row alive.
+ */
+export const sessionHolds = (pid: string, id: string) => `EXISTS (
+  SELECT 1 FROM pg_locks k
+  WHERE k.locktype = 'advisory' AND k.objsubid = 1 AND k.granted AND k.pid = ${pid} AND k.database = ${DATABASE}
+    AND k.classid = ((${id} >> 32) & 4294967295)::oid AND k.objid = (${id} & 4294967295)::oid)`;
+
 /** How a statement decides whether row `h` is a live grant. `cte` is what `live` needs in the WITH list. */
 export interface Liveness {
   readonly cte: string;
@@ -31,10 +40,7 @@ export const BY_TTL: Liveness = { cte: '', live: `(${UNEXPIRED})` };
  */
 export const BY_SESSION: Liveness = {
   cte: '',
-  live: `(${UNEXPIRED} AND (h.pid IS NULL OR EXISTS (
-  SELECT 1 FROM pg_locks k
-  WHERE k.locktype = 'advisory' AND k.objsubid = 1 AND k.granted AND k.pid = h.pid AND k.database = ${DATABASE}
-    AND k.classid = ((h.lock_id >> 32) & 4294967295)::oid AND k.objid = (h.lock_id & 4294967295)::oid)))`,
+  live: `(${UNEXPIRED} AND (h.pid IS NULL OR ${sessionHolds('h.pid', 'h.lock_id')}))`,
 };
 
 /**

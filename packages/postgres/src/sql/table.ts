@@ -1,5 +1,6 @@
 // Table mode: every operation is one autocommit statement that keeps no session state, so any
 // server session may run it. That is what lets this mode work behind a transaction pooler.
+import { handCommit } from './hand.js';
 import { permitAcquire, permitRelease, permitResult } from './permits.js';
 import {
   BY_TTL,
@@ -16,8 +17,9 @@ import { JOINED, joinWaiters } from './waiters.js';
 const { live } = BY_TTL;
 
 /**
- * $1 key, $2 owner, $3 ttl ms, $4 the waiter's LISTEN pid (NULL unless the caller waits): a
- * refused waiter joins the key's waiters, a granted one leaves them (see waiters.ts). A grant
+ * $1 key, $2 owner, $3 ttl ms, $4 the waiter's LISTEN pid (NULL unless the caller waits), $5 its
+ * anchor (NULL: no terms for a hand; see hand.ts): a refused waiter joins the key's waiters, a
+ * granted one leaves them (see waiters.ts). A grant
  * waits for its commit to be flushed: its row must outlive a crash. `no_fence`: as in advisory mode.
  */
 export const acquireSql = (s: string) => {
@@ -31,7 +33,7 @@ export const acquireSql = (s: string) => {
     when: 'true',
   });
   return `WITH ${w},
-${joinWaiters(s, live, { key: '$1', owner: '$2', waiter: '$4' })}
+${joinWaiters(s, live, { key: '$1', owner: '$2', waiter: '$4', ttl: '$3', anchor: '$5', lockPid: 'NULL::int', lockId: 'NULL::int8' })}
 SELECT (SELECT fence FROM w)::text AS granted_fence, ${NO_FENCE}, ${JOINED}, holder.*,
   ${commitMode("CASE WHEN EXISTS (SELECT 1 FROM w) THEN 'on' ELSE 'off' END")} AS commit_mode
 FROM (SELECT 1) one ${refusalHolder(s, live, '$1', 'EXISTS (SELECT 1 FROM w)')}`;
@@ -41,11 +43,13 @@ FROM (SELECT 1) one ${refusalHolder(s, live, '$1', 'EXISTS (SELECT 1 FROM w)')}`
 export const extendSql = (s: string) => extendMany(s, live, '$1', '$2', '$3');
 
 /**
- * $1 key, $2 owner; wakes the key's next waiter. Commits without waiting for the flush: a release
- * lost in a crash leaves the key held until its TTL, which is safe.
+ * $1 key, $2 owner; hands the key to its next waiter, or wakes that waiter (see hand.ts). Commits
+ * without waiting for the flush (a release lost in a crash leaves the key held until its TTL,
+ * which is safe), unless it handed the key to a table-mode waiter, whose grant must outlive a crash.
  */
-export const releaseSql = (s: string) => `WITH d AS (${deleteOwn(s, live, '$1', '$2')})
-SELECT d.live, "${s}".wake(d.key) AS woken, ${commitMode("'off'")} AS commit_mode FROM d`;
+export const releaseSql = (s: string) => `WITH d AS (${deleteOwn(s, live, '$1', '$2')}),
+n AS (SELECT "${s}".hand(d.key) AS r FROM d)
+SELECT d.live, n.r AS handed, ${commitMode(handCommit('n.r'))} AS commit_mode FROM d, n`;
 
 /** $1 key, $2 owner, $3 ttl ms, $4 limit, $5 the key's lock id, $6 the waiter's LISTEN pid (or NULL). */
 export const permitAcquireSql = (s: string) =>

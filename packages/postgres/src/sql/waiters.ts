@@ -4,7 +4,8 @@
 // frees a key (a close, a session found dead, a woken waiter that no longer waits), wakes the
 // oldest waiter still worth waking: its row is marked woken and one NOTIFY goes to its LISTEN
 // session alone, on the channel `oncelock!<pid>`, naming the waiter; that waiter then runs its
-// acquire. Every other process sleeps on.
+// acquire. Every other process sleeps on. Since version 5 a plain release hands the key to that
+// waiter instead, when it can (see hand.ts): the waiter then needs no acquire of its own.
 //
 // A wake-up must not be lost between a waiter that joins and a release that picks:
 // - A refused plain acquire joins only while it holds a KEY SHARE lock on the holder's row, taken
@@ -30,7 +31,19 @@ export const WAITER_TTL = "interval '60 seconds'";
 /** The NOTIFY channel of the LISTEN session `pid`: it hears the wake-ups of its backend's waiters. */
 export const wakeChannel = (pid: number): string => `oncelock!${pid}`;
 
-/** The migration's part for waiters: the table and the functions `wake` and `pass_on`. */
+/**
+ * The FROM clause that picks `p_key`'s oldest waiter worth waking (alias `w`), and locks its row:
+ * not woken since it last joined, not expired, its LISTEN session alive.
+ */
+export const oldestWaiter = (s: string) => `FROM ${s}.waiters w
+  WHERE w.key = p_key AND w.woken_at IS NULL AND w.expires_at > clock_timestamp()
+    AND EXISTS (SELECT 1 FROM pg_stat_get_activity(w.pid))
+  ORDER BY w.since, w.owner LIMIT 1 FOR UPDATE SKIP LOCKED`;
+
+/**
+ * The migration's part for waiters: the table (with the terms of version 5, see hand.ts) and the
+ * functions `wake` and `pass_on`.
+ */
 export function waitersSql(schema: string): string {
   const s = `"${schema}"`;
   return `CREATE UNLOGGED TABLE IF NOT EXISTS ${s}.waiters (
@@ -42,15 +55,13 @@ export function waitersSql(schema: string): string {
   woken_at timestamptz,
   PRIMARY KEY (key, owner)
 );
+ALTER TABLE ${s}.waiters ADD COLUMN IF NOT EXISTS ttl_ms float8, ADD COLUMN IF NOT EXISTS anchor float8,
+  ADD COLUMN IF NOT EXISTS lock_pid integer, ADD COLUMN IF NOT EXISTS lock_id bigint;
 CREATE OR REPLACE FUNCTION ${s}.wake(p_key text) RETURNS boolean
 LANGUAGE plpgsql AS $f$
 DECLARE v record;
 BEGIN
-  UPDATE ${s}.waiters q SET woken_at = clock_timestamp() FROM (
-    SELECT w.owner FROM ${s}.waiters w
-    WHERE w.key = p_key AND w.woken_at IS NULL AND w.expires_at > clock_timestamp()
-      AND EXISTS (SELECT 1 FROM pg_stat_get_activity(w.pid))
-    ORDER BY w.since, w.owner LIMIT 1 FOR UPDATE SKIP LOCKED) o
+  UPDATE ${s}.waiters q SET woken_at = clock_timestamp() FROM (SELECT w.owner ${oldestWaiter(s)}) o
   WHERE q.key = p_key AND q.owner = o.owner
   RETURNING q.owner, q.pid INTO v;
   IF NOT FOUND THEN RETURN false; END IF;
@@ -76,20 +87,34 @@ END $f$;`;
 /**
  * The CTEs by which a refused plain acquire joins the key's waiters, and a granted one leaves
  * them. `w` is the acquire's upsert CTE; `waiter` the SQL of the waiter's LISTEN pid (NULL: the
- * caller does not wait); `guard` an extra condition. `joined` is what the statement reads.
+ * caller does not wait); `guard` an extra condition. `joined` is what the statement reads. The
+ * terms a release hands the key on (see hand.ts): `ttl`, `anchor` (NULL: never hand to this
+ * waiter), and in advisory mode the session `lockPid` that keeps a count of `lockId` while it
+ * waits. A join again rewrites them and keeps the waiter's place.
  */
 export function joinWaiters(
   s: string,
   live: string,
-  p: { key: string; owner: string; waiter: string; guard?: string },
+  p: {
+    key: string;
+    owner: string;
+    waiter: string;
+    guard?: string;
+    ttl: string;
+    anchor: string;
+    lockPid: string;
+    lockId: string;
+  },
 ): string {
   const waiting = `${p.waiter}::int IS NOT NULL${p.guard ? ` AND ${p.guard}` : ''}`;
   return `k AS (SELECT h.key FROM "${s}".locks h
   WHERE ${waiting} AND NOT EXISTS (SELECT 1 FROM w) AND h.key = ${p.key}::text AND h.owner <> ${p.owner}::text
     AND h.permit_limit IS NULL AND ${live} FOR KEY SHARE OF h),
-j AS (INSERT INTO "${s}".waiters AS q (key, owner, since, pid, expires_at)
-  SELECT k.key, ${p.owner}::text, clock_timestamp(), ${p.waiter}::int, statement_timestamp() + ${WAITER_TTL} FROM k
-  ON CONFLICT (key, owner) DO UPDATE SET pid = excluded.pid, expires_at = excluded.expires_at, woken_at = NULL
+j AS (INSERT INTO "${s}".waiters AS q (key, owner, since, pid, expires_at, ttl_ms, anchor, lock_pid, lock_id)
+  SELECT k.key, ${p.owner}::text, clock_timestamp(), ${p.waiter}::int, statement_timestamp() + ${WAITER_TTL},
+    ${p.ttl}::float8, ${p.anchor}::float8, ${p.lockPid}, ${p.lockId} FROM k
+  ON CONFLICT (key, owner) DO UPDATE SET pid = excluded.pid, expires_at = excluded.expires_at, woken_at = NULL,
+    ttl_ms = excluded.ttl_ms, anchor = excluded.anchor, lock_pid = excluded.lock_pid, lock_id = excluded.lock_id
   RETURNING 1),
 left_queue AS (DELETE FROM "${s}".waiters q
   WHERE ${waiting} AND EXISTS (SELECT 1 FROM w) AND q.key = ${p.key}::text AND q.owner = ${p.owner}::text)`;
