@@ -76,7 +76,8 @@ export class Handoffs {
     const stay = this.#stays.get(pair);
     const fence = stay?.state === 'waiting' && stay.limit === limit ? stay.fence : undefined;
     if (fence === undefined) return undefined;
-    this.#end(pair, stay!, 'granted');
+    // Its one hand has arrived: no copy can follow, so nothing is left to remember.
+    this.#stays.delete(pair);
     return { fence, validFrom: Number(stay!.anchor) / 1000 };
   }
 
