@@ -45,9 +45,9 @@ type WakeClient = Redis & {
 };
 
 /**
- * The least a handoff can cost on this machine: a release wakes one waiting process, which
- * takes the key in one round trip. No fence, no holder record, no token checks beyond the
- * release's: the same hops as oncelock's handoff (release, wake-up message, acquire) and nothing else.
+ * The least a wake-then-acquire handoff can cost on this machine: a release wakes one waiting
+ * process, which takes the key in one round trip. No fence, no holder record, no token checks
+ * beyond the release's. (oncelock's release hands the key over with the wake-up, one hop fewer.)
  */
 function wakeOneArm(url: string): LockArm {
   const client = new Redis(url) as WakeClient;

@@ -14,11 +14,13 @@ const TTL = 5000;
 
 /** What lies between oncelock's handoff on PostgreSQL and the floor's, hop by hop. */
 export const POSTGRES_GAP =
-  "postgres: a release wakes one waiter (the longest waiting, named in a NOTIFY to its process's LISTEN session). From " +
-  "the release call to the next grant oncelock runs the release statement, that NOTIFY, and the waiter's acquire; " +
-  'the floor hands the lock over inside the server, with no fence. Since schema version 4 neither statement waits ' +
-  'for a WAL flush (fences come from below a durable ceiling). With 2 processes there is one waiter to wake either ' +
-  "way, so that row's gap is this path alone.";
+  'postgres: a release hands the key to one waiter (the longest waiting) in its own statement and names it in a ' +
+  "NOTIFY to that waiter's LISTEN session, with the fence. From the release call to the next grant oncelock runs the " +
+  'release statement (delete the row, pick the waiter, draw a fence, write its row) and that NOTIFY, which PostgreSQL ' +
+  'signals to every LISTEN session of the database; the floor hands the lock over inside the lock manager, waking ' +
+  'only the one backend that waits, with no fence and no row. Neither commit waits for a WAL flush in advisory mode ' +
+  '(fences come from below a durable ceiling). With 2 processes there is one waiter either way, so that row has no ' +
+  'fan-out.';
 type Store = 'redis' | 'postgres';
 
 export interface HandoffFigures extends Summary {
@@ -212,7 +214,8 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
     const per = (c: string) => count(f.perGrant?.[c] ?? 0);
     notes.push(
       `oncelock, ${f.processes} processes, hold ${f.holdMs} ms: per grant Redis ran ${per('evalsha')} scripts ` +
-        `(the acquire that won, the release, and acquires that were refused) and ${per('subscribe')} SUBSCRIBE ` +
+        `(the release, which hands the key over; acquires that were refused, by which waiters join; and any acquire ` +
+        `of a waiter that was woken rather than handed the key) and ${per('subscribe')} SUBSCRIBE ` +
         `and ${per('unsubscribe')} UNSUBSCRIBE.`,
     );
   }
@@ -230,10 +233,10 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
       'held it, so the next grant goes to a process that was waiting. A handoff is the time from the release ' +
       "call to the next holder's grant, both stamped with `performance.timeOrigin + performance.now()` and " +
       'aligned across processes. Every library waits its own way at its default settings (redlock: retries ' +
-      '200 ms apart with jitter; redis-semaphore: a poll every 10 ms; oncelock: a release wakes the first waiting process, with a ' +
+      '200 ms apart with jitter; redis-semaphore: a poll every 10 ms; oncelock: a release hands the key to the first waiting process and tells it so, with a ' +
       'slow fallback poll). The floors are the least a handoff can cost on this machine: on Redis, a raw wake-one ' +
       'handoff (SET NX, or join a queue in the same script; the release deletes the key and publishes to the first ' +
-      'in the queue, which tries again: the same hops as oncelock, with no fence or holder record); on PostgreSQL, ' +
+      'in the queue, which tries again: one hop more than oncelock, which hands the key over, with no fence or holder record); on PostgreSQL, ' +
       '`pg_advisory_lock` blocking in the server. Redis figures come from ' +
       '`INFO commandstats` on a private `redis-server`, reset before each run; commands include those run ' +
       'inside scripts; waiter-seconds are the time all processes spent inside acquire calls. ' +
