@@ -118,9 +118,12 @@ export const ciOptions = (lab: LabKind): TortureOptions => ({
   ttl: 400,
   wait: 10_000,
   thinkMs: 2,
-  // The fastest labs finish in about a second once every seat has started: the second fault must
-  // come while a seat other than the frozen one still has sections to run.
-  faultEvery: [100, 300],
+  // Spaced by sections, in rotation: the fastest labs finish in about a second once every seat has
+  // started, and spaced by time a run could end before the second fault (a connection fault)
+  // found a seat with sections left. Every 15 to 35 of the 180 sections, the first two faults
+  // (a freeze, then a partition) come well before the end on any backend.
+  faultEvery: [15, 35],
+  faultUnit: 'sections',
   order: 'round-robin',
   seed: 1,
   // Generous: a shared two-core machine under load takes seconds to start each replacement process.

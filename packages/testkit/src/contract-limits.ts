@@ -154,17 +154,30 @@ export function limitCases(s: SuiteParts): void {
       const a = await make();
       let running = 0;
       let most = 0;
+      // The calls that run hold their permits until the other two are decided: with a fixed hold, a
+      // call slowed down on a loaded machine could come after a permit was given back and run.
+      let cancelled = 0;
+      let decided!: () => void;
+      const allDecided = new Promise<void>((resolve) => {
+        decided = resolve;
+      });
       const call = limitConcurrency(
         async () => {
           running++;
           most = Math.max(most, running);
-          await delay(t(200));
+          // Bounded, so that a backend that lets a third call run fails the checks below, not by hanging.
+          await Promise.race([allDecided, delay(t(5000))]);
           running--;
           return 'done';
         },
-        { backend: a, key: key('limit-wrapper'), limit: 2, ttl: t(5000) },
+        { backend: a, key: key('limit-wrapper'), limit: 2, ttl: t(10_000) },
       );
-      const results = await Promise.all([call(), call(), call(), call()]);
+      const counted = () =>
+        call().then((r) => {
+          if (r.status === 'cancelled' && ++cancelled === 2) decided();
+          return r;
+        });
+      const results = await Promise.all([counted(), counted(), counted(), counted()]);
       expect(results.filter((r) => r.status === 'ran')).toHaveLength(2);
       expect(results.filter((r) => r.status === 'cancelled')).toEqual([
         { status: 'cancelled', reason: 'limited' },
