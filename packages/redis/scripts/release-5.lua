@@ -165,6 +165,8 @@ local function handPermit(channel, owner, ttl, anchor)
 end
 
 local handing = ARGV[6] == '1'
+-- Whether the key is free for a lease, also after a hand that nobody heard was taken back.
+local leaseFree = held or free
 if ARGV[3] ~= '' then
   for _ = 1, tonumber(ARGV[4]) do
     local first = redis.call('ZPOPMIN', KEYS[3])
@@ -175,7 +177,7 @@ if ARGV[3] ~= '' then
     local ttl, anchor, limit, waiter = string.match(owner, '^%z(%d+)%z(%d+)%z(%d+)%z(.*)$')
     local channel = ARGV[3] .. backend
     limit = tonumber(limit)
-    if handing and limit == 1 and (held or free) then
+    if handing and limit == 1 and leaseFree then
       if handLease(channel, waiter, tonumber(ttl), anchor) then
         break
       end

@@ -198,4 +198,24 @@ describe('handoff at a release', () => {
     await Promise.all(held.slice(2).map((l) => l.release()));
     expect(await holder.inspect(key)).toBeNull();
   });
+
+  it('skips a first waiter whose process is gone and hands the key to the next, still with no acquire', async () => {
+    const holder = redisBackend({ url });
+    backends.push(holder);
+    // The gone one owns its connections, so closing it closes them, as a process's death would.
+    const [gone, next] = [redisBackend({ url }), counted()];
+    const key = unique('hand-gone');
+    const held = await lease(holder, key, { ttl: 30_000 });
+    const { waiting: lost } = await join(gone, key);
+    const { waiting } = await join(next.backend, key);
+    await gone.close(); // its wake-up channel has no listener any more: the hand is taken back
+    await expect(lost).rejects.toThrow();
+    expect(await waiters(key)).toBe(2); // its place is still first in line
+    const sent = next.acquires();
+    await held.release();
+    const got = await waiting;
+    expect(next.acquires()).toBe(sent);
+    expect(got.fence).toBeGreaterThan(held.fence);
+    await got.release();
+  });
 });
