@@ -16,6 +16,9 @@
 -- ARGV[5]  the limit of a permit (2 or more); '' for a lease
 -- ARGV[6]  '' if the caller in ARGV[4] is known not to be among the waiters (it never joined, or a
 --          release took it out to wake it): a grant then leaves the waiters alone
+-- ARGV[7]  '1' if the caller in ARGV[4] made the waiters' expiry a minute from its own join or
+--          refresh less than 30 s ago: the set then lives 30 s more at least, and a try that adds
+--          nothing to it need not move its expiry. '' otherwise
 --
 -- Returns  {1, fence, renewed}                     granted; renewed = 1 when the owner already held it (same fence)
 --          {0, owner, pttl, fence, since[, limit]}  refused, with the holder whose grant ends first; limit is the
@@ -42,10 +45,13 @@ end
 -- as a small command).
 local function refused(reply, waits, ms)
   if waiter ~= '' and waits then
-    redis.call('ZADD', KEYS[3], 'NX', ms or math.floor(clock() / 1000), waiter)
+    local added = redis.call('ZADD', KEYS[3], 'NX', ms or math.floor(clock() / 1000), waiter)
     -- Waiters that vanish without being woken leave entries behind: the set goes a minute after
-    -- the last waiter joined it.
-    redis.call('PEXPIRE', KEYS[3], 60000)
+    -- the last waiter joined it, or refreshed it. A waiter already in it whose refresh is recent
+    -- (ARGV[7]) leaves that as it is: its fallback poll then costs one command less.
+    if added == 1 or ARGV[7] ~= '1' then
+      redis.call('PEXPIRE', KEYS[3], 60000)
+    end
   elseif waiter ~= '' then
     redis.call('ZREM', KEYS[3], waiter)
   end

@@ -138,12 +138,24 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
       // A waiter not among the key's waiters (its first try, or one a release took out to wake
       // it) spares its grant a ZREM.
       const among = queuedAs !== '' && queued.has(queuedAs) ? 1 : '';
+      // A waiter that moved the waiters' expiry on less than 30 s ago leaves it (a fallback poll's command).
+      const fresh = hands && handoffs.fresh(key, owner);
+      const sentAt = hands ? performance.now() : 0;
       const reply = await conn.run((c) =>
-        runScript(c, lua.acquire, keys.family(key), [owner, ttl, retention, waiter, limit ?? '', among]),
+        runScript(c, lua.acquire, keys.family(key), [
+          owner,
+          ttl,
+          retention,
+          waiter,
+          limit ?? '',
+          among,
+          fresh ? 1 : '',
+        ]),
       );
       const result = acquireReply(reply);
       if (result.granted) handoffs.granted(key, owner);
       else if (hands) {
+        if (!fresh && (result.limit ?? 1) === (limit ?? 1)) handoffs.refreshed(key, owner, sentAt);
         // Refused, then handed the key: the hand came after this try, and is the newer answer.
         const late = takeHand(key, owner, limit);
         if (late) return late;

@@ -26,7 +26,12 @@ interface Stay {
   state: 'waiting' | 'granted' | 'left';
   /** The fence of a hand that arrived and is not yet taken. */
   fence?: number;
+  /** When it last sent a try that moved the waiters' expiry a minute on (confirmed by its reply). */
+  refreshedAt: number;
 }
+
+/** How long after a waiter moved the waiters' expiry a minute on its tries leave it alone (see acquire-5.lua). */
+const REFRESH_MS = 30_000;
 
 /** A grant handed over: its fence, and the instant its validity counts from. */
 export interface Hand {
@@ -65,6 +70,7 @@ export class Handoffs {
       limit,
       anchor,
       state: 'waiting',
+      refreshedAt: Number.NEGATIVE_INFINITY,
     };
     this.#stays.set(pair, made);
     return made.member;
@@ -79,6 +85,18 @@ export class Handoffs {
     // Its one hand has arrived: no copy can follow, so nothing is left to remember.
     this.#stays.delete(pair);
     return { fence, validFrom: Number(stay!.anchor) / 1000 };
+  }
+
+  /** Whether the waiting (key, owner) moved the waiters' expiry on recently enough that its next try need not. */
+  fresh(key: string, owner: string): boolean {
+    const stay = this.#stays.get(pairOf(key, owner));
+    return stay?.state === 'waiting' && performance.now() - stay.refreshedAt < REFRESH_MS;
+  }
+
+  /** A try of (key, owner) sent at `at`, which moved the waiters' expiry on, was answered: it joined. */
+  refreshed(key: string, owner: string, at: number): void {
+    const stay = this.#stays.get(pairOf(key, owner));
+    if (stay?.state === 'waiting' && at > stay.refreshedAt) stay.refreshedAt = at;
   }
 
   /** A try of (key, owner) was granted: its stay is over, and a hand still to come is a copy of that grant. */

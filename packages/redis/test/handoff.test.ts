@@ -218,4 +218,27 @@ describe('handoff at a release', () => {
     expect(got.fence).toBeGreaterThan(held.fence);
     await got.release();
   });
+
+  it("a queued waiter's fallback poll leaves the waiters' expiry alone for 30 s after its join; a new joiner moves it", async () => {
+    const b = counted().backend;
+    const key = unique('poll-expiry');
+    const set = keySpace('oncelock:').waiters(key);
+    expect(await b.acquire({ key, owner: 'holder', ttl: 30_000 })).toMatchObject({ granted: true });
+    const stop = await b.subscribe(key, () => {}, 'first');
+    const poll = (owner: string) => b.acquire({ key, owner, ttl: 5000, waiting: true });
+    expect(await poll('first')).toMatchObject({ granted: false });
+    await delay(300);
+    const before = await inspector.pttl(set);
+    expect(before).toBeLessThanOrEqual(59_700);
+    expect(await poll('first')).toMatchObject({ granted: false }); // its poll: still in line
+    expect(await inspector.pttl(set)).toBeLessThanOrEqual(before);
+    expect(await inspector.zcard(set)).toBe(1);
+    // Someone new joins: the set lives a minute from now.
+    expect(await b.acquire({ key, owner: 'second', ttl: 5000, waiting: true })).toMatchObject({
+      granted: false,
+    });
+    expect(await inspector.pttl(set)).toBeGreaterThan(before);
+    stop();
+    expect(await b.release({ key, owner: 'holder' })).toBe(true);
+  });
 });
