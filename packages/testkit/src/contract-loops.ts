@@ -65,12 +65,19 @@ export function loopCases(s: SuiteParts): void {
 
     it('nothing is queued: a listener that subscribes after a notify does not hear it', async (ctx) => {
       const { a, b, k } = await withWakes(ctx);
+      // The late listener subscribes once the notify has reached b (an early listener there heard
+      // it): on a Cluster a notify crosses the bus to b's node a little after notify() returns.
+      const early = counter();
+      const offEarly = await b.listen!(k, early.hear);
       await a.notify!(k);
+      expect(await eventually(() => early.n >= 1)).toBe(true);
       const late = counter();
       const off = await b.listen!(k, late.hear);
       await delay(t(200));
       expect(late.n).toBe(0);
+      expect(early.n).toBe(1);
       off();
+      offEarly();
     });
 
     it('unsubscribing stops a listener, and topics are independent', async (ctx) => {
