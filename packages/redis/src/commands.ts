@@ -125,7 +125,6 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
       // A waiter whose subscription names it may be handed the key at a release (handoffs.ts),
       // and may have been already: no round trip then.
       const hands = waiting === true && options.wake?.hand === true && options.wake.listens(key, owner);
-      // Handed already: no round trip.
       const early = hands ? takeHand(key, owner, limit) : undefined;
       if (early) return early;
       const waiter =
