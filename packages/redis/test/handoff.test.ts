@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Lease, lease, type RedisBackend, redisBackend } from '@oncelock/redis';
-import { keySpace } from '@oncelock/redis/lua';
+import { keySpace, scripts } from '@oncelock/redis/lua';
 import { delay } from '@oncelock/testkit';
 import { spawnWorker, stopAllWorkers } from '@oncelock/testkit/faults';
 import { historyNow } from '@oncelock/testkit/history';
@@ -23,20 +23,16 @@ function counted() {
   client.on('error', () => {});
   const backend = redisBackend({ client });
   backends.push(backend);
-  const acquireSha = (sha: string) => sha === scripts.acquire;
   let acquires = 0;
   const call = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
   (client as unknown as { call: typeof call }).call = (...args: unknown[]) => {
     const argv = args[1] as unknown[] | undefined;
-    if (args[0] === 'evalsha' && acquireSha(String(argv?.[0]))) acquires++;
+    if (args[0] === 'evalsha' && argv?.[0] === scripts.acquire.sha) acquires++;
     return call(...args);
   };
   afterAll(() => client.quit().catch(() => client.disconnect()));
   return { backend, acquires: () => acquires };
 }
-const { scripts } = await import('@oncelock/redis/lua').then((m) => ({
-  scripts: { acquire: m.scripts.acquire.sha },
-}));
 
 const waiters = (key: string) => inspector.zcard(keySpace('oncelock:').waiters(key));
 
