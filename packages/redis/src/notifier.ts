@@ -55,8 +55,13 @@ export class Notifier {
 
   /** Whether a waiter here subscribed to `lockKey` as `owner`. */
   listens(lockKey: string, owner: string): boolean {
-    for (const own of this.#listeners.get(lockKey)?.values() ?? []) if (own === owner) return true;
-    return false;
+    return this.#named(lockKey, owner) !== undefined;
+  }
+
+  /** The listener of the waiter here that subscribed to `lockKey` as `owner`, if any. */
+  #named(lockKey: string, owner: string): (() => void) | undefined {
+    for (const [listener, own] of this.#listeners.get(lockKey) ?? []) if (own === owner) return listener;
+    return undefined;
   }
 
   #wake(message: string): void {
@@ -67,20 +72,14 @@ export class Notifier {
     const parts = message.split('\0');
     const [owner, lockKey] = parts[0] === '' ? [parts[4] ?? '', parts[5] ?? ''] : [parts[0]!, parts[1] ?? ''];
     this.#onPopped(lockKey, owner);
-    const waiting = this.#listeners.get(lockKey);
-    let named: (() => void) | undefined;
-    for (const [listener, own] of waiting ?? []) {
-      if (own === owner) {
-        named = listener;
-        break;
-      }
-    }
+    const named = this.#named(lockKey, owner);
     if (parts.length === 5 && parts[0] !== '') {
       const limit = Number(parts[4]);
       const grant = { fence: Number(parts[2]), anchor: parts[3]!, limit: limit > 1 ? limit : undefined };
       if (this.#onHanded(lockKey, owner, grant, named !== undefined)) named?.();
       return;
     }
+    const waiting = this.#listeners.get(lockKey);
     if (!waiting) {
       this.#onUnheard(lockKey);
       return;
