@@ -2,7 +2,7 @@ import type { AcquireRequest, ExtendRequest, Holder, ReleaseRequest } from '@onc
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import type { Connection } from './connection.js';
-import { Handoffs } from './handoffs.js';
+import { Handoffs, pairOf } from './handoffs.js';
 import type { KeySpace } from './keys.js';
 import * as lua from './lua.generated.js';
 import { acquireReply, inspectReply, listReply, type NodeAcquire } from './replies.js';
@@ -88,7 +88,6 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
 
   /** The (key, owner) pairs this backend has among some key's waiters, as `key NUL owner`. */
   const queued = new Set<string>();
-  const pair = (key: string, owner: string) => `${key}\0${owner}`;
   const member = (id: string, owner: string) => `${id} ${owner}`;
 
   /** release-5.lua, of a lease or (with `limit`) a permit; an empty owner only passes a wake-up on. */
@@ -116,7 +115,7 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
   function takeHand(key: string, owner: string, limit: number | undefined) {
     const hand = handoffs.take(key, owner, limit);
     if (!hand) return undefined;
-    queued.delete(pair(key, owner));
+    queued.delete(pairOf(key, owner));
     return { granted: true as const, fence: hand.fence, renewed: false, validFrom: hand.validFrom };
   }
 
@@ -133,7 +132,7 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
           : hands
             ? handoffs.member(key, owner, ttl, limit)
             : member(options.wake.id, owner);
-      const queuedAs = waiter === '' ? '' : pair(key, owner);
+      const queuedAs = waiter === '' ? '' : pairOf(key, owner);
       // A waiter not among the key's waiters (its first try, or one a release took out to wake
       // it) spares its grant a ZREM.
       const among = queuedAs !== '' && queued.has(queuedAs) ? 1 : '';
@@ -202,14 +201,14 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
     },
 
     popped(key, owner) {
-      queued.delete(pair(key, owner));
+      queued.delete(pairOf(key, owner));
     },
 
     handed: (key, owner, grant, listening) => handoffs.handed(key, owner, grant, listening),
 
     leave(key, owner) {
       const stayed = handoffs.left(key, owner);
-      if (!options.wake || !queued.delete(pair(key, owner))) return;
+      if (!options.wake || !queued.delete(pairOf(key, owner))) return;
       const gone = stayed ?? member(options.wake.id, owner);
       // Best effort: a member left behind is dropped when a release pops it, or with the set.
       conn.run((c) => c.zrem(keys.waiters(key), gone)).catch(() => {});

@@ -39,7 +39,8 @@ export interface Hand {
   readonly validFrom: number;
 }
 
-const pairOf = (key: string, owner: string) => `${key}\0${owner}`;
+/** One string for a (key, owner) pair: neither holds a NUL. */
+export const pairOf = (key: string, owner: string) => `${key}\0${owner}`;
 
 export class Handoffs {
   readonly #id: string;
