@@ -3,26 +3,8 @@ import { postgresBackend } from '@oncelock/postgres';
 import pg from 'pg';
 import type { ArmSpec, LockArm } from './arm.js';
 import { backendOnlyArm, oncelockArm } from './oncelock.js';
-
-/** A 32-bit FNV-1a hash of the key: the least a user does to turn a name into an advisory lock id. */
-function lockId(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h | 0;
-}
-
-/**
- * One connection's queries, one after another: what pg does with overlapping `query` calls, but
- * which it now warns about. Callers on many keys share the one session that holds their locks.
- */
-function serial(client: pg.Client) {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (text: string, values: unknown[]) => {
-    const run = tail.then(() => client.query<{ ok: boolean }>(text, values));
-    tail = run.catch(() => {});
-    return run;
-  };
-}
+import { lockId, serial } from './pg-session.js';
+import { notifyWakeArm } from './postgres-notify.js';
 
 /** The floor: `pg_try_advisory_lock` and `pg_advisory_unlock` on one pg connection. */
 async function rawArm(url: string): Promise<LockArm> {
@@ -126,6 +108,14 @@ export function postgresArms(url: string): ArmSpec[] {
       waits: true,
       handoffFloor: true,
       make: () => blockingArm(url),
+    },
+    {
+      id: 'notify-wake-one',
+      label: 'raw pg wake-one by NOTIFY (a LISTEN floor)',
+      waits: true,
+      // A reference for the handoff suite only, as the blocking floor is.
+      handoffFloor: true,
+      make: () => notifyWakeArm(url),
     },
     {
       id: 'oncelock',

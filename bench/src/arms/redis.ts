@@ -8,6 +8,7 @@ import Redlock, { ExecutionError, ResourceLockedError } from 'redlock';
 import { now } from '../clock.js';
 import type { ArmSpec, LockArm } from './arm.js';
 import { backendOnlyArm, oncelockArm } from './oncelock.js';
+import { tryUntilWoken } from './wake-loop.js';
 
 // Compare-and-delete, the least a correct release can do: delete only if the token is still ours.
 const DEL_IF_OWNER =
@@ -55,9 +56,6 @@ function wakeOneArm(url: string): LockArm {
   client.defineCommand('releaseAndWake', { numberOfKeys: 2, lua: RELEASE_AND_WAKE });
   const subscriber = new Redis(url);
   const channel = `bench:wake:${randomUUID()}`;
-  // Every acquire in progress listens from before it sends its first try: the wake-up can arrive
-  // on the subscriber connection before the refusal arrives on the other one, and a waiter that
-  // listened only while asleep would miss it and wait out the fallback poll.
   const listeners = new Set<() => void>();
   subscriber.on('message', () => {
     for (const wake of listeners) wake();
@@ -68,35 +66,14 @@ function wakeOneArm(url: string): LockArm {
       await listening;
       const token = randomUUID();
       const queue = `${key}:queue`;
-      const deadline = now() + waitMs;
-      let woken = false;
-      let sleeping: (() => void) | undefined;
-      const wake = () => {
-        woken = true;
-        sleeping?.();
-      };
-      listeners.add(wake);
-      try {
-        for (;;) {
-          woken = false;
-          if ((await client.takeOrQueue(key, queue, token, ttl, channel)) === 1)
-            return { release: () => client.releaseAndWake(key, queue, token) };
-          const left = deadline - now();
-          if (left <= 0) return null;
-          if (woken) continue;
-          // Woken by a release, or after a second in case the wake-up went to a waiter that left.
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, Math.min(left, 1000));
-            sleeping = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          sleeping = undefined;
-        }
-      } finally {
-        listeners.delete(wake);
-      }
+      const take = async () =>
+        (await client.takeOrQueue(key, queue, token, ttl, channel)) === 1
+          ? { release: () => client.releaseAndWake(key, queue, token) }
+          : null;
+      return tryUntilWoken(take, waitMs, (wake) => {
+        listeners.add(wake);
+        return () => listeners.delete(wake);
+      });
     },
     close: async () => {
       subscriber.disconnect();

@@ -16,11 +16,14 @@ const TTL = 5000;
 export const POSTGRES_GAP =
   'postgres: a release hands the key to one waiter (the longest waiting) in its own statement and names it in a ' +
   "NOTIFY to that waiter's LISTEN session, with the fence. From the release call to the next grant oncelock runs the " +
-  'release statement (delete the row, pick the waiter, draw a fence, write its row) and that NOTIFY, which PostgreSQL ' +
-  'signals to every LISTEN session of the database; the floor hands the lock over inside the lock manager, waking ' +
-  'only the one backend that waits, with no fence and no row. Neither commit waits for a WAL flush in advisory mode ' +
-  '(fences come from below a durable ceiling). With 2 processes there is one waiter either way, so that row has no ' +
-  'fan-out.';
+  'release statement (delete the row, pick the waiter, check in pg_locks that its session still holds its count, ' +
+  'draw a fence, write its row) and that NOTIFY, which PostgreSQL signals at commit to every LISTEN session of the ' +
+  "database: every worker's, also in the 2-process shape, since the idle workers keep theirs open. The blocking floor " +
+  'hands the lock over inside the lock manager, waking only the one backend that waits, with no fence and no row. ' +
+  'The raw wake-one by NOTIFY is the least a LISTEN-based handoff costs: its release gives the advisory lock back ' +
+  'and NOTIFYs the oldest waiter, which then takes the lock with one more statement (a hop oncelock does not take), ' +
+  'with no TTL, fence or row. Neither commit waits for a WAL flush in advisory mode (fences come from below a ' +
+  'durable ceiling).';
 type Store = 'redis' | 'postgres';
 
 export interface HandoffFigures extends Summary {
@@ -237,7 +240,7 @@ export async function handoff(ctx: Context): Promise<SuiteResult> {
       'slow fallback poll). The floors are the least a handoff can cost on this machine: on Redis, a raw wake-one ' +
       'handoff (SET NX, or join a queue in the same script; the release deletes the key and publishes to the first ' +
       'in the queue, which tries again: one hop more than oncelock, which hands the key over, with no fence or holder record); on PostgreSQL, ' +
-      '`pg_advisory_lock` blocking in the server. Redis figures come from ' +
+      '`pg_advisory_lock` blocking in the server, beside a raw wake-one by LISTEN/NOTIFY (see the notes). Redis figures come from ' +
       '`INFO commandstats` on a private `redis-server`, reset before each run; commands include those run ' +
       'inside scripts; waiter-seconds are the time all processes spent inside acquire calls. ' +
       `${p.rounds} round(s) of ${p.ms} ms per arm and shape, interleaved.`,
