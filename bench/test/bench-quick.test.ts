@@ -110,6 +110,7 @@ describe('bench:quick', () => {
       'redis/sesame-redlock',
       'redis/redis-semaphore',
       'postgres/raw-blocking',
+      'postgres/notify-wake-one',
       'postgres/oncelock',
     ]);
     for (const r of rows) {
