@@ -19,13 +19,17 @@
 -- ARGV[7]  '1' if the caller in ARGV[4] made the waiters' expiry a minute from its own join or
 --          refresh less than 30 s ago: the set then lives 30 s more at least, and a try that adds
 --          nothing to it need not move its expiry. '' otherwise
+-- ARGV[8]  the member the caller in ARGV[4] waited as until now, if it renews its terms (a new
+--          anchor, see release-5.lua) with this try; '' otherwise. Refused, the new member takes the
+--          old one's place, or joins as ARGV[4] would if the old one is gone; granted, or not joining,
+--          neither stays. So the caller is among the waiters at most once.
 --
 -- Returns  {1, fence, renewed}                     granted; renewed = 1 when the owner already held it (same fence)
 --          {0, owner, pttl, fence, since[, limit]}  refused, with the holder whose grant ends first; limit is the
 --                                                   limit the key is held under (1: a lease), given when the key
 --                                                   is held by permits or the caller asked for one. A caller
 --                                                   refused for asking with another limit does not join the waiters.
-local owner, ttl, waiter = ARGV[1], tonumber(ARGV[2]), ARGV[4]
+local owner, ttl, waiter, replaced = ARGV[1], tonumber(ARGV[2]), ARGV[4], ARGV[8] or ''
 local keep = ttl + tonumber(ARGV[3])
 local limit = tonumber(ARGV[5])
 
@@ -34,9 +38,18 @@ local function clock()
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 
-local function granted(fence, renewed)
-  if waiter ~= '' and ARGV[6] ~= '' then
+-- Takes the caller out of the waiters, as whichever member it is there.
+local function leave()
+  if replaced ~= '' then
+    redis.call('ZREM', KEYS[3], waiter, replaced)
+  else
     redis.call('ZREM', KEYS[3], waiter)
+  end
+end
+
+local function granted(fence, renewed)
+  if waiter ~= '' and (ARGV[6] ~= '' or replaced ~= '') then
+    leave()
   end
   return {1, tonumber(fence), renewed}
 end
@@ -45,6 +58,12 @@ end
 -- as a small command).
 local function refused(reply, waits, ms)
   if waiter ~= '' and waits then
+    -- A renewal keeps the place of the member it replaces, if that is still there.
+    local place = replaced ~= '' and redis.call('ZSCORE', KEYS[3], replaced)
+    if place then
+      redis.call('ZREM', KEYS[3], replaced)
+      ms = place
+    end
     local added = redis.call('ZADD', KEYS[3], 'NX', ms or math.floor(clock() / 1000), waiter)
     -- Waiters that vanish without being woken leave entries behind: the set goes a minute after
     -- the last waiter joined it, or refreshed it. A waiter already in it whose refresh is recent
@@ -53,7 +72,7 @@ local function refused(reply, waits, ms)
       redis.call('PEXPIRE', KEYS[3], 60000)
     end
   elseif waiter ~= '' then
-    redis.call('ZREM', KEYS[3], waiter)
+    leave()
   end
   return reply
 end

@@ -126,12 +126,8 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
       const hands = waiting === true && options.wake?.hand === true && options.wake.listens(key, owner);
       const early = hands ? takeHand(key, owner, limit) : undefined;
       if (early) return early;
-      const waiter =
-        !waiting || !options.wake
-          ? ''
-          : hands
-            ? handoffs.member(key, owner, ttl, limit)
-            : member(options.wake.id, owner);
+      const joining = hands ? handoffs.member(key, owner, ttl, limit) : undefined;
+      const waiter = joining?.member ?? (!waiting || !options.wake ? '' : member(options.wake.id, owner));
       const queuedAs = waiter === '' ? '' : pairOf(key, owner);
       // A waiter not among the key's waiters (its first try, or one a release took out to wake
       // it) spares its grant a ZREM.
@@ -148,8 +144,10 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
           limit ?? '',
           among,
           fresh ? 1 : '',
+          joining?.replaces ?? '',
         ]),
       );
+      if (joining) handoffs.answered(key, owner, joining);
       const result = acquireReply(reply);
       if (result.granted) handoffs.granted(key, owner);
       else if (hands) {
@@ -209,9 +207,9 @@ export function lockCommands(conn: Connection, keys: KeySpace, options: LockComm
     leave(key, owner) {
       const stayed = handoffs.left(key, owner);
       if (!options.wake || !queued.delete(pairOf(key, owner))) return;
-      const gone = stayed ?? member(options.wake.id, owner);
+      const gone = stayed ?? [member(options.wake.id, owner)];
       // Best effort: a member left behind is dropped when a release pops it, or with the set.
-      conn.run((c) => c.zrem(keys.waiters(key), gone)).catch(() => {});
+      conn.run((c) => c.zrem(keys.waiters(key), ...gone)).catch(() => {});
     },
 
     async inspect(key) {

@@ -7,7 +7,9 @@
  * takes the grant here, with no round trip, and counts its validity from the anchor.
  *
  * What this keeps, per (key, owner), is the waiter's stay: from its first waiting try to its grant,
- * or to its leaving. A hand is only taken by the stay it was made for (the same anchor and limit);
+ * or to its leaving. A long stay renews its anchor (see `member`): a hand counts from the anchor
+ * of the member it was made for, so an old anchor would leave a handed lease little or none of
+ * its TTL. A hand is only taken by the stay it was made for (one of its anchors, and its limit);
  * a hand for a stay that ended with a grant is a late copy of what the owner already holds; one
  * for a stay that left, or that nobody here waits for, is given back at once (`giveBack`), which
  * hands the key on to the next waiter.
@@ -18,14 +20,21 @@ const REMEMBER_MS = 60_000;
 
 interface Stay {
   /** The waiters' member it joins as: `<backend id> \0<ttl>\0<anchor>\0<limit>\0<owner>`. */
-  readonly member: string;
+  member: string;
+  /**
+   * The member it joined as before its last renewal, until a reply shows the renewal done: the
+   * next try replaces it again, so that the stay is never among the waiters twice.
+   */
+  replacing: string | undefined;
   /** The limit it waits under: undefined for a lease. */
   readonly limit: number | undefined;
   /** Microseconds of this process's `performance.now()`, as the member and a hand carry it. */
-  readonly anchor: string;
+  anchor: string;
+  /** Every anchor it has joined with: a hand made for an earlier member is still this stay's. */
+  readonly anchors: Set<string>;
   state: 'waiting' | 'granted' | 'left';
-  /** The fence of a hand that arrived and is not yet taken. */
-  fence?: number;
+  /** A hand that arrived and is not yet taken: its fence, and the anchor it was made for. */
+  hand?: { fence: number; anchor: string };
   /** When it last sent a try that moved the waiters' expiry a minute on (confirmed by its reply). */
   refreshedAt: number;
 }
@@ -37,6 +46,20 @@ const REFRESH_MS = 30_000;
 export interface Hand {
   readonly fence: number;
   readonly validFrom: number;
+}
+
+/**
+ * The share of its TTL a stay's anchor may age before its next try renews it. Renewing costs that
+ * try two commands; at a TTL of 30 s it happens about every 7.5 s of waiting. A handed lease then
+ * keeps three quarters of its TTL, less the time to the next try (a fallback poll: about a second,
+ * or the holder's TTL if shorter).
+ */
+const RENEW_AFTER = 0.25;
+
+/** What a waiting try sends: the member it joins as, and the member that one replaces ('' if none). */
+export interface Joining {
+  readonly member: string;
+  readonly replaces: string;
 }
 
 /** One string for a (key, owner) pair: neither holds a NUL. */
@@ -58,34 +81,53 @@ export class Handoffs {
     this.#giveBack = giveBack;
   }
 
-  /** The member a waiting try of a lease or a permit (`limit`) joins as: its stay's, made on the first try. */
-  member(key: string, owner: string, ttl: number, limit: number | undefined): string {
+  /**
+   * What a waiting try of a lease or a permit (`limit`) joins as: its stay's member, made on the
+   * first try, and renewed with a new anchor once the anchor is older than a quarter of `ttl`.
+   */
+  member(key: string, owner: string, ttl: number, limit: number | undefined): Joining {
     const pair = pairOf(key, owner);
     const stay = this.#stays.get(pair);
-    if (stay?.state === 'waiting') return stay.member;
+    const at = performance.now();
+    if (stay?.state === 'waiting') {
+      if (at - Number(stay.anchor) / 1000 > ttl * RENEW_AFTER) {
+        stay.replacing ??= stay.member;
+        stay.anchor = anchorAt(at);
+        stay.anchors.add(stay.anchor);
+        stay.member = memberOf(this.#id, ttl, stay.anchor, limit, owner);
+      }
+      return { member: stay.member, replaces: stay.replacing ?? '' };
+    }
     this.#forgetOld();
-    // Floored, so that the anchor is never later than the instant read.
-    const anchor = String(Math.floor(performance.now() * 1000));
+    const anchor = anchorAt(at);
     const made: Stay = {
-      member: `${this.#id} \0${ttl}\0${anchor}\0${limit ?? 1}\0${owner}`,
+      member: memberOf(this.#id, ttl, anchor, limit, owner),
+      replacing: undefined,
       limit,
       anchor,
+      anchors: new Set([anchor]),
       state: 'waiting',
       refreshedAt: Number.NEGATIVE_INFINITY,
     };
     this.#stays.set(pair, made);
-    return made.member;
+    return { member: made.member, replaces: '' };
+  }
+
+  /** A try of (key, owner) that sent `joining` was answered: a renewal it carried is done. */
+  answered(key: string, owner: string, joining: Joining): void {
+    const stay = this.#stays.get(pairOf(key, owner));
+    if (stay && joining.replaces !== '' && stay.member === joining.member) stay.replacing = undefined;
   }
 
   /** Takes the hand that arrived for the waiting (key, owner) under `limit`, ending its stay; undefined if none. */
   take(key: string, owner: string, limit: number | undefined): Hand | undefined {
     const pair = pairOf(key, owner);
     const stay = this.#stays.get(pair);
-    const fence = stay?.state === 'waiting' && stay.limit === limit ? stay.fence : undefined;
-    if (fence === undefined) return undefined;
+    const hand = stay?.state === 'waiting' && stay.limit === limit ? stay.hand : undefined;
+    if (hand === undefined) return undefined;
     // Its one hand has arrived: no copy can follow, so nothing is left to remember.
     this.#stays.delete(pair);
-    return { fence, validFrom: Number(stay!.anchor) / 1000 };
+    return { fence: hand.fence, validFrom: Number(hand.anchor) / 1000 };
   }
 
   /** Whether the waiting (key, owner) moved the waiters' expiry on recently enough that its next try need not. */
@@ -109,16 +151,16 @@ export class Handoffs {
 
   /**
    * (key, owner) stopped waiting: a hand here, or one still to come, is given back. Returns the
-   * member it waited as, if it had a stay.
+   * members it may be among the waiters as, if it had a stay.
    */
-  left(key: string, owner: string): string | undefined {
+  left(key: string, owner: string): string[] | undefined {
     const pair = pairOf(key, owner);
     const stay = this.#stays.get(pair);
     if (stay?.state !== 'waiting') return undefined;
-    const unclaimed = stay.fence !== undefined;
+    const unclaimed = stay.hand !== undefined;
     this.#end(pair, stay, 'left');
     if (unclaimed) this.#giveBack(key, owner, stay.limit);
-    return stay.member;
+    return stay.replacing ? [stay.member, stay.replacing] : [stay.member];
   }
 
   /**
@@ -135,10 +177,10 @@ export class Handoffs {
     const { fence, anchor, limit } = grant;
     const pair = pairOf(key, owner);
     const stay = this.#stays.get(pair);
-    if (stay && stay.anchor !== anchor) return false; // another stay of this owner: not this one's hand
+    if (stay && !stay.anchors.has(anchor)) return false; // another stay of this owner: not this one's hand
     if (stay?.state === 'granted') return false;
     if (stay?.state === 'waiting' && stay.limit === limit && listening && Number.isSafeInteger(fence)) {
-      stay.fence = fence;
+      stay.hand = { fence, anchor };
       return true;
     }
     if (stay?.state === 'waiting') this.#end(pair, stay, 'left');
@@ -148,7 +190,7 @@ export class Handoffs {
 
   #end(pair: string, stay: Stay, state: 'granted' | 'left'): void {
     stay.state = state;
-    stay.fence = undefined;
+    stay.hand = undefined;
     this.#ended.push({ pair, stay, at: performance.now() });
   }
 
@@ -160,3 +202,9 @@ export class Handoffs {
     }
   }
 }
+
+/** An anchor read at `at` (ms): floored microseconds, so that it is never later than the instant read. */
+const anchorAt = (at: number) => String(Math.floor(at * 1000));
+
+const memberOf = (id: string, ttl: number, anchor: string, limit: number | undefined, owner: string) =>
+  `${id} \0${ttl}\0${anchor}\0${limit ?? 1}\0${owner}`;

@@ -24,14 +24,16 @@ function counted() {
   const backend = redisBackend({ client });
   backends.push(backend);
   let acquires = 0;
+  let releases = 0;
   const call = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
   (client as unknown as { call: typeof call }).call = (...args: unknown[]) => {
     const argv = args[1] as unknown[] | undefined;
     if (args[0] === 'evalsha' && argv?.[0] === scripts.acquire.sha) acquires++;
+    if (args[0] === 'evalsha' && argv?.[0] === scripts.release.sha) releases++;
     return call(...args);
   };
   afterAll(() => client.quit().catch(() => client.disconnect()));
-  return { backend, acquires: () => acquires };
+  return { backend, acquires: () => acquires, releases: () => releases };
 }
 
 const waiters = (key: string) => inspector.zcard(keySpace('oncelock:').waiters(key));
@@ -46,6 +48,21 @@ async function join(backend: RedisBackend, key: string, ttl = 30_000) {
   waiting.catch(() => {});
   while ((await waiters(key)) === before) await delay(2);
   return { waiting };
+}
+
+/** A key held by a backend of its own for 30 s. */
+async function heldKey(name: string) {
+  const holder = redisBackend({ url });
+  backends.push(holder);
+  const key = unique(name);
+  return { holder, key, held: await lease(holder, key, { ttl: 30_000 }) };
+}
+
+/** A held key, and a counted waiter queued for it with `ttl`. */
+async function queuedBehind(name: string, ttl: number) {
+  const waiter = counted();
+  const { key, held } = await heldKey(name);
+  return { waiter, key, held, ...(await join(waiter.backend, key, ttl)) };
 }
 
 describe('handoff at a release', () => {
@@ -73,13 +90,8 @@ describe('handoff at a release', () => {
   });
 
   it("a handed lease's local validity counts from before the waiter joined, not from the hand", async () => {
-    const holder = redisBackend({ url });
-    backends.push(holder);
-    const waiter = counted();
-    const key = unique('hand-anchor');
-    const held = await lease(holder, key, { ttl: 30_000 });
     const ttl = 5000;
-    const { waiting } = await join(waiter.backend, key, ttl);
+    const { key, held, waiting } = await queuedBehind('hand-anchor', ttl);
     await delay(1000);
     await held.release();
     const got = await waiting;
@@ -93,11 +105,8 @@ describe('handoff at a release', () => {
 
   it('an older release wakes a waiter that joined with its terms, which then acquires', async () => {
     const older = readFileSync(new URL('./fixtures/release-5.before-handoff.lua', import.meta.url), 'utf8');
-    const holder = redisBackend({ url });
-    backends.push(holder);
     const waiter = counted();
-    const key = unique('hand-older');
-    const held = await lease(holder, key, { ttl: 30_000 });
+    const { holder, key, held } = await heldKey('hand-older');
     const { waiting } = await join(waiter.backend, key);
     const before = waiter.acquires();
     const ks = keySpace('oncelock:');
@@ -213,6 +222,69 @@ describe('handoff at a release', () => {
     expect(next.acquires()).toBe(sent);
     expect(got.fence).toBeGreaterThan(held.fence);
     await got.release();
+  });
+
+  it('a waiter that waits past its TTL still takes its hand: no acquire or give-back of its own, most of its TTL left', async () => {
+    const ttl = 3000;
+    const { waiter, key, held, waiting } = await queuedBehind('hand-long', ttl);
+    // More than twice its TTL: a hand counted from its first try would be stale on arrival.
+    await delay(7000);
+    const [acquires, releases] = [waiter.acquires(), waiter.releases()];
+    await held.release();
+    const got = await waiting;
+    expect(waiter.releases()).toBe(releases);
+    expect(waiter.acquires()).toBe(acquires);
+    expect(got.fence).toBeGreaterThan(held.fence);
+    // Its fallback polls renewed its anchor: at most about a quarter of the TTL and one poll old.
+    expect(got.remaining()).toBeGreaterThan(ttl / 4);
+    expect(await inspector.pttl(keySpace('oncelock:').lock(key))).toBeGreaterThan(got.remaining());
+    await got.release();
+  }, 15_000);
+
+  it('a renewed waiter keeps its place, is among the waiters once, and its hand counts from the new anchor', async () => {
+    const b = counted().backend;
+    const key = unique('renew');
+    const set = keySpace('oncelock:').waiters(key);
+    expect(await b.acquire({ key, owner: 'holder', ttl: 30_000 })).toMatchObject({ granted: true });
+    let handed = false;
+    const stop = await b.subscribe(
+      key,
+      () => {
+        handed = true;
+      },
+      'first',
+    );
+    const ttl = 400; // renewed once its anchor is 100 ms old
+    const poll = () => b.acquire({ key, owner: 'first', ttl, waiting: true });
+    expect(await poll()).toMatchObject({ granted: false });
+    const [joined, place] = await inspector.zrange(set, 0, 0, 'WITHSCORES');
+    // Another waiter joins after it, then its poll renews it.
+    expect(await b.acquire({ key, owner: 'second', ttl: 30_000, waiting: true })).toMatchObject({
+      granted: false,
+    });
+    await delay(150);
+    expect(await poll()).toMatchObject({ granted: false });
+    const renewedAt = performance.now();
+    const all = await inspector.zrange(set, 0, -1, 'WITHSCORES');
+    expect(all).toHaveLength(4); // 'first' once, and 'second'
+    expect(all[0]).not.toBe(joined);
+    expect(all[0]).toMatch(/\0first$/);
+    expect(all[1]).toBe(place);
+    expect(all[2]).toMatch(/ second$/);
+    // The release hands the key to it, first in line, with the anchor of its renewed member.
+    expect(await b.release({ key, owner: 'holder' })).toBe(true);
+    while (!handed) await delay(2);
+    const got = await poll();
+    expect(got).toMatchObject({ granted: true });
+    const validFrom = (got as { validFrom?: number }).validFrom;
+    expect(validFrom).toBeDefined();
+    expect(validFrom!).toBeGreaterThan(renewedAt - 100);
+    expect(validFrom!).toBeLessThanOrEqual(renewedAt);
+    expect((await b.inspect(key))?.owner).toBe('first');
+    stop();
+    expect(await b.release({ key, owner: 'first' })).toBe(true);
+    await b.release({ key, owner: 'second' });
+    await inspector.del(set);
   });
 
   it("a queued waiter's fallback poll leaves the waiters' expiry alone for 30 s after its join; a new joiner moves it", async () => {
