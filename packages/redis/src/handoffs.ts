@@ -90,8 +90,10 @@ export class Handoffs {
     const stay = this.#stays.get(pair);
     const at = performance.now();
     if (stay?.state === 'waiting') {
-      if (at - Number(stay.anchor) / 1000 > ttl * RENEW_AFTER) {
-        stay.replacing ??= stay.member;
+      // One renewal at a time: while one's outcome is unknown (its reply lost), the next try sends
+      // the same pair again, which the script applies once. So at most one of the two is in line.
+      if (stay.replacing === undefined && at - Number(stay.anchor) / 1000 > ttl * RENEW_AFTER) {
+        stay.replacing = stay.member;
         stay.anchor = anchorAt(at);
         stay.anchors.add(stay.anchor);
         stay.member = memberOf(this.#id, ttl, stay.anchor, limit, owner);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Lease, lease, type RedisBackend, redisBackend } from '@oncelock/redis';
 import { keySpace, scripts } from '@oncelock/redis/lua';
 import { delay } from '@oncelock/testkit';
-import { spawnWorker, stopAllWorkers } from '@oncelock/testkit/faults';
+import { spawnWorker, startTcpProxy, stopAllWorkers } from '@oncelock/testkit/faults';
 import { historyNow } from '@oncelock/testkit/history';
 import { redisUrl } from '@oncelock/testkit/servers';
 import { Redis } from 'ioredis';
@@ -285,6 +285,65 @@ describe('handoff at a release', () => {
     expect(await b.release({ key, owner: 'first' })).toBe(true);
     await b.release({ key, owner: 'second' });
     await inspector.del(set);
+  });
+
+  it('a renewal whose reply is cut off leaves the waiter in line once, and the next renewal goes on', async () => {
+    const proxy = await startTcpProxy({ targetPort: Number(new URL(url).port || 6379) });
+    try {
+      const b = redisBackend({ url: proxy.url(url) });
+      backends.push(b);
+      const holder = redisBackend({ url });
+      backends.push(holder);
+      const key = unique('renew-cut');
+      const set = keySpace('oncelock:').waiters(key);
+      expect(await holder.acquire({ key, owner: 'holder', ttl: 30_000 })).toMatchObject({ granted: true });
+      const stop = await b.subscribe(key, () => {}, 'first');
+      const poll = () => b.acquire({ key, owner: 'first', ttl: 400, waiting: true });
+      // Its members with terms (a try made while its subscription reconnects joins without any).
+      const inLine = async () => (await inspector.zrange(set, 0, -1)).filter((m) => m.endsWith('\0first'));
+      expect(await poll()).toMatchObject({ granted: false });
+      const [joined] = await inLine();
+      await delay(150);
+      // The renewal reaches Redis; its reply is cut off on the way back.
+      proxy.setLatency(60);
+      const cut = poll().catch(() => 'failed');
+      while ((await inLine())[0] === joined) await delay(5);
+      // Cut, and kept from reconnecting until the call has failed (the client resends once).
+      await proxy.refuse(true);
+      proxy.reset();
+      proxy.setLatency(0);
+      expect(await cut).toBe('failed');
+      await proxy.refuse(false);
+      // Later than its anchor's renewal age: a second renewal now would replace the first member,
+      // which is gone, and leave the cut one in line beside it.
+      await delay(150);
+      const again = async () => {
+        for (;;) {
+          try {
+            return await poll();
+          } catch {
+            await delay(50); // reconnecting
+          }
+        }
+      };
+      expect(await again()).toMatchObject({ granted: false });
+      const [renewed, ...more] = await inLine();
+      expect(more).toEqual([]);
+      expect(renewed).not.toBe(joined);
+      await delay(150);
+      expect(await again()).toMatchObject({ granted: false });
+      const after = await inLine();
+      expect(after).toHaveLength(1);
+      expect(after[0]).not.toBe(renewed);
+      // Leaving takes it out (one ZREM, sent in the background).
+      stop();
+      const until = performance.now() + 2000;
+      while ((await inLine()).length > 0 && performance.now() < until) await delay(5);
+      expect(await inLine()).toEqual([]);
+      expect(await holder.release({ key, owner: 'holder' })).toBe(true);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("a queued waiter's fallback poll leaves the waiters' expiry alone for 30 s after its join; a new joiner moves it", async () => {
