@@ -106,12 +106,42 @@ export async function acquireOnce(
   waits = false,
   startedAt = now(),
 ): Promise<Grant | Refusal> {
-  const result = answer(backend, p, await send(backend, p, waiting), waits, startedAt);
+  const raw = await send(backend, p, waiting);
+  const result = answer(backend, p, raw, waits, startedAt);
   if (result !== STALE) return result;
-  // The store may already consider it expired. It is given back before the refusal is
-  // reported, so the caller never sees a refusal while the store still holds its grant.
+  return (await keepStale(backend, p, raw, waits)) ?? staleRefusal;
+}
+
+/**
+ * A grant that came too late to trust may still stand in the store: a key handed over long after
+ * the instant its waiter named, or a reply slowed on its way. An extend restarts its TTL after a
+ * new send time, from which its validity then counts: one round trip, and the caller keeps the
+ * key (and, if it waited, its turn). If the store no longer holds it, or the extend fails or is
+ * late too, the grant is given back before the caller hears of a refusal, so that the caller
+ * never sees one while the store still holds its grant; undefined then.
+ */
+async function keepStale(
+  backend: LockBackend,
+  p: Pick<AcquireParams, 'key' | 'owner' | 'ttl' | 'limit'>,
+  stale: AcquireResult,
+  waits: boolean,
+): Promise<Grant | undefined> {
+  const startedAt = now();
+  const request = withLimit({ key: p.key, owner: p.owner, ttl: p.ttl }, p.limit);
+  let kept = false;
+  try {
+    kept = await call(backend, 'extend', () => backend.extend(request));
+  } catch {
+    // Treated as not kept: given back below, and the caller tries again or waits on.
+  }
+  if (kept) {
+    // An extend keeps the grant's fence.
+    const fence = stale.granted ? stale.fence : undefined;
+    const grant = answer(backend, p, { granted: true, fence }, waits, startedAt);
+    if (grant !== STALE && grant.granted) return grant;
+  }
   await giveBack(backend, p);
-  return staleRefusal;
+  return undefined;
 }
 
 /**
@@ -164,11 +194,12 @@ async function tryOnce<T>(
   try {
     if (p.signal?.aborted) throw aborted(backend, p);
     // The round trip is awaited here, not in acquireOnce: one async frame less for every lease.
-    result = answer(backend, p, await send(backend, p, false), false, begin);
+    const raw = await send(backend, p, false);
+    result = answer(backend, p, raw, false, begin);
     if (result === STALE) {
-      // Usually a slow first round trip (connecting): one more try costs little and often succeeds.
-      await giveBack(backend, p);
-      result = await acquireOnce(backend, p);
+      // Usually a slow first round trip (connecting): the grant is kept by an extend if the store
+      // still holds it, and if not, one more try costs little and often succeeds.
+      result = (await keepStale(backend, p, raw, false)) ?? (await acquireOnce(backend, p));
     }
     if (result.granted) {
       if (p.signal?.aborted) {

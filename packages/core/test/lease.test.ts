@@ -35,6 +35,8 @@ describe('lease', () => {
     const { backend, state } = faulty(memoryBackend());
     state.acquireDelay = 150;
     expect(await tryLease(backend, 'slow', { ttl: 100 })).toBeNull();
+    // It was tried with an extend, which found it gone (its TTL had run out in the store).
+    expect(state.extendCalls).toBeGreaterThan(0);
     expect(await backend.inspect('slow')).toBeNull();
   });
 
@@ -54,11 +56,26 @@ describe('lease', () => {
     await late.release();
   });
 
-  it('a handed grant whose validity has already run out counts as refused, and is given back', async () => {
+  it('a handed grant whose local validity has run out is kept by an extend while the store holds it', async () => {
     const { backend, state } = faulty(memoryBackend());
     state.handedEarlier = 1000;
-    expect(await tryLease(backend, 'handed-stale', { ttl: 500 })).toBeNull();
-    expect(await backend.inspect('handed-stale')).toBeNull();
+    const kept = await tryLease(backend, 'handed-stale', { ttl: 500, autoExtend: false });
+    expect(kept).not.toBeNull();
+    // One extend, and validity counted from it: nearly the whole TTL, not a second spent.
+    expect(state.extendCalls).toBe(1);
+    expect(kept!.remaining()).toBeGreaterThan(400);
+    expect((await backend.inspect('handed-stale'))?.owner).toBe(kept!.token);
+    expect((await backend.inspect('handed-stale'))?.fence).toBe(kept!.fence);
+    await kept!.release();
+  });
+
+  it('a handed grant whose local validity has run out is given back when its extend fails', async () => {
+    const { backend, state } = faulty(memoryBackend());
+    state.handedEarlier = 1000;
+    state.extendFails = true;
+    expect(await tryLease(backend, 'handed-lost', { ttl: 500 })).toBeNull();
+    expect(state.extendCalls).toBeGreaterThan(0);
+    expect(await backend.inspect('handed-lost')).toBeNull();
   });
 
   it('one heartbeat loop extends many leases in batches, not a round trip per lease', async () => {
