@@ -39,6 +39,7 @@ export async function notifyWakeArm(url: string): Promise<LockArm> {
     q AS (INSERT INTO ${QUEUE} (lock, channel) SELECT $1, $2 FROM l WHERE NOT l.ok),
     d AS (DELETE FROM ${QUEUE} WHERE lock = $1 AND channel = $2 AND (SELECT ok FROM l))
     SELECT ok FROM l`;
+  // pg_notify returns void: its calls are counted, so that the reply carries a plain number.
   const releaseSql = `WITH u AS (SELECT pg_advisory_unlock($1) AS ok),
     w AS (DELETE FROM ${QUEUE} WHERE id = (SELECT id FROM ${QUEUE} WHERE lock = $1 AND (SELECT ok FROM u)
       ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING channel)

@@ -97,7 +97,8 @@ function answer(
 
 /**
  * One acquire round trip. A grant that arrives too late to be trusted is kept by an extend if the
- * store still holds it, and counts as refused otherwise. `startedAt` is the request's start: a caller that has just read the clock passes its reading.
+ * store still holds it, and counts as refused otherwise. `startedAt` is the request's start: a
+ * caller that has just read the clock passes its reading.
  */
 export async function acquireOnce(
   backend: LockBackend,

@@ -50,9 +50,9 @@ export interface Hand {
 
 /**
  * The share of its TTL a stay's anchor may age before its next try renews it. Renewing costs that
- * try two or three commands; at a TTL of 30 s it happens about every 7.5 s of waiting. A handed lease then
- * keeps three quarters of its TTL, less the time to the next try (a fallback poll: about a second,
- * or the holder's TTL if shorter).
+ * try two or three commands; at a TTL of 30 s it happens about every 7.5 s of waiting. A handed
+ * lease then keeps three quarters of its TTL, less the time to the next try (a fallback poll:
+ * about a second, or the holder's TTL if shorter).
  */
 const RENEW_AFTER = 0.25;
 
