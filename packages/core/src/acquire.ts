@@ -1,6 +1,6 @@
 import { call } from './call.js';
 import { driftFor, jitter, now, sleep } from './clock.js';
-import type { AcquireResult, Holder, LockBackend } from './contract.js';
+import type { AcquireRequest, AcquireResult, ExtendRequest, Holder, LockBackend, ReleaseRequest } from './contract.js';
 import { BackendUnavailableError, LimitMismatchError, OncelockError, WaitAbortedError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 
@@ -51,8 +51,9 @@ function send(
   waiting: boolean,
 ): Promise<AcquireResult> {
   const { key, owner, ttl, limit } = p;
-  const base = withLimit({ key, owner, ttl }, limit);
-  const request = waiting ? { ...base, waiting } : base;
+  let request: AcquireRequest;
+  if (!waiting) request = extendOf(key, owner, ttl, limit);
+  else request = limit === undefined ? { key, owner, ttl, waiting } : { key, owner, ttl, waiting, limit };
   return call(backend, 'acquire', () => backend.acquire(request));
 }
 
@@ -128,7 +129,7 @@ async function keepStale(
   waits: boolean,
 ): Promise<Grant | undefined> {
   const startedAt = now();
-  const request = withLimit({ key: p.key, owner: p.owner, ttl: p.ttl }, p.limit);
+  const request = extendOf(p.key, p.owner, p.ttl, p.limit);
   let kept = false;
   try {
     kept = await call(backend, 'extend', () => backend.extend(request));
@@ -349,16 +350,17 @@ async function giveBack(
 }
 
 /**
- * A request for a lease (no `limit`: it stays as it always was) or a permit (with its `limit`):
- * backends route permits by its presence.
+ * The request of a lease (no `limit`: it stays as it always was) or a permit (with its `limit`):
+ * backends route permits by its presence. Written as object literals: a spread (`{ ...r, limit }`)
+ * cost a permit's acquire and release tens of microseconds, more than the rest of core together.
  */
-export function withLimit<R extends object>(request: R, limit: number | undefined): R & { limit?: number } {
-  return limit === undefined ? request : { ...request, limit };
+export function extendOf(key: string, owner: string, ttl: number, limit: number | undefined): ExtendRequest {
+  return limit === undefined ? { key, owner, ttl } : { key, owner, ttl, limit };
 }
 
-/** The release request of a lease or a permit. */
-export function releaseOf({ key, owner, limit }: Pick<AcquireParams, 'key' | 'owner' | 'limit'>) {
-  return withLimit({ key, owner }, limit);
+/** The release request of a lease or a permit (see {@link extendOf}). */
+export function releaseOf({ key, owner, limit }: Pick<AcquireParams, 'key' | 'owner' | 'limit'>): ReleaseRequest {
+  return limit === undefined ? { key, owner } : { key, owner, limit };
 }
 
 function aborted(backend: LockBackend, p: AcquireParams): WaitAbortedError {

@@ -1,4 +1,4 @@
-import { withLimit } from './acquire.js';
+import { extendOf } from './acquire.js';
 import { now } from './clock.js';
 import type { ExtendRequest, LockBackend } from './contract.js';
 import type { LostCause } from './events.js';
@@ -140,7 +140,7 @@ export class Heartbeat {
   #send(batch: Beating[], requestedAt: number): void {
     for (const lease of batch) this.#inFlight.add(lease);
     const requests: ExtendRequest[] = batch.map((l) =>
-      withLimit({ key: l.key, owner: l.token, ttl: l.ttl }, l.permitOf),
+      extendOf(l.key, l.token, l.ttl, l.permitOf),
     );
     const backend = this.#backend;
     const sent = backend.extendMany

@@ -1,11 +1,11 @@
 import {
   type AcquireParams,
   acquireWithWait,
+  extendOf,
   type Grant,
   type Refusal,
   releaseOf,
   safetyMargin,
-  withLimit,
 } from './acquire.js';
 import { call } from './call.js';
 import { checkRequirements, fencingUnsupported, permitLimit, type Requirements } from './capabilities.js';
@@ -362,7 +362,7 @@ class LeaseHandle implements Lease, Beating {
     this.assertHeld();
     const requestedAt = now();
     const ok = await call(this.#backend, 'extend', () =>
-      this.#backend.extend(withLimit({ key: this.key, owner: this.token, ttl }, this.permitOf)),
+      this.#backend.extend(extendOf(this.key, this.token, ttl, this.permitOf)),
     );
     if (!ok) {
       this.onLost('not-held');

@@ -196,9 +196,9 @@ local fence = math.max(tonumber(redis.call('GET', KEYS[2]) or 0) + 1, now)
 if fence >= 9007199254740991 then
   return redis.error_reply('ERR oncelock: the next fence would not be a safe integer')
 end
--- '%.0f' writes every digit: Lua's default number format would round to 14 significant digits.
-local text = string.format('%.0f', fence)
-local since = string.format('%.0f', ms)
+-- Numbers go to redis.call as they are: it writes them with every digit ('%.17g'), as
+-- string.format('%.0f') would, at no cost here (Lua's own tostring rounds to 14 digits).
+local text, since = fence, ms
 if limit then
   local expiry = ms + ttl
   redis.call('ZADD', KEYS[4], expiry, owner)

@@ -84,7 +84,10 @@ else
   if not expiry or expiry < now then
     return 0
   end
-  redis.call('ZREM', KEYS[4], ARGV[1])
+  -- The last permit goes with the keys below: one DEL, no ZREM before it.
+  if last or limit > 16 then
+    redis.call('ZREM', KEYS[4], ARGV[1])
+  end
   if limit > 16 then
     last = tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2])
   end
@@ -130,7 +133,7 @@ local function handLease(channel, owner, ttl, anchor)
   if not fence then
     return false
   end
-  redis.call('HSET', KEYS[1], 'owner', owner, 'fence', fence, 'since', string.format('%.0f', at))
+  redis.call('HSET', KEYS[1], 'owner', owner, 'fence', fence, 'since', at)
   redis.call('PEXPIRE', KEYS[1], ttl)
   redis.call('SET', KEYS[2], fence, 'PX', ttl + tonumber(ARGV[2]))
   held = false
@@ -151,7 +154,7 @@ local function handPermit(channel, owner, ttl, anchor)
   local expiry = at + ttl
   local last = math.max(expiry, liveLast or 0)
   redis.call('ZADD', KEYS[4], expiry, owner)
-  redis.call('HSET', KEYS[5], 'limit', room, 'fence:' .. owner, fence, 'since:' .. owner, string.format('%.0f', at))
+  redis.call('HSET', KEYS[5], 'limit', room, 'fence:' .. owner, fence, 'since:' .. owner, at)
   redis.call('PEXPIREAT', KEYS[4], last)
   redis.call('PEXPIREAT', KEYS[5], last)
   redis.call('SET', KEYS[2], fence, 'PX', last - at + tonumber(ARGV[2]))
