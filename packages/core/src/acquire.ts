@@ -1,6 +1,13 @@
 import { call } from './call.js';
 import { driftFor, jitter, now, sleep } from './clock.js';
-import type { AcquireRequest, AcquireResult, ExtendRequest, Holder, LockBackend, ReleaseRequest } from './contract.js';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  ExtendRequest,
+  Holder,
+  LockBackend,
+  ReleaseRequest,
+} from './contract.js';
 import { BackendUnavailableError, LimitMismatchError, OncelockError, WaitAbortedError } from './errors.js';
 import { emit, hasListeners } from './events.js';
 
@@ -359,7 +366,11 @@ export function extendOf(key: string, owner: string, ttl: number, limit: number 
 }
 
 /** The release request of a lease or a permit (see {@link extendOf}). */
-export function releaseOf({ key, owner, limit }: Pick<AcquireParams, 'key' | 'owner' | 'limit'>): ReleaseRequest {
+export function releaseOf({
+  key,
+  owner,
+  limit,
+}: Pick<AcquireParams, 'key' | 'owner' | 'limit'>): ReleaseRequest {
   return limit === undefined ? { key, owner } : { key, owner, limit };
 }
 

@@ -139,9 +139,7 @@ export class Heartbeat {
 
   #send(batch: Beating[], requestedAt: number): void {
     for (const lease of batch) this.#inFlight.add(lease);
-    const requests: ExtendRequest[] = batch.map((l) =>
-      extendOf(l.key, l.token, l.ttl, l.permitOf),
-    );
+    const requests: ExtendRequest[] = batch.map((l) => extendOf(l.key, l.token, l.ttl, l.permitOf));
     const backend = this.#backend;
     const sent = backend.extendMany
       ? backend.extendMany(requests)
