@@ -58,3 +58,28 @@ export function backendsOn(schema: string) {
     },
   };
 }
+
+/**
+ * How many index entries a bitmap scan of `key`'s permits reads: the live ones, and the dead ones
+ * no scan has marked yet (a bitmap scan marks none itself).
+ */
+export async function entriesScanned(schema: string, key: string): Promise<number> {
+  const client = new pg.Client({ connectionString: postgresUrl, application_name: 'oncelock-postgres-test' });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query('SET enable_seqscan = off; SET enable_indexscan = off');
+    const { rows } = await client.query(
+      `EXPLAIN (ANALYZE, FORMAT JSON) SELECT 1 FROM "${schema}".permits WHERE key = $1`,
+      [key],
+    );
+    type Node = { 'Node Type': string; 'Actual Rows': number; Plans?: Node[] };
+    const heap = (rows[0] as { 'QUERY PLAN': Array<{ Plan: Node }> })['QUERY PLAN'][0]!.Plan;
+    const index = heap.Plans?.[0];
+    if (heap['Node Type'] !== 'Bitmap Heap Scan' || index?.['Node Type'] !== 'Bitmap Index Scan')
+      throw new Error(`expected a bitmap scan, got ${heap['Node Type']}`);
+    return index['Actual Rows'];
+  } finally {
+    await client.end();
+  }
+}

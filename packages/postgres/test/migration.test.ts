@@ -26,7 +26,7 @@ const exists = async (schema: string, table: string) =>
 describe('migration', () => {
   it('brings a version 1 schema up to this version on first use, keeping its leases', async () => {
     const schema = await versionOneSchema('migrate_v1');
-    expect(SCHEMA_VERSION).toBe(5);
+    expect(SCHEMA_VERSION).toBe(6);
     expect(await exists(schema, 'rates')).toBe(false);
     // A lease taken by the previous release, in table mode: its row, as that release writes it.
     const [lease] = await sql<{ fence: string }>(
@@ -43,7 +43,7 @@ describe('migration', () => {
       expect(await b.saveState({ key: 'cursor', owner: 'old', value: '7' })).toBe(true);
       expect(await b.loadState('cursor')).toMatchObject({ value: '7', fence: Number(lease?.fence) });
       const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".versions`);
-      expect(versions.map((v) => v.version)).toEqual([5]);
+      expect(versions.map((v) => v.version)).toEqual([6]);
     } finally {
       await b.close();
     }
@@ -57,13 +57,19 @@ describe('migration', () => {
       await b.migrate();
       expect(await exists(schema, 'waiters')).toBe(true);
       const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".versions ORDER BY 1`);
-      expect(versions.map((v) => v.version)).toEqual([2, 5]);
+      expect(versions.map((v) => v.version)).toEqual([2, 6]);
       // A process of version 2, still running during a deploy, calls permit_acquire with six arguments.
       const [old] = await sql<{ granted_fence: string | null }>(
         `SELECT granted_fence FROM "${schema}".permit_acquire('p', 'old', 60000, 2, 7, NULL)`,
       );
       expect(old?.granted_fence).not.toBeNull();
       expect(await b.inspect('p')).toMatchObject({ owner: 'old', limit: 2 });
+      // And releases it with the four arguments of releases before version 6.
+      const [released] = await sql<{ live: boolean }>(
+        `SELECT "${schema}".permit_release('p', 'old', 7, 'unused') AS live`,
+      );
+      expect(released?.live).toBe(true);
+      expect(await b.inspect('p')).toBeNull();
     } finally {
       await b.close();
     }
@@ -80,7 +86,7 @@ describe('migration', () => {
     try {
       await b.migrate();
       const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".versions ORDER BY 1`);
-      expect(versions.map((v) => v.version)).toEqual([4, 5]);
+      expect(versions.map((v) => v.version)).toEqual([4, 6]);
       const [row] = await sql(`SELECT owner, ttl_ms, anchor, lock_pid, lock_id FROM "${schema}".waiters`);
       expect(row).toEqual({ owner: 'old', ttl_ms: null, anchor: null, lock_pid: null, lock_id: null });
     } finally {
@@ -94,7 +100,7 @@ describe('migration', () => {
     await first.migrate();
     await first.close();
     // A newer release has migrated (say it dropped what this one would create again).
-    await sql(`INSERT INTO "${schema}".versions (version) VALUES (6); DROP TABLE "${schema}".states`);
+    await sql(`INSERT INTO "${schema}".versions (version) VALUES (7); DROP TABLE "${schema}".states`);
     const b = postgresBackend({ connectionString: postgresUrl, schema });
     try {
       await b.migrate();

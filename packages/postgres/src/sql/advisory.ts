@@ -21,21 +21,13 @@ import {
   extendMany,
   extendMixed,
   NO_FENCE,
+  ownGrantLive,
   refusalHolder,
-  UNEXPIRED,
   upsert,
 } from './rows.js';
 import { JOINED, joinWaiters } from './waiters.js';
 
 const { live } = BY_SESSION;
-
-/**
- * Whether row `h` is live, for a statement that gives back `id`'s count (NULL: none). A row of
- * this session's own grant, whose count the backend still holds, is live until it expires: no
- * pg_locks scan needed (the one in BY_SESSION costs about as much as the rest of a release).
- */
-const ownGrantLive = (id: string) =>
-  `(CASE WHEN ${id}::int8 IS NOT NULL AND h.pid = pg_backend_pid() AND h.lock_id = ${id}::int8 THEN ${UNEXPIRED} ELSE ${live} END)`;
 
 const MINE = `SELECT current_setting('oncelock.session', true) IS NOT DISTINCT FROM $1::text AS mine`;
 
@@ -114,7 +106,7 @@ LEFT JOIN LATERAL (${permitResult('(SELECT (p.r).* FROM p) r')}) x ON true`;
 
 /** $1 marker, $2 key, $3 owner, $4 channel, $5 the lock id to give one count back for (or NULL), as {@link releaseSql}; $6 the key's lock id. */
 export const permitReleaseSql = (s: string) => `WITH s AS (${MINE}),
-d AS (SELECT ${permitRelease(s, '$2::text, $3::text, $6::int8, $4::text')} AS live FROM s WHERE s.mine),
+d AS (SELECT ${permitRelease(s, '$2::text, $3::text, $6::int8, $4::text, $5::int8')} AS live FROM s WHERE s.mine),
 u AS (SELECT pg_advisory_unlock_shared($5::int8) AS ok FROM s WHERE s.mine AND $5::int8 IS NOT NULL AND (SELECT count(*) FROM d) >= 0)
 SELECT s.mine, (SELECT live FROM d) AS live, (SELECT ok FROM u) AS unlocked FROM s`;
 

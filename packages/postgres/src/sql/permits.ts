@@ -16,7 +16,10 @@ export const permitAcquire = (s: string, args: string) => `"${s}".permit_acquire
 /** The acquire result's columns from `from`, a row source that names the function's result `r`. */
 export const permitResult = (from: string) => `SELECT ${RESULT} FROM ${from}`;
 
-/** `permit_release(key, owner, lock id, channel)`: whether the permit was live; NULL when it was gone. */
+/**
+ * `permit_release(key, owner, lock id, channel, own lock id)`: whether the permit was live; NULL
+ * when it was gone. The own lock id is the one whose count the caller gives back (NULL: none).
+ */
 export const permitRelease = (s: string, args: string) => `"${s}".permit_release(${args})`;
 
 /**

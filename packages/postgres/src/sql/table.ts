@@ -59,7 +59,7 @@ export const permitAcquireSql = (s: string) =>
 
 /** $1 key, $2 owner, $3 the key's lock id, $4 channel. */
 export const permitReleaseSql = (s: string) =>
-  `SELECT ${permitRelease(s, '$1::text, $2::text, $3::int8, $4::text')} AS live`;
+  `SELECT ${permitRelease(s, '$1::text, $2::text, $3::int8, $4::text, NULL::int8')} AS live`;
 
 /** $1 keys, $2 owners, $3 ttls, $4 limits (NULL for a plain lease): a batch with permits in it. */
 export const extendMixedSql = (s: string) => `WITH ${extendMixed(s, live, 1)} SELECT ord FROM extended`;
