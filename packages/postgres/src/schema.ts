@@ -12,7 +12,8 @@ import { waitersSql } from './sql/waiters.js';
  * and the permit functions (recorded nowhere: the versions table came with 2). 2: `rates` and
  * `rate_limit` (rate limits), `states` (saved state), and the `versions` table. 3: `waiters`
  * (one waiter woken per release). 4: the fence ceiling. 5: waiters' terms and `hand` (a plain
- * release hands the key to its oldest waiter; see sql/hand.ts). 6: `permit_release` takes the
+ * release hands the key to its oldest waiter; see sql/hand.ts). 6: the functions that scan
+ * permits or waiters by key scan by index only (see INDEX_SCANS), and `permit_release` takes the
  * lock id whose count its caller gives back, so that a permit's release reads no pg_locks. Every migration is additive and
  * idempotent, so running this package's on a schema of an older version brings it up to this one. On a schema of a newer version it changes nothing (see {@link NEWER_SCHEMA}).
  */

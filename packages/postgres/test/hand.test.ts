@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { lease, type PostgresMode } from '@oncelock/postgres';
 import { spawnWorker, stopAllWorkers } from '@oncelock/testkit/faults';
 import { postgresUrl } from '@oncelock/testkit/servers';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { advisoryLocksOf, backendsOn, dropSchema, sql, testSchema } from './helpers.js';
+import { advisoryLocksOf, backendsOn, dropSchema, entriesScanned, sql, testSchema } from './helpers.js';
 import { type Waiter, waiter } from './waiter.js';
 
 // Direct handoff: a plain release hands the key to the oldest waiter in its own statement, and
@@ -143,6 +144,26 @@ describe.each(['advisory', 'table'] as const)('direct handoff, %s mode', (mode) 
     expect(['WaitAbortedError', 'held']).toContain(await outcome);
     await woken;
     expect(await second.tryOnce()).toBe(true);
+  });
+
+  it('many waits on one key leave no dead index entries for the next pick of a waiter to walk', async () => {
+    const key = `churn:${randomUUID()}`;
+    const backends = [make(mode), make(mode), make(mode)];
+    let grants = 0;
+    // Three callers take turns on the key: most of their leases are waited for, and each wait
+    // leaves its waiter's row behind, deleted.
+    await Promise.all(
+      backends.map(async (b) => {
+        for (let n = 0; n < 150; n++) {
+          const l = await lease(b, key, { ttl: 10_000, wait: 10_000 });
+          grants++;
+          await l.release();
+        }
+      }),
+    );
+    expect(grants).toBe(450);
+    // Without index scans, 76 to 196 of them were left here.
+    expect(await entriesScanned(schema, 'waiters', key)).toBeLessThan(20);
   });
 
   it('a release of schema version 4 only wakes a waiter with terms, which then acquires', async () => {

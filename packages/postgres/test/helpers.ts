@@ -60,17 +60,21 @@ export function backendsOn(schema: string) {
 }
 
 /**
- * How many index entries a bitmap scan of `key`'s permits reads: the live ones, and the dead ones
- * no scan has marked yet (a bitmap scan marks none itself).
+ * How many index entries a bitmap scan of `key`'s rows in `table` (permits or waiters) reads: the
+ * live ones, and the dead ones no scan has marked yet (a bitmap scan marks none itself).
  */
-export async function entriesScanned(schema: string, key: string): Promise<number> {
+export async function entriesScanned(
+  schema: string,
+  table: 'permits' | 'waiters',
+  key: string,
+): Promise<number> {
   const client = new pg.Client({ connectionString: postgresUrl, application_name: 'oncelock-postgres-test' });
   client.on('error', () => {});
   await client.connect();
   try {
     await client.query('SET enable_seqscan = off; SET enable_indexscan = off');
     const { rows } = await client.query(
-      `EXPLAIN (ANALYZE, FORMAT JSON) SELECT 1 FROM "${schema}".permits WHERE key = $1`,
+      `EXPLAIN (ANALYZE, FORMAT JSON) SELECT 1 FROM "${schema}".${table} WHERE key = $1`,
       [key],
     );
     type Node = { 'Node Type': string; 'Actual Rows': number; Plans?: Node[] };

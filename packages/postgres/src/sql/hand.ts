@@ -22,7 +22,7 @@
 // Rows without terms (joined by releases before version 5, or by permits) are only woken, never
 // handed to. Releases before version 5 call `wake`, which is unchanged: they never hand.
 import { fenceTry } from './fences.js';
-import { sessionHolds } from './rows.js';
+import { INDEX_SCANS, sessionHolds } from './rows.js';
 import { oldestWaiter } from './waiters.js';
 
 /** `hand`'s results: nobody to wake, one waiter woken, the key handed, handed to a table-mode waiter. */
@@ -32,7 +32,7 @@ export const HAND = { none: 0, woken: 1, handed: 2, handedDurable: 3 } as const;
 export function handSql(schema: string): string {
   const s = `"${schema}"`;
   return `CREATE OR REPLACE FUNCTION ${s}.hand(p_key text) RETURNS integer
-LANGUAGE plpgsql AS $f$
+LANGUAGE plpgsql ${INDEX_SCANS} AS $f$
 DECLARE v record; f bigint; t timestamptz;
 BEGIN
   SELECT w.owner, w.pid, w.ttl_ms, w.anchor, w.lock_pid, w.lock_id INTO v ${oldestWaiter(s)};

@@ -16,7 +16,7 @@
 // acquires can never both count "2 of 3 held". Locks are always taken permits first, header
 // second, so nothing waits for a permit row while holding a header.
 import { fenceTake } from './fences.js';
-import { BY_SESSION, ownGrantLive } from './rows.js';
+import { BY_SESSION, INDEX_SCANS, ownGrantLive } from './rows.js';
 import { WAITER_TTL } from './waiters.js';
 
 /** The header's owner and expiry: no user owner is empty; it never expires on its own. */
@@ -24,14 +24,6 @@ const HEADER_OWNER = "''";
 const FOREVER = "'9999-12-31 00:00:00+00'::timestamptz";
 const { live } = BY_SESSION;
 const expiry = "statement_timestamp() + p_ttl * interval '1 millisecond'";
-/**
- * Every permit taken and given back leaves a dead entry in the permits' index under its key (each
- * has a new owner, and no uniqueness check of another owner visits it). A plain index scan marks
- * the dead entries it passes, so later scans skip them; a bitmap scan, which the planner picks
- * for these small lookups by key, never does. They then pile up until a vacuum, and every scan of
- * the key walks them all. The setting holds while each function (and what it calls) runs.
- */
-const INDEX_SCANS = 'SET enable_bitmapscan = off';
 
 export function permitFunctionsSql(schema: string): string {
   const s = `"${schema}"`;

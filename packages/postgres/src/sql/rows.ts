@@ -7,6 +7,17 @@
 // ended session as held until its TTL (see BY_TTL).
 import { fenceTry } from './fences.js';
 
+/**
+ * A `SET` clause for the functions that scan `permits` or `waiters` by key. Each permit taken and
+ * given back, and each wait, leaves a dead entry under its key in the table's index: the rows are
+ * keyed by (key, owner), each with an owner of its own, so no uniqueness check of a later row
+ * visits the entry and marks it dead (as happens under a plain lease's key in `locks`). A plain
+ * index scan marks the dead entries it passes, and later scans skip them; a bitmap scan, which
+ * the planner picks for these small lookups, marks none, so they piled up until a vacuum and
+ * every scan of a busy key walked them all. The setting holds while the function runs.
+ */
+export const INDEX_SCANS = 'SET enable_bitmapscan = off';
+
 /** Row `h` has not expired, by the database clock. */
 export const UNEXPIRED = 'h.expires_at > statement_timestamp()';
 const DATABASE = '(SELECT oid FROM pg_database WHERE datname = current_database())';

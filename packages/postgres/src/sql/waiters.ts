@@ -23,7 +23,7 @@
 //   others covers, and successive releases of permits wake successive waiters.
 // - A waiter that stops waiting gives its place up, and a wake-up that reaches a process where
 //   nobody waits for the key any more is passed on (`pass_on`) to the next waiter.
-import { BY_SESSION } from './rows.js';
+import { BY_SESSION, INDEX_SCANS } from './rows.js';
 
 /** How long a waiter's row lives after it last joined. Core's fallback poll joins again every second or so. */
 export const WAITER_TTL = "interval '60 seconds'";
@@ -58,7 +58,7 @@ export function waitersSql(schema: string): string {
 ALTER TABLE ${s}.waiters ADD COLUMN IF NOT EXISTS ttl_ms float8, ADD COLUMN IF NOT EXISTS anchor float8,
   ADD COLUMN IF NOT EXISTS lock_pid integer, ADD COLUMN IF NOT EXISTS lock_id bigint;
 CREATE OR REPLACE FUNCTION ${s}.wake(p_key text) RETURNS boolean
-LANGUAGE plpgsql AS $f$
+LANGUAGE plpgsql ${INDEX_SCANS} AS $f$
 DECLARE v record;
 BEGIN
   UPDATE ${s}.waiters q SET woken_at = clock_timestamp() FROM (SELECT w.owner ${oldestWaiter(s)}) o
@@ -69,7 +69,7 @@ BEGIN
   RETURN true;
 END $f$;
 CREATE OR REPLACE FUNCTION ${s}.pass_on(p_key text, p_owner text) RETURNS boolean
-LANGUAGE plpgsql AS $f$
+LANGUAGE plpgsql ${INDEX_SCANS} AS $f$
 DECLARE header record;
 BEGIN
   IF p_owner IS NOT NULL THEN
