@@ -59,7 +59,7 @@ function send(
 ): Promise<AcquireResult> {
   const { key, owner, ttl, limit } = p;
   let request: AcquireRequest;
-  if (!waiting) request = extendOf(key, owner, ttl, limit);
+  if (!waiting) request = requestOf(key, owner, ttl, limit);
   else request = limit === undefined ? { key, owner, ttl, waiting } : { key, owner, ttl, waiting, limit };
   return call(backend, 'acquire', () => backend.acquire(request));
 }
@@ -136,7 +136,7 @@ async function keepStale(
   waits: boolean,
 ): Promise<Grant | undefined> {
   const startedAt = now();
-  const request = extendOf(p.key, p.owner, p.ttl, p.limit);
+  const request = requestOf(p.key, p.owner, p.ttl, p.limit);
   let kept = false;
   try {
     kept = await call(backend, 'extend', () => backend.extend(request));
@@ -357,15 +357,15 @@ async function giveBack(
 }
 
 /**
- * The request of a lease (no `limit`: it stays as it always was) or a permit (with its `limit`):
- * backends route permits by its presence. Written as object literals: a spread (`{ ...r, limit }`)
+ * The acquire (of a caller that does not wait) or extend request of a lease (no `limit`: it stays
+ * as it always was) or a permit (with its `limit`): backends route permits by its presence. Written as object literals: a spread (`{ ...r, limit }`)
  * cost a permit's acquire and release tens of microseconds, more than the rest of core together.
  */
-export function extendOf(key: string, owner: string, ttl: number, limit: number | undefined): ExtendRequest {
+export function requestOf(key: string, owner: string, ttl: number, limit: number | undefined): ExtendRequest {
   return limit === undefined ? { key, owner, ttl } : { key, owner, ttl, limit };
 }
 
-/** The release request of a lease or a permit (see {@link extendOf}). */
+/** The release request of a lease or a permit (see {@link requestOf}). */
 export function releaseOf({
   key,
   owner,

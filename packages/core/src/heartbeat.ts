@@ -1,4 +1,4 @@
-import { extendOf } from './acquire.js';
+import { requestOf } from './acquire.js';
 import { now } from './clock.js';
 import type { ExtendRequest, LockBackend } from './contract.js';
 import type { LostCause } from './events.js';
@@ -139,7 +139,7 @@ export class Heartbeat {
 
   #send(batch: Beating[], requestedAt: number): void {
     for (const lease of batch) this.#inFlight.add(lease);
-    const requests: ExtendRequest[] = batch.map((l) => extendOf(l.key, l.token, l.ttl, l.permitOf));
+    const requests: ExtendRequest[] = batch.map((l) => requestOf(l.key, l.token, l.ttl, l.permitOf));
     const backend = this.#backend;
     const sent = backend.extendMany
       ? backend.extendMany(requests)

@@ -1,10 +1,10 @@
 import {
   type AcquireParams,
   acquireWithWait,
-  extendOf,
   type Grant,
   type Refusal,
   releaseOf,
+  requestOf,
   safetyMargin,
 } from './acquire.js';
 import { call } from './call.js';
@@ -362,7 +362,7 @@ class LeaseHandle implements Lease, Beating {
     this.assertHeld();
     const requestedAt = now();
     const ok = await call(this.#backend, 'extend', () =>
-      this.#backend.extend(extendOf(this.key, this.token, ttl, this.permitOf)),
+      this.#backend.extend(requestOf(this.key, this.token, ttl, this.permitOf)),
     );
     if (!ok) {
       this.onLost('not-held');
