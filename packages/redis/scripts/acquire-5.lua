@@ -196,13 +196,12 @@ local fence = math.max(tonumber(redis.call('GET', KEYS[2]) or 0) + 1, now)
 if fence >= 9007199254740991 then
   return redis.error_reply('ERR oncelock: the next fence would not be a safe integer')
 end
--- Numbers go to redis.call as they are: it writes them with every digit ('%.17g'), as
+-- The fence and `ms` go to redis.call as numbers: it writes them with every digit ('%.17g'), as
 -- string.format('%.0f') would, at no cost here (Lua's own tostring rounds to 14 digits).
-local text, since = fence, ms
 if limit then
   local expiry = ms + ttl
   redis.call('ZADD', KEYS[4], expiry, owner)
-  redis.call('HSET', KEYS[5], 'limit', limit, 'fence:' .. owner, text, 'since:' .. owner, since)
+  redis.call('HSET', KEYS[5], 'limit', limit, 'fence:' .. owner, fence, 'since:' .. owner, ms)
   -- The keys live as long as the last permit (the record ARGV[3] ms longer): they only ever grow
   -- longer here, so only a permit that ends last moves them.
   if count == 0 then
@@ -210,14 +209,14 @@ if limit then
   else
     last = math.max(expiry, last or tonumber(redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')[2]))
   end
-  redis.call('SET', KEYS[2], text, 'PX', last - ms + tonumber(ARGV[3]))
+  redis.call('SET', KEYS[2], fence, 'PX', last - ms + tonumber(ARGV[3]))
   if last == expiry then
     redis.call('PEXPIREAT', KEYS[4], last)
     redis.call('PEXPIREAT', KEYS[5], last)
   end
 else
-  redis.call('HSET', KEYS[1], 'owner', owner, 'fence', text, 'since', since)
+  redis.call('HSET', KEYS[1], 'owner', owner, 'fence', fence, 'since', ms)
   redis.call('PEXPIRE', KEYS[1], ttl)
-  redis.call('SET', KEYS[2], text, 'PX', keep)
+  redis.call('SET', KEYS[2], fence, 'PX', keep)
 end
 return granted(fence, 0)

@@ -28,10 +28,12 @@ interface Stay {
   replacing: string | undefined;
   /** The limit it waits under: undefined for a lease. */
   readonly limit: number | undefined;
-  /** Microseconds of this process's `performance.now()`, as the member and a hand carry it. */
-  anchor: string;
-  /** Every anchor it has joined with: a hand made for an earlier member is still this stay's. */
-  readonly anchors: Set<string>;
+  /**
+   * Every anchor it has joined with, the newest (its member's) last: microseconds of this
+   * process's `performance.now()`, as a member and a hand carry them. A hand made for an earlier
+   * member is still this stay's.
+   */
+  readonly anchors: string[];
   state: 'waiting' | 'granted' | 'left';
   /** A hand that arrived and is not yet taken: its fence, and the anchor it was made for. */
   hand?: { fence: number; anchor: string };
@@ -92,11 +94,11 @@ export class Handoffs {
     if (stay?.state === 'waiting') {
       // One renewal at a time: while one's outcome is unknown (its reply lost), the next try sends
       // the same pair again, which the script applies once. So at most one of the two is in line.
-      if (stay.replacing === undefined && at - Number(stay.anchor) / 1000 > ttl * RENEW_AFTER) {
+      if (stay.replacing === undefined && at - Number(stay.anchors.at(-1)) / 1000 > ttl * RENEW_AFTER) {
+        const anchor = anchorAt(at);
         stay.replacing = stay.member;
-        stay.anchor = anchorAt(at);
-        stay.anchors.add(stay.anchor);
-        stay.member = memberOf(this.#id, ttl, stay.anchor, limit, owner);
+        stay.anchors.push(anchor);
+        stay.member = memberOf(this.#id, ttl, anchor, limit, owner);
       }
       return { member: stay.member, replaces: stay.replacing ?? '' };
     }
@@ -106,8 +108,7 @@ export class Handoffs {
       member: memberOf(this.#id, ttl, anchor, limit, owner),
       replacing: undefined,
       limit,
-      anchor,
-      anchors: new Set([anchor]),
+      anchors: [anchor],
       state: 'waiting',
       refreshedAt: Number.NEGATIVE_INFINITY,
     };
@@ -179,7 +180,7 @@ export class Handoffs {
     const { fence, anchor, limit } = grant;
     const pair = pairOf(key, owner);
     const stay = this.#stays.get(pair);
-    if (stay && !stay.anchors.has(anchor)) return false; // another stay of this owner: not this one's hand
+    if (stay && !stay.anchors.includes(anchor)) return false; // another stay of this owner: not this one's hand
     if (stay?.state === 'granted') return false;
     if (stay?.state === 'waiting' && stay.limit === limit && listening && Number.isSafeInteger(fence)) {
       stay.hand = { fence, anchor };
