@@ -358,8 +358,9 @@ async function giveBack(
 
 /**
  * The acquire (of a caller that does not wait) or extend request of a lease (no `limit`: it stays
- * as it always was) or a permit (with its `limit`): backends route permits by its presence. Written as object literals: a spread (`{ ...r, limit }`)
- * cost a permit's acquire and release tens of microseconds, more than the rest of core together.
+ * as it always was) or a permit (with its `limit`): backends route permits by its presence.
+ * Written as object literals: a spread (`{ ...r, limit }`) cost a permit's acquire and release
+ * tens of microseconds, more than the rest of core together.
  */
 export function requestOf(key: string, owner: string, ttl: number, limit: number | undefined): ExtendRequest {
   return limit === undefined ? { key, owner, ttl } : { key, owner, ttl, limit };

@@ -14,8 +14,10 @@ import { waitersSql } from './sql/waiters.js';
  * (one waiter woken per release). 4: the fence ceiling. 5: waiters' terms and `hand` (a plain
  * release hands the key to its oldest waiter; see sql/hand.ts). 6: the functions that scan
  * permits or waiters by key scan by index only (see INDEX_SCANS), and `permit_release` takes the
- * lock id whose count its caller gives back, so that a permit's release reads no pg_locks. Every migration is additive and
- * idempotent, so running this package's on a schema of an older version brings it up to this one. On a schema of a newer version it changes nothing (see {@link NEWER_SCHEMA}).
+ * lock id whose count its caller gives back, so that a permit's release reads no pg_locks. Every
+ * migration is additive and idempotent, so running this package's on a schema of an older
+ * version brings it up to this one. On a schema of a newer version it changes nothing (see
+ * {@link NEWER_SCHEMA}).
  */
 export const SCHEMA_VERSION = 6;
 
